@@ -1,0 +1,133 @@
+"""Human output of the CLI: plain, aligned text that makes sense without colour, plus the stderr reporter.
+
+The library returns data; this module turns it into text. rich is used only for progress on stderr when that
+is a terminal (imported lazily), so piping `torchsmith plan` stays byte-for-byte predictable.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from torchsmith.machine.model import Machine
+from torchsmith.matrix import Matrix
+from torchsmith.plan_model import Plan
+
+__all__ = ["StderrReporter", "render_export", "render_install", "render_machine", "render_matrix", "render_plan"]
+
+
+class StderrReporter:
+    """Progress and warnings on stderr; quiet suppresses steps and subprocess lines, never warnings."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
+
+    def _write(self, prefix: str, text: str, style: str) -> None:
+        if self.color:
+            from rich.console import Console
+
+            Console(stderr=True, highlight=False).print(f"[{style}]{prefix}[/{style}]{text}", markup=True)
+        else:
+            sys.stderr.write(f"{prefix}{text}\n")
+
+    def step(self, message: str) -> None:
+        if not self.quiet:
+            self._write("· ", message, "cyan")
+
+    def line(self, text: str) -> None:
+        if not self.quiet:
+            sys.stderr.write(text if text.endswith("\n") else text + "\n")
+
+    def warn(self, message: str) -> None:
+        self._write("warning: ", message, "yellow")
+
+
+def _table(rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+                     for row in rows)
+
+
+def render_machine(machine: Machine) -> str:
+    rows: list[tuple[str, str]] = []
+    libc = f"{machine.libc.name} {machine.libc.version or '?'}" if machine.libc else "-"
+    rows.append(("platform", f"{machine.os} {machine.arch} ({libc}), kernel {machine.kernel or '?'}"))
+    if machine.python:
+        p = machine.python
+        rows.append(("python", f"{p.implementation} {p.version} ({p.abi or '?'})"))
+    if machine.nvidia:
+        n = machine.nvidia
+        rows.append(("nvidia", f"driver {n.driver or 'not loaded'}, CUDA {n.cuda_driver or '-'} [{n.source}]"))
+        for i, g in enumerate(n.gpus):
+            mem = f", {g.memory_mib} MiB" if g.memory_mib else ""
+            rows.append((f"  gpu {i}", f"{g.name} (sm {g.compute_capability or '?'}{mem})"))
+    if machine.amd:
+        rows.append(("amd", f"ROCm {machine.amd.rocm or 'not installed'} [{machine.amd.source}]"))
+        for i, a in enumerate(machine.amd.gpus):
+            rows.append((f"  gpu {i}", f"{a.name} ({a.gfx or '?'})"))
+    if machine.intel:
+        stack = "XPU stack present" if machine.intel.xpu_stack else "no XPU stack"
+        rows.append(("intel", f"{len(machine.intel.gpus)} GPU(s), {stack}"))
+        for i, ig in enumerate(machine.intel.gpus):
+            rows.append((f"  gpu {i}", f"{ig.name} ({ig.device_id or '?'})"))
+    if machine.apple:
+        a2 = machine.apple
+        rows.append(("apple", f"{a2.chip or '?'}, macOS {a2.macos or '?'}, MPS {'yes' if a2.mps else 'no'}"
+                     + (" (Python under Rosetta)" if a2.rosetta else "")))
+    if machine.jetson:
+        j = machine.jetson
+        rows.append(("jetson", f"{j.module or '?'}: L4T {j.l4t}, JetPack {j.jetpack or '?'}, CUDA {j.cuda or '?'}"))
+    if machine.wsl:
+        rows.append(("wsl", "WSL2"))
+    if machine.container:
+        rows.append(("container", machine.container.kind))
+    rows.append(("conda", " ".join(machine.virtual_packages) or "-"))
+    rows.append(("backends", " ".join(machine.backends)))
+    lines = [_table(rows)]
+    lines.extend(f"warning: {w}" for w in machine.warnings)
+    return "\n".join(lines)
+
+
+def _size(size: int | None) -> str:
+    if size is None:
+        return ""
+    return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size} B"
+
+
+def render_plan(plan: Plan) -> str:
+    rows: list[tuple[str, str, str]] = [("package", "version", "size")]
+    rows.extend((p.name, p.version, _size(p.size)) for p in plan.packages)
+    lines = [f"backend: {plan.backend}    index: {plan.index}", "", _table(rows), "", "why:"]
+    lines.extend(f"  - {r}" for r in plan.reasons)
+    if plan.rejected:
+        lines.append("not chosen:")
+        lines.extend(f"  - {r.backend}: {r.why}" for r in plan.rejected)
+    lines.extend(f"warning: {w}" for w in plan.warnings)
+    lines += ["", "install with:", f"  {plan.commands.get('uv', '')}", f"  {plan.commands.get('pip', '')}"]
+    return "\n".join(lines)
+
+
+def render_matrix(table: Matrix) -> str:
+    rows: list[tuple[str, ...]] = [("torch", "torchvision", "torchaudio", "python", "linux-x86_64 backends")]
+    for row in table.rows:
+        python = [t for t in row.release.python if not t.endswith("t")]
+        span = f"{python[0][2]}.{python[0][3:]}–{python[-1][2]}.{python[-1][3:]}" if python else "-"
+        rows.append((str(row.torch), str(row.torchvision or "-"), str(row.torchaudio or "-"), span,
+                     " ".join(row.release.backends.get("linux-x86_64", ()))))
+    return _table(rows)
+
+
+def render_install(result: Any) -> str:
+    return str(result.summary())
+
+
+def render_export(result: Any) -> str:
+    lines = []
+    for file in result.files:
+        state = "updated" if file.changed else "unchanged"
+        lines.append(f"{state}: {file.path}")
+    lines.extend(f"note: {n}" for n in result.notes)
+    return "\n".join(lines)

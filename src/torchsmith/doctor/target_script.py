@@ -1,0 +1,421 @@
+# ruff: noqa: UP, PTH, SIM105, BLE001
+"""The doctor's probe script: runs *inside the target interpreter*, stdlib only, Python >= 3.6.
+
+torchsmith never imports torch itself: `torchsmith.doctor.runner` passes this file's text to
+`<python> -c` and reads what it reports. It must stay one self-contained file that Python 3.6 can parse
+(JetPack 4 ships 3.6, JetPack 5 ships 3.8): no dataclasses, no walrus, no `f"{x=}"`, no
+`from __future__ import annotations`; types are given as comments so mypy still checks it.
+
+Protocol: one JSON object per line on the *original* stdout, flushed as soon as it is known, each with a
+`stage` key. Before each risky step (`import torch`, a device test) a `begin` record names it, so that when
+the process dies (a segfault in a driver, an illegal instruction, a timeout) the caller still has every
+fact gathered so far and knows what was running. Anything torch or its libraries print goes to stderr:
+file descriptor 1 is pointed at 2 before anything is imported.
+
+Arguments: `--no-device-test`, `--matmul-size N`.
+"""
+
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+import warnings
+
+MYPY = False
+if MYPY:  # pragma: no cover - type-checking only; `typing` costs startup time on old Pythons
+    from typing import IO, Any, Dict, List, Optional  # noqa: F401
+
+FAMILY = ("torch", "torchvision", "torchaudio")
+"""Canonical names whose metadata (Requires-Dist, INSTALLER) is reported in full."""
+
+LIBRARY_MARKERS = ("libcudart", "libcudnn", "libcublas", "libnccl", "libcusparse", "libcufft", "libnvrtc",
+                   "libnvJitLink", "libcuda.so", "libamdhip64", "librocblas", "libMIOpen", "libtorch_cuda",
+                   "libtorch_hip", "libtorch_xpu", "libsycl", "libze_loader", "libgomp", "libstdc++")
+"""Shared libraries whose loaded path is evidence (which libcudart did this process really map?)."""
+
+_OUT = None  # type: Optional[IO[str]]
+
+
+def emit(record):
+    # type: (Dict[str, Any]) -> None
+    """Write one record on the saved stdout and flush it at once (the process may die next)."""
+    if _OUT is None:
+        return
+    _OUT.write(json.dumps(record, sort_keys=True, default=str) + "\n")
+    _OUT.flush()
+
+
+def redirect_stdout():
+    # type: () -> None
+    """Keep the real stdout for records; send everything else written to fd 1 to stderr."""
+    global _OUT
+    try:
+        _OUT = os.fdopen(os.dup(1), "w")
+        os.dup2(2, 1)
+    except OSError:
+        _OUT = sys.stdout
+    sys.stdout = sys.stderr
+
+
+def full_version(info):
+    # type: (Any) -> str
+    """`3.11.7`, or `3.13.0rc1` for a pre-release, as packaging's markers spell it."""
+    text = "%d.%d.%d" % (info.major, info.minor, info.micro)
+    if info.releaselevel != "final":
+        text += info.releaselevel[0] + str(info.serial)
+    return text
+
+
+def python_facts():
+    # type: () -> Dict[str, Any]
+    """The interpreter: version, tags, prefixes, the marker environment, and sys.path."""
+    import sysconfig
+
+    impl = sys.implementation.name
+    nodot = "%d%d" % sys.version_info[:2]
+    threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    if impl == "cpython":
+        tag = "cp" + nodot + ("t" if threaded else "")
+    else:
+        tag = impl[:2] + nodot
+    markers = {
+        "implementation_name": impl,
+        "implementation_version": full_version(sys.implementation.version),
+        "os_name": os.name,
+        "platform_machine": platform.machine(),
+        "platform_python_implementation": platform.python_implementation(),
+        "platform_release": platform.release(),
+        "platform_system": platform.system(),
+        "platform_version": platform.version(),
+        "python_full_version": platform.python_version(),
+        "python_version": "%d.%d" % sys.version_info[:2],
+        "sys_platform": sys.platform,
+    }
+    prefix = sys.prefix
+    return {
+        "stage": "python",
+        "executable": sys.executable,
+        "version": full_version(sys.version_info),
+        "implementation": impl,
+        "tag": tag,
+        "soabi": sysconfig.get_config_var("SOABI"),
+        "free_threaded": threaded,
+        "pointer_bits": 64 if sys.maxsize > 2 ** 32 else 32,
+        "prefix": prefix,
+        "base_prefix": getattr(sys, "base_prefix", prefix),
+        "conda_meta": os.path.isdir(os.path.join(prefix, "conda-meta")),
+        "libc": libc(),
+        "markers": markers,
+        "sys_path": list(sys.path),
+    }
+
+
+def libc():
+    # type: () -> Optional[List[str]]
+    """`["glibc", "2.36"]` from confstr (exact), else platform's guess; None off Linux."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        text = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (AttributeError, ValueError, OSError):
+        text = ""
+    name, _, version = text.partition(" ")
+    if name and version:
+        return [name, version]
+    guess = platform.libc_ver()
+    return [guess[0], guess[1]] if guess[0] else None
+
+
+def read_headers(path):
+    # type: (str) -> Dict[str, List[str]]
+    """The RFC 822 header block of METADATA / PKG-INFO (stops at the first blank line: the body is long)."""
+    headers = {}  # type: Dict[str, List[str]]
+    try:
+        with open(path, "r", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                line = line.rstrip("\r\n")
+                if not line:
+                    break
+                if line[0] in " \t" or ":" not in line:
+                    continue
+                key, _, value = line.partition(":")
+                headers.setdefault(key.strip().lower(), []).append(value.strip())
+    except OSError:
+        pass
+    return headers
+
+
+def canonical(name):
+    # type: (str) -> str
+    out = []  # type: List[str]
+    for char in name.lower():
+        if char in "-_.":
+            if not out or out[-1] != "-":
+                out.append("-")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def read_small(path):
+    # type: (str) -> Optional[str]
+    try:
+        with open(path, "r", encoding="utf-8", errors="replace") as handle:
+            return handle.read(4096).strip()
+    except OSError:
+        return None
+
+
+def scan_distributions():
+    # type: () -> Dict[str, Any]
+    """Every `*.dist-info` / `*.egg-info` on sys.path, in sys.path order, duplicates kept.
+
+    Names and versions come from the directory name when a wheel installer wrote it (`torch-2.5.1+cu124`),
+    else from the metadata headers. The torch family also reports Requires-Dist and INSTALLER.
+    """
+    seen = set()
+    found = []  # type: List[Dict[str, Any]]
+    for entry in sys.path:
+        directory = os.path.realpath(entry or ".")
+        if directory in seen or not os.path.isdir(directory):
+            continue
+        seen.add(directory)
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError:
+            continue
+        for item in names:
+            if item.endswith(".dist-info"):
+                kind, meta_name = "dist-info", "METADATA"
+            elif item.endswith(".egg-info"):
+                kind, meta_name = "egg-info", "PKG-INFO"
+            else:
+                continue
+            path = os.path.join(directory, item)
+            stem = item[: -len(kind) - 1]
+            name, sep, version = stem.partition("-")
+            if kind == "egg-info":
+                version = version.split("-py")[0]
+            meta_path = os.path.join(path, meta_name) if os.path.isdir(path) else path
+            headers = None  # type: Optional[Dict[str, List[str]]]
+            if not sep or not version or canonical(name) in FAMILY:
+                headers = read_headers(meta_path)
+                name = (headers.get("name") or [name])[0]
+                version = (headers.get("version") or [version])[0]
+            record = {"name": name, "version": version, "path": path, "site": directory, "kind": kind}
+            if canonical(name) in FAMILY:
+                record["requires"] = (headers or {}).get("requires-dist", [])
+                record["requires_python"] = ((headers or {}).get("requires-python") or [None])[0]
+                record["installer"] = read_small(os.path.join(path, "INSTALLER"))
+            found.append(record)
+    return {"stage": "distributions", "distributions": found}
+
+
+def loaded_libraries():
+    # type: () -> List[str]
+    """Paths of the interesting shared libraries this process has mapped (Linux only)."""
+    paths = []  # type: List[str]
+    try:
+        with open("/proc/self/maps", "r") as handle:
+            for line in handle:
+                parts = line.split()
+                if len(parts) < 6:
+                    continue
+                path = parts[-1]
+                base = os.path.basename(path)
+                if path not in paths and any(base.startswith(m) for m in LIBRARY_MARKERS):
+                    paths.append(path)
+    except OSError:
+        pass
+    return paths
+
+
+def warning_texts(caught):
+    # type: (List[Any]) -> List[str]
+    return [str(w.message) for w in caught][:10]
+
+
+def guarded(function, *args):
+    # type: (Any, Any) -> Any
+    """Call `function`; an exception becomes `{"error": "Type: message"}` instead of ending the script."""
+    try:
+        return function(*args)
+    except Exception as error:  # the whole point: record, never stop
+        return {"error": "%s: %s" % (type(error).__name__, error)}
+
+
+def import_torch():
+    # type: () -> Any
+    emit({"stage": "begin", "what": "import torch"})
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            import torch
+        except BaseException as error:
+            if isinstance(error, (KeyboardInterrupt, SystemExit)):
+                raise
+            lines = traceback.format_exception(type(error), error, error.__traceback__)
+            emit({
+                "stage": "import",
+                "ok": False,
+                "type": type(error).__name__,
+                "module": type(error).__module__,
+                "message": str(error),
+                "traceback": "".join(lines)[-4000:],
+                "seconds": time.perf_counter() - started,
+                "warnings": warning_texts(caught),
+                "loaded_libraries": loaded_libraries(),
+            })
+            return None
+    emit({
+        "stage": "import",
+        "ok": True,
+        "seconds": time.perf_counter() - started,
+        "warnings": warning_texts(caught),
+    })
+    return torch
+
+
+def cuda_arch_list(torch):
+    # type: (Any) -> List[str]
+    """`torch.cuda.get_arch_list()`, which is empty when no device is usable: then the compiled-in flags."""
+    arches = list(torch.cuda.get_arch_list())
+    if not arches:
+        flags = getattr(torch._C, "_cuda_getArchFlags", None)
+        text = flags() if flags is not None else None
+        if text:
+            arches = text.split()
+    return arches
+
+
+def torch_facts(torch):
+    # type: (Any) -> Dict[str, Any]
+    """Build and device facts; every probe is guarded on its own so one failure hides nothing else."""
+    version = getattr(torch, "version", None)
+    facts = {
+        "stage": "torch",
+        "version": str(getattr(torch, "__version__", "")),
+        "file": getattr(torch, "__file__", None),
+        "cuda": getattr(version, "cuda", None),
+        "hip": getattr(version, "hip", None),
+        "xpu": getattr(version, "xpu", None),
+        "git_version": getattr(version, "git_version", None),
+        "debug": getattr(version, "debug", None),
+    }  # type: Dict[str, Any]
+    cuda = getattr(torch, "cuda", None)
+    if cuda is not None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            facts["cuda_available"] = guarded(cuda.is_available)
+            facts["cuda_warnings"] = warning_texts(caught)
+        facts["cuda_device_count"] = guarded(cuda.device_count)
+        if facts["cuda"] or facts["hip"]:
+            facts["cuda_arch_list"] = guarded(cuda_arch_list, torch)
+        devices = []
+        if facts["cuda_available"] is True and isinstance(facts["cuda_device_count"], int):
+            for index in range(min(facts["cuda_device_count"], 64)):
+                props = guarded(cuda.get_device_properties, index)
+                devices.append({
+                    "index": index,
+                    "name": guarded(cuda.get_device_name, index),
+                    "capability": guarded(lambda i: "%d.%d" % cuda.get_device_capability(i), index),
+                    "gfx": getattr(props, "gcnArchName", None),
+                    "memory_mib": getattr(props, "total_memory", 0) // (1024 * 1024) or None,
+                })
+        facts["cuda_devices"] = devices
+    xpu = getattr(torch, "xpu", None)
+    if xpu is not None:
+        facts["xpu_available"] = guarded(xpu.is_available)
+        facts["xpu_device_count"] = guarded(xpu.device_count)
+        names = []
+        if facts["xpu_available"] is True and isinstance(facts["xpu_device_count"], int):
+            names = [guarded(xpu.get_device_name, i) for i in range(min(facts["xpu_device_count"], 64))]
+        facts["xpu_devices"] = names
+    mps = getattr(getattr(torch, "backends", None), "mps", None)
+    if mps is not None:
+        facts["mps_built"] = guarded(mps.is_built)
+        facts["mps_available"] = guarded(mps.is_available)
+    facts["loaded_libraries"] = loaded_libraries()
+    return facts
+
+
+def time_device(torch, device, synchronize, size):
+    # type: (Any, str, Any, int) -> Dict[str, Any]
+    """A real elementwise op and a matmul on `device`, synchronised, checked against the exact answer.
+
+    0.5 * 2.0 summed over `size` terms is exact in float32 (and in TF32), so any other value is a wrong
+    result, not rounding. The matmul runs once to warm up, then three times; the best time is reported.
+    """
+    result = {"stage": "device", "device": device, "ok": False, "size": size}  # type: Dict[str, Any]
+    try:
+        a = torch.full((size, size), 0.5, device=device, dtype=torch.float32)
+        b = torch.full((size, size), 2.0, device=device, dtype=torch.float32)
+        started = time.perf_counter()
+        total = float((a * b).sum().item())
+        result["elementwise_ms"] = (time.perf_counter() - started) * 1000.0
+        if total != float(size * size):
+            result["error"] = "elementwise result %r, expected %r" % (total, float(size * size))
+            return result
+        product = torch.matmul(a, b)
+        synchronize()
+        best = None  # type: Optional[float]
+        for _ in range(3):
+            started = time.perf_counter()
+            product = torch.matmul(a, b)
+            synchronize()
+            elapsed = time.perf_counter() - started
+            best = elapsed if best is None else min(best, elapsed)
+        corner = float(product[0, 0].item())
+        if corner != float(size):
+            result["error"] = "matmul result %r, expected %r" % (corner, float(size))
+            return result
+        result["matmul_ms"] = (best or 0.0) * 1000.0
+        result["ok"] = True
+    except Exception as error:
+        result["error"] = "%s: %s" % (type(error).__name__, error)
+    return result
+
+
+def device_tests(torch, facts, size):
+    # type: (Any, Dict[str, Any], int) -> None
+    """Test every visible device: CUDA/ROCm, XPU, MPS, then the CPU."""
+    plans = []  # type: List[Any]
+    for device in facts.get("cuda_devices") or []:
+        index = device["index"]
+        plans.append(("cuda:%d" % index, lambda i=index: torch.cuda.synchronize(i)))
+    for index in range(len(facts.get("xpu_devices") or [])):
+        plans.append(("xpu:%d" % index, lambda i=index: torch.xpu.synchronize(i)))
+    if facts.get("mps_available") is True:
+        plans.append(("mps", lambda: torch.mps.synchronize()))
+    plans.append(("cpu", lambda: None))
+    for device, synchronize in plans:
+        emit({"stage": "begin", "what": "device test on " + device})
+        emit(time_device(torch, device, synchronize, size))
+
+
+def main(argv):
+    # type: (List[str]) -> int
+    redirect_stdout()
+    if sys.path and sys.path[0] == "":
+        del sys.path[0]  # `-c` puts the working directory first; a stray `torch/` there is not the env
+    device_test = "--no-device-test" not in argv
+    size = 1024
+    if "--matmul-size" in argv:
+        size = int(argv[argv.index("--matmul-size") + 1])
+    emit(python_facts())
+    emit(scan_distributions())
+    torch = import_torch()
+    if torch is not None:
+        facts = torch_facts(torch)
+        emit(facts)
+        if device_test:
+            device_tests(torch, facts, size)
+    emit({"stage": "done"})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,219 @@
+"""Merging torchsmith's sections into files the user already has, keeping every other byte.
+
+TOML goes through tomlkit (https://tomlkit.readthedocs.io), YAML through ruamel.yaml's round-trip mode
+(https://yaml.readthedocs.io), both of which keep comments, order and formatting. A value is only
+assigned when it differs from what the file already holds, so exporting twice changes nothing (the second
+run sees equal values and leaves the document alone). Plain-text files (requirements, Dockerfiles) get a
+marked block: the lines between `# >>> torchsmith ... >>>` and `# <<< torchsmith <<<` are torchsmith's.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from torchsmith.errors import UsageError
+
+__all__ = [
+    "BLOCK_END",
+    "BLOCK_START",
+    "ensure_table",
+    "inline",
+    "load_toml",
+    "load_yaml",
+    "merge_aot",
+    "merge_requirement_list",
+    "multiline_array",
+    "parse_value",
+    "replace_block",
+    "set_if_changed",
+    "unwrap",
+    "yaml_text",
+]
+
+BLOCK_START = "# >>> torchsmith export >>> (generated: edit outside this block, or re-run the export)"
+BLOCK_END = "# <<< torchsmith export <<<"
+
+
+def load_toml(text: str | None, *, where: str) -> Any:
+    """Parse `text` (None: a new empty document); raise `UsageError` naming `where` on bad TOML."""
+    import tomlkit
+    from tomlkit.exceptions import ParseError
+
+    try:
+        return tomlkit.parse(text or "")
+    except ParseError as error:
+        raise UsageError(f"cannot merge into `{where}`: invalid TOML: {error}") from error
+
+
+def unwrap(value: Any) -> Any:
+    """The plain Python value of a tomlkit item (or the value itself)."""
+    return value.unwrap() if hasattr(value, "unwrap") else value
+
+
+def ensure_table(container: Any, path: Sequence[str], *, super_last: bool = False) -> Any:
+    """The table at `path` under `container`, created (as super tables for parents) when missing."""
+    import tomlkit
+
+    current = container
+    for depth, key in enumerate(path):
+        if key not in current:
+            last = depth == len(path) - 1
+            current.append(key, tomlkit.table(is_super_table=super_last or not last))
+        current = current[key]
+    return current
+
+
+def inline(data: dict[str, Any]) -> Any:
+    """A tomlkit inline table written `{ key = value, ... }` (the spacing of uv's and pixi's docs)."""
+    import tomlkit
+
+    body = ", ".join(f"{key} = {tomlkit.item(value).as_string()}" for key, value in data.items())
+    return tomlkit.parse(f"x = {{ {body} }}\n")["x"]
+
+
+def parse_value(text: str) -> Any:
+    """A tomlkit item parsed from TOML source, keeping its exact layout (nested arrays of tables)."""
+    import tomlkit
+
+    return tomlkit.parse(f"x = {text}\n")["x"]
+
+
+def multiline_array(items: Iterable[Any]) -> Any:
+    """A tomlkit array written one item per line, as uv's and pixi's docs write them."""
+    import tomlkit
+
+    array = tomlkit.array()
+    for item in items:
+        array.append(item)
+    return array.multiline(True)
+
+
+def set_if_changed(container: Any, key: str, plain: Any, build: Callable[[], Any] | None = None) -> bool:
+    """Set `container[key]` to `build()` (or `plain`) unless it already equals `plain`; True if set."""
+    if key in container and unwrap(container[key]) == plain:
+        return False
+    container[key] = build() if build is not None else plain
+    return True
+
+
+def merge_aot(container: Any, key: str, entries: Sequence[dict[str, Any]], *, ident: str = "name") -> None:
+    """Make each entry present in the array of tables `container[key]`, matched by `ident`; keep others."""
+    import tomlkit
+
+    if key not in container:
+        aot = tomlkit.aot()
+        for entry in entries:
+            aot.append(_table(entry))
+        container.append(key, aot)
+        return
+    aot = container[key]
+    for entry in entries:
+        existing = next((t for t in aot if unwrap(t).get(ident) == entry[ident]), None)
+        if existing is None:
+            aot.append(_table(entry))
+            continue
+        for field, value in entry.items():
+            set_if_changed(existing, field, value)
+
+
+def _table(entry: dict[str, Any]) -> Any:
+    import tomlkit
+
+    table = tomlkit.table()
+    for field, value in entry.items():
+        table[field] = value
+    return table
+
+
+def _req_name(text: Any) -> str | None:
+    try:
+        return canonicalize_name(Requirement(str(text)).name)
+    except InvalidRequirement:
+        return None
+
+
+def merge_requirement_list(container: Any, key: str, wanted: Sequence[str], managed: Iterable[str]) -> None:
+    """Keep `container[key]` (a PEP 508 list) but with the entries named in `managed` replaced by `wanted`.
+
+    Entries for managed names that are not wanted are removed; wanted entries take the place of the first
+    managed entry (or go last). Nothing changes when the list already reads that way.
+    """
+    managed_names = {canonicalize_name(n) for n in managed}
+    current = [str(v) for v in unwrap(container[key])] if key in container else None
+    if current is None:
+        container[key] = multiline_array(wanted)
+        return
+    kept_before: list[str] = []
+    kept_after: list[str] = []
+    seen_managed = False
+    for item in current:
+        if _req_name(item) in managed_names:
+            seen_managed = True
+        elif seen_managed:
+            kept_after.append(item)
+        else:
+            kept_before.append(item)
+    result = [*kept_before, *wanted, *kept_after]
+    if result == current:
+        return
+    array = container[key]
+    for index in range(len(array) - 1, -1, -1):
+        if _req_name(array[index]) in managed_names:
+            del array[index]
+    position = len(kept_before)
+    for offset, item in enumerate(wanted):
+        array.insert(position + offset, item)
+    if len(array) > 1 and len(current) <= 1:
+        array.multiline(True)
+
+
+def replace_block(existing: str | None, block: str) -> str:
+    """Put `block` between torchsmith's markers in `existing`, keeping every line outside them."""
+    body = f"{BLOCK_START}\n{block.rstrip()}\n{BLOCK_END}\n"
+    if not existing:
+        return body
+    start = existing.find(BLOCK_START)
+    end = existing.find(BLOCK_END)
+    if start != -1 and end > start:
+        tail = existing[end + len(BLOCK_END) :]
+        return existing[:start] + body.rstrip("\n") + tail
+    separator = "" if existing.endswith("\n") else "\n"
+    return f"{existing}{separator}\n{body}"
+
+
+def _yaml() -> Any:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096
+    return yaml
+
+
+def load_yaml(text: str | None, *, where: str) -> Any:
+    """Round-trip load of a YAML mapping (None: a new empty one); `UsageError` naming `where` if bad."""
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.error import YAMLError
+
+    if not text or not text.strip():
+        return CommentedMap()
+    try:
+        data = _yaml().load(text)
+    except YAMLError as error:
+        raise UsageError(f"cannot merge into `{where}`: invalid YAML: {error}") from error
+    if not isinstance(data, CommentedMap):
+        raise UsageError(f"cannot merge into `{where}`: expected a YAML mapping at the top")
+    return data
+
+
+def yaml_text(data: Any) -> str:
+    """Dump a round-trip YAML document back to text."""
+    stream = io.StringIO()
+    _yaml().dump(data, stream)
+    return stream.getvalue()

@@ -1,0 +1,144 @@
+"""poetry: `cpu` / `cuda` extras with mutually exclusive markers and explicit PyTorch sources.
+
+The layout is the one of the poetry-torch recipe (https://github.com/lucaspar/poetry-torch): each PyTorch
+index is a `[[tool.poetry.source]]` with `priority = "explicit"` (used only by the packages that name it),
+the CPU build is a main dependency marked `extra == 'cpu' and extra != 'cuda'`, the accelerated build sits
+in an optional group of the same name marked the other way round, and `[tool.poetry.extras]` lists the
+torch family under both extras. macOS takes PyPI's wheels (no source), as with uv.
+
+The known trap: `poetry sync -E cuda` without `--with cuda` installs the CPU build silently, because the
+accelerated constraint lives in the optional group. The command table is written above the extras and
+the trap is repeated in the notes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from torchsmith.export.job import Job, Rendered, requirement_text
+from torchsmith.export.merge import (
+    ensure_table,
+    inline,
+    load_toml,
+    merge_aot,
+    multiline_array,
+    set_if_changed,
+)
+from torchsmith.export.targets import Target
+from torchsmith.export.uv import index_name, source_markers
+
+__all__ = ["command_table", "extra_of", "render"]
+
+def command_table(extra: str) -> list[str]:
+    """The command table of the poetry-torch recipe for `extra`, as Markdown rows."""
+    rows = [
+        ("command", "installs"),
+        ("poetry sync", "no PyTorch (import fails)"),
+        ("poetry sync -E cpu", "the CPU build (PyPI's wheels on macOS)"),
+        (f"poetry sync -E {extra} --with {extra}", f"the {extra} build; needs that hardware"),
+        (f"poetry sync -E {extra}", f"WARNING: silently the CPU build, not {extra}"),
+    ]
+    left = max(len(a) for a, _ in rows)
+    right = max(len(b) for _, b in rows)
+    lines = [f"| {a.ljust(left)} | {b.ljust(right)} |" for a, b in rows]
+    lines.insert(1, f"| {'-' * left} | {'-' * right} |")
+    return lines
+
+
+def extra_of(target: Target) -> str:
+    """`cpu` for CPU and macOS targets; else the accelerator family: `cuda` (Jetson too), `rocm`, `xpu`."""
+    if target.kind in ("cpu", "mps"):
+        return "cpu"
+    return "cuda" if target.kind in ("cuda", "jetson") else target.kind
+
+
+def _marker(extra: str, extras: Sequence[str], platform: str | None) -> str:
+    parts = [f"extra == '{extra}'", *(f"extra != '{e}'" for e in extras if e != extra)]
+    if platform:
+        parts.append(f"({platform})" if " or " in platform else platform)
+    return " and ".join(parts)
+
+
+def _constraints(job: Job, extra: str, extras: Sequence[str], version: str) -> list[dict[str, Any]]:
+    group = [t for t in job.targets if extra_of(t) == extra]
+    entries: list[dict[str, Any]] = []
+    by_index: dict[str, list[Target]] = {}
+    for target in group:
+        if not target.uses_pypi:
+            by_index.setdefault(index_name(target), []).append(target)
+    for name, members in by_index.items():
+        platform = source_markers(job.targets, members)
+        entry: dict[str, Any] = {"version": version, "source": name, "markers": _marker(extra, extras, platform)}
+        entries.append(entry)
+    if any(t.uses_pypi for t in group):
+        pypi = next(t for t in group if t.uses_pypi)
+        entries.append({"version": version, "markers": _marker(extra, extras, pypi.os_marker)})
+    return entries
+
+
+def _python(job: Job, doc: Any, deps: Any) -> None:
+    from torchsmith.export.choose import python_range
+
+    low, high = python_range(job.choices)
+    project = doc.get("project")
+    if project is not None and "requires-python" in project:
+        return
+    if "python" not in deps:
+        deps["python"] = f">={low},<3.{high.minor + 1}"
+
+
+def render(job: Job) -> Rendered:
+    path = job.single_path("pyproject.toml")
+    text = job.read(path)
+    doc = load_toml(text, where=str(path))
+    poetry = ensure_table(doc, ["tool", "poetry"])
+    if text is None or ("project" not in doc and "name" not in poetry and "package-mode" not in poetry):
+        poetry["package-mode"] = False
+    extras = list(dict.fromkeys(extra_of(t) for t in job.targets))
+    deps = ensure_table(doc, ["tool", "poetry", "dependencies"])
+    _python(job, doc, deps)
+    for req in job.others:
+        set_if_changed(deps, req.name, str(req.specifier) or "*")
+    accelerated = [e for e in extras if e != "cpu"]
+    for req in job.family:
+        version = str(req.specifier) or "*"
+        name = req.name
+        if "cpu" in extras:
+            entries = _constraints(job, "cpu", extras, version)
+            set_if_changed(deps, name, entries, lambda e=entries: multiline_array(inline(x) for x in e))
+        elif name in deps:
+            del deps[name]
+        for extra in accelerated:
+            group = ensure_table(doc, ["tool", "poetry", "group", extra])
+            set_if_changed(group, "optional", True)
+            group_deps = ensure_table(group, ["dependencies"])
+            entries = _constraints(job, extra, extras, version)
+            set_if_changed(group_deps, name, entries, lambda e=entries: multiline_array(inline(x) for x in e))
+
+    fresh = "extras" not in poetry
+    extras_table = ensure_table(doc, ["tool", "poetry", "extras"])
+    if fresh and accelerated:
+        import tomlkit
+
+        for line in command_table(accelerated[0]):
+            extras_table.add(tomlkit.comment(line))
+    names = [r.name for r in job.family]
+    for extra in extras:
+        set_if_changed(extras_table, extra, names)
+
+    sources = []
+    for target in job.targets:
+        url = job.index_url(target)
+        if url and all(s["name"] != index_name(target) for s in sources):
+            sources.append({"name": index_name(target), "url": url, "priority": "explicit"})
+    merge_aot(poetry, "source", sources)
+
+    notes = ["run `poetry lock`, then `poetry sync -E cpu`"]
+    for extra in accelerated:
+        notes.append(f"install the {extra} build with `poetry sync -E {extra} --with {extra}`")
+        notes.append(
+            f"warning: `poetry sync -E {extra}` without `--with {extra}` silently installs the CPU build "
+            "(poetry's known trap: the accelerated constraint lives in an optional group)"
+        )
+    return Rendered(((path, doc.as_string()),), tuple(notes))

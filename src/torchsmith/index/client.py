@@ -1,0 +1,294 @@
+"""`IndexClient`: fetch project pages, PEP 658 metadata and wheels, through the on-disk cache.
+
+Pages are asked for as PEP 691 JSON first and PEP 503 HTML second (download.pytorch.org only has HTML).
+A cached page younger than `max_age` is used as is; an older one is revalidated with If-None-Match /
+If-Modified-Since (a 304 keeps the cached body). When the index cannot be reached or fails with a 5xx, a
+cached copy is used with a warning. Offline (`TORCHSMITH_OFFLINE=1`) means the cache only. With no network
+the first fetch fails within about `connect_timeout` (DNS included, see `_net`), naming the host and how to
+go offline. Every failure is an `IndexFetchError`; nothing else escapes.
+Uses only the standard library (urllib), so planning pulls in no HTTP dependency.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import http.client
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from email.parser import BytesHeaderParser
+from pathlib import Path
+from typing import IO
+from urllib.parse import urlsplit
+
+from torchsmith.errors import IndexFetchError
+from torchsmith.index._net import GetAddrInfo, UnreachableError, build_opener
+from torchsmith.index.cache import CacheEntry, HttpCache
+from torchsmith.index.simple import JSON_CONTENT_TYPE, DistFile, ProjectPage, parse_project_page
+from torchsmith.report import NullReporter, Reporter
+
+__all__ = ["PAGE_ACCEPT", "IndexClient"]
+
+PAGE_ACCEPT = f"{JSON_CONTENT_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
+"""PEP 691 content negotiation: JSON preferred, HTML accepted (what pip and uv send, in spirit)."""
+
+OFFLINE_HINT = "no network? set `TORCHSMITH_OFFLINE=1` to plan from the cache and the shipped knowledge"
+_CHUNK = 256 * 1024
+_USER_AGENT = "torchsmith (+https://github.com/torchsmith/torchsmith)"
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or url
+
+
+class _Fetched:
+    """A response's status, headers and body: `status` 304 carries no body."""
+
+    def __init__(self, status: int, body: bytes, content_type: str, etag: str | None, modified: str | None):
+        self.status, self.body, self.content_type = status, body, content_type
+        self.etag, self.last_modified = etag, modified
+
+
+class IndexClient:
+    """Fetches index pages, metadata and files; thread-safe, one per command."""
+
+    def __init__(
+        self,
+        cache_dir: Path,
+        offline: bool = False,
+        timeout: float = 15.0,
+        reporter: Reporter | None = None,
+        *,
+        connect_timeout: float = 1.5,
+        max_age: float = 600.0,
+        max_workers: int = 8,
+        getaddrinfo: GetAddrInfo | None = None,
+    ) -> None:
+        """`timeout`: seconds a server may stay silent mid-response; `connect_timeout`: DNS plus TCP
+        connect; `max_age`: seconds a cached page is used without revalidation; `getaddrinfo`: name
+        resolution (tests inject a slow one)."""
+        self.cache = HttpCache(cache_dir)
+        self.offline = offline
+        self.timeout = timeout
+        self.max_age = max_age
+        self.max_workers = max_workers
+        self.reporter: Reporter = reporter or NullReporter()
+        self._opener = build_opener(connect_timeout, getaddrinfo)
+
+    # -- public API -------------------------------------------------------------------------------------
+
+    def project_page(self, index_url: str, project: str) -> ProjectPage:
+        """The page of `project` on the PEP 503 index `index_url` (e.g. `<base>/cu124`)."""
+        from packaging.utils import canonicalize_name
+
+        url = f"{index_url.rstrip('/')}/{canonicalize_name(project)}/"
+        try:
+            entry = self._get(url, accept=PAGE_ACCEPT, cacheable=True)
+        except _NotFoundError:
+            raise IndexFetchError(
+                f"no project `{project}` on `{index_url.rstrip('/')}`",
+                hint=f"the index has no page at `{url}`; check the index URL and the project name",
+            ) from None
+        return parse_project_page(entry.body, entry.content_type, url, project)
+
+    def project_pages(self, requests: Sequence[tuple[str, str]]) -> list[ProjectPage]:
+        """`project_page` for each (index_url, project), fetched in parallel; results in request order.
+        If any fails, the first failure (in request order) is raised."""
+        if not requests:
+            return []
+        self.reporter.step(f"fetching {len(requests)} index page{'s' if len(requests) != 1 else ''}")
+        workers = max(1, min(self.max_workers, len(requests)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="torchsmith-index") as pool:
+            futures = [pool.submit(self.project_page, index, project) for index, project in requests]
+            return [future.result() for future in futures]
+
+    def metadata(self, file: DistFile) -> list[str]:
+        """The `Requires-Dist` values from the file's PEP 658 metadata; [] when the index has none."""
+        url = file.metadata_url
+        if url is None:
+            return []
+        try:
+            entry = self._get(url, accept="*/*", cacheable=True, immutable=True)
+        except _NotFoundError:
+            raise IndexFetchError(
+                f"the index lists metadata for `{file.filename}` but `{url}` is missing"
+            ) from None
+        if isinstance(file.core_metadata, str):
+            digest = hashlib.sha256(entry.body).hexdigest()
+            if digest != file.core_metadata:
+                self.cache.discard(url)
+                raise IndexFetchError(
+                    f"sha256 mismatch for `{url}`: expected `{file.core_metadata}`, got `{digest}`"
+                )
+        headers = BytesHeaderParser().parsebytes(entry.body)
+        return [str(value).strip() for value in headers.get_all("Requires-Dist") or []]
+
+    def download(self, file: DistFile, dest: Path) -> Path:
+        """Download `file` into the directory `dest`, checking its sha256 when the index gives one;
+        returns the file's path. A mismatching or interrupted download leaves nothing behind."""
+        if self.offline:
+            raise IndexFetchError(
+                f"offline (`TORCHSMITH_OFFLINE=1`): cannot download `{file.url}`",
+                hint="unset `TORCHSMITH_OFFLINE` to download wheels",
+            )
+        dest.mkdir(parents=True, exist_ok=True)
+        target = dest / file.filename
+        self.reporter.step(f"downloading {file.filename}")
+        fd, tmp_name = tempfile.mkstemp(dir=dest, prefix=f".{file.filename}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                digest = self._stream(file.url, out)
+            if file.sha256 is not None and digest != file.sha256:
+                raise IndexFetchError(
+                    f"sha256 mismatch for `{file.filename}` from `{file.url}`: "
+                    f"expected `{file.sha256}`, got `{digest}`",
+                    hint="the file differs from what its index page promises; it was not kept",
+                )
+            Path(tmp_name).replace(target)
+        finally:
+            with contextlib.suppress(OSError):
+                Path(tmp_name).unlink()
+        return target
+
+    # -- fetching ---------------------------------------------------------------------------------------
+
+    def _get(self, url: str, *, accept: str, cacheable: bool, immutable: bool = False) -> CacheEntry:
+        cached = self.cache.get(url) if cacheable else None
+        if self.offline:
+            if cached is None:
+                raise IndexFetchError(
+                    f"offline (`TORCHSMITH_OFFLINE=1`): no cached copy of `{url}`",
+                    hint="run once with network access to fill the cache, or unset `TORCHSMITH_OFFLINE`",
+                )
+            return cached
+        if cached is not None and (immutable or cached.age() < self.max_age):
+            return cached
+        headers = {"Accept": accept}
+        if cached is not None and cached.etag:
+            headers["If-None-Match"] = cached.etag
+        if cached is not None and cached.last_modified:
+            headers["If-Modified-Since"] = cached.last_modified
+        try:
+            fetched = self._fetch(url, headers)
+        except IndexFetchError as e:
+            if cached is None or not isinstance(e, _TransientError):
+                raise
+            self.reporter.warn(f"{e.message}; using the cached copy from before")
+            return cached
+        if fetched.status == 304 and cached is not None:
+            return self.cache.touch(cached)
+        if not cacheable:
+            return CacheEntry(
+                url, fetched.body, fetched.content_type, fetched.etag, fetched.last_modified, 0.0
+            )
+        return self.cache.put(url, fetched.body, fetched.content_type, fetched.etag, fetched.last_modified)
+
+    def _open(self, url: str, headers: dict[str, str]) -> http.client.HTTPResponse:
+        request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT, **headers})
+        try:
+            response = self._opener.open(request, timeout=self.timeout)
+        except urllib.error.HTTPError as e:
+            e.close()
+            if e.code == 304:
+                raise _NotModifiedError from None
+            raise _http_error(url, e.code, e.reason) from None
+        except urllib.error.URLError as e:
+            raise _transport_error(url, e.reason, self.timeout) from e
+        except (OSError, http.client.HTTPException, ValueError) as e:
+            raise _transport_error(url, e, self.timeout) from e
+        assert isinstance(response, http.client.HTTPResponse)
+        return response
+
+    def _fetch(self, url: str, headers: dict[str, str]) -> _Fetched:
+        try:
+            response = self._open(url, headers)
+        except _NotModifiedError:
+            return _Fetched(304, b"", "", None, None)
+        chunks: list[bytes] = []
+        with response:
+            self._read(url, response, chunks.append)
+            return _Fetched(
+                response.status,
+                b"".join(chunks),
+                response.headers.get("Content-Type", "text/html"),
+                response.headers.get("ETag"),
+                response.headers.get("Last-Modified"),
+            )
+
+    def _stream(self, url: str, out: IO[bytes]) -> str:
+        hasher = hashlib.sha256()
+
+        def sink(chunk: bytes) -> None:
+            hasher.update(chunk)
+            out.write(chunk)
+
+        with self._open(url, {"Accept": "*/*"}) as response:
+            self._read(url, response, sink)
+        return hasher.hexdigest()
+
+    def _read(self, url: str, response: http.client.HTTPResponse, sink: Callable[[bytes], object]) -> None:
+        expected_header = response.headers.get("Content-Length")
+        expected = int(expected_header) if expected_header and expected_header.isdigit() else None
+        got = 0
+        try:
+            while chunk := response.read(_CHUNK):
+                got += len(chunk)
+                sink(chunk)
+        except http.client.IncompleteRead as e:
+            got += len(e.partial)
+            raise _truncated(url, got, expected) from e
+        except (OSError, http.client.HTTPException, ValueError) as e:
+            raise _transport_error(url, e, self.timeout) from e
+        if expected is not None and got < expected:
+            raise _truncated(url, got, expected)
+
+
+class _NotModifiedError(Exception):
+    """Internal: the server answered 304."""
+
+
+class _NotFoundError(IndexFetchError):
+    """Internal: HTTP 404 / 410, turned into a message that names the project where one is known."""
+
+
+class _TransientError(IndexFetchError):
+    """A failure that a cached copy may stand in for: unreachable, 5xx, timeouts, cut connections."""
+
+
+def _http_error(url: str, code: int, reason: str) -> IndexFetchError:
+    if code in (404, 410):
+        return _NotFoundError(f"`{url}` was not found (HTTP {code})")
+    message = f"`{_host(url)}` answered HTTP {code} {reason} for `{url}`".rstrip()
+    if code >= 500:
+        return _TransientError(
+            message, hint="the index server failed; retry later, or set `TORCHSMITH_OFFLINE=1`"
+        )
+    return IndexFetchError(message)
+
+
+def _truncated(url: str, got: int, expected: int | None) -> IndexFetchError:
+    of = f" of {expected}" if expected is not None else ""
+    return _TransientError(
+        f"truncated response from `{_host(url)}` for `{url}`: got {got}{of} bytes",
+        hint="the connection was cut; retry, or set `TORCHSMITH_OFFLINE=1` to use the cache",
+    )
+
+
+def _transport_error(url: str, reason: object, timeout: float) -> IndexFetchError:
+    host = _host(url)
+    if isinstance(reason, UnreachableError):
+        return _TransientError(
+            f"cannot reach `{reason.host}` to fetch `{url}`: {reason.reason}", hint=OFFLINE_HINT
+        )
+    if isinstance(reason, TimeoutError):
+        return _TransientError(
+            f"`{host}` sent nothing for {timeout:g} s while serving `{url}`",
+            hint="the server is stuck or very slow; retry, or set `TORCHSMITH_OFFLINE=1` to use the cache",
+        )
+    if isinstance(reason, ConnectionError):
+        return _TransientError(f"the connection to `{host}` dropped while fetching `{url}`")
+    return _TransientError(f"cannot fetch `{url}`: {reason}")

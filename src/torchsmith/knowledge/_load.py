@@ -1,0 +1,103 @@
+"""Shared loading for the knowledge tables: read a TOML data file, check sources, collect problems.
+
+Each table module calls `load_table(name)` once (cached) and turns rows into typed values through a
+`Problems` collector, so that a malformed table reports every bad row at once.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import cache
+from importlib import resources
+from typing import Any, TypeVar
+
+from packaging.version import InvalidVersion, Version
+
+from torchsmith.errors import KnowledgeError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+__all__ = ["Problems", "Table", "load_table", "optional_version", "version"]
+
+T = TypeVar("T")
+Row = dict[str, Any]
+
+
+class Table:
+    """A parsed data file: its declared sources and its rows (the `[[row]]` array by default)."""
+
+    def __init__(self, name: str, data: dict[str, Any]) -> None:
+        self.name = name
+        self.data = data
+        sources = data.get("sources", {})
+        self.sources: dict[str, dict[str, Any]] = sources if isinstance(sources, dict) else {}
+
+    def rows(self, key: str = "row") -> list[Row]:
+        rows = self.data.get(key, [])
+        return rows if isinstance(rows, list) else []
+
+
+class Problems:
+    """Collects `file: row N: field: problem` lines; `raise_if_any()` raises them as one KnowledgeError."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.items: list[str] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.items.append(f"{self.table.name}.toml: {where}: {message}")
+
+    def field(self, row: Row, index: int, key: str, convert: Callable[[Any], T], default: Any = ...) -> T:
+        """Convert `row[key]`; record a problem (and return `default` or None) when missing or invalid."""
+        where = f"row {index + 1}: `{key}`"
+        if key not in row:
+            if default is not ...:
+                return default  # type: ignore[no-any-return]
+            self.add(where, "missing")
+            return None  # type: ignore[return-value]
+        try:
+            return convert(row[key])
+        except (InvalidVersion, ValueError, TypeError, KeyError) as error:
+            self.add(where, f"invalid value `{row[key]}` ({error})")
+            return None  # type: ignore[return-value]
+
+    def check_source(self, row: Row, index: int, key: str = "source") -> None:
+        """Every row names a source declared in the file's `[sources.*]` tables."""
+        names = row.get(key)
+        for name in names if isinstance(names, list) else [names]:
+            if name not in self.table.sources:
+                self.add(f"row {index + 1}: `{key}`", f"unknown source `{name}`")
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise KnowledgeError(
+                f"{len(self.items)} problem(s) in knowledge table `{self.table.name}`:\n  "
+                + "\n  ".join(self.items),
+                hint="this is a bug in torchsmith's shipped data; please report it",
+            )
+
+
+def version(value: Any) -> Version:
+    """A field that must be a version (`12.6`, `525.60.13`)."""
+    return Version(str(value))
+
+
+def optional_version(value: Any) -> Version | None:
+    return None if value is None else Version(str(value))
+
+
+@cache
+def load_table(name: str) -> Table:
+    """Read `data/<name>.toml` from the installed package (parsed once per process)."""
+    try:
+        text = resources.files("torchsmith.knowledge").joinpath("data").joinpath(f"{name}.toml").read_text("utf-8")
+    except FileNotFoundError as error:
+        raise KnowledgeError(f"knowledge table `{name}` is missing from the package") from error
+    try:
+        return Table(name, tomllib.loads(text))
+    except tomllib.TOMLDecodeError as error:
+        raise KnowledgeError(f"knowledge table `{name}.toml` is not valid TOML: {error}") from error

@@ -1,0 +1,118 @@
+"""`ProbeContext`: where detectors read facts from (a root, an environment, a PATH, a platform).
+
+Detectors never touch `/`, `os.environ` or `sys.platform` directly; they ask the context. This is what makes
+`--root tests/machines/<name>` and fake programs on PATH enough to reproduce any machine in a test, and what
+lets macOS and Windows detection be exercised on Linux by injecting the platform.
+"""
+
+from __future__ import annotations
+
+import os
+import platform as _platform
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["PROGRAM_TIMEOUT_S", "ProbeContext"]
+
+PROGRAM_TIMEOUT_S = 10.0
+"""How long an external program (nvidia-smi, rocminfo, sysctl) may take before we give up on it."""
+
+
+@dataclass(slots=True)
+class ProbeContext:
+    """The inputs of one probe, plus the warnings detectors collect while running.
+
+    `root` is `/` on a real probe; `use_nvml` is False under `--root` (NVML always talks to the real driver).
+    `sys_platform` and `machine_arch` default to the running interpreter's and may be injected by tests.
+    """
+
+    root: Path = Path("/")
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    use_nvml: bool = True
+    sys_platform: str = sys.platform
+    machine_arch: str = field(default_factory=_platform.machine)
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, root: str | Path | None = None, env: Mapping[str, str] | None = None) -> ProbeContext:
+        """The context for `--root DIR` (or `TORCHSMITH_ROOT`), else the real machine."""
+        environ = dict(os.environ if env is None else env)
+        chosen = root if root is not None else (environ.get("TORCHSMITH_ROOT") or None)
+        if chosen is None:
+            return cls(env=environ)
+        return cls(root=Path(chosen), env=environ, use_nvml=False)
+
+    @property
+    def is_real_root(self) -> bool:
+        return self.root == Path("/")
+
+    def warn(self, message: str) -> None:
+        """Record that something was unreadable or garbled; the probe still succeeds."""
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def path(self, absolute: str) -> Path:
+        """Map an absolute machine path (`/proc/version`) under the root."""
+        return self.root / absolute.lstrip("/")
+
+    def read_text(self, absolute: str, *, limit: int = 1 << 20) -> str | None:
+        """The file's text (undecodable bytes replaced), or None when it is missing or unreadable."""
+        target = self.path(absolute)
+        try:
+            with target.open("rb") as handle:
+                data = handle.read(limit)
+        except FileNotFoundError:
+            return None
+        except NotADirectoryError:
+            return None
+        except OSError as error:
+            self.warn(f"cannot read `{absolute}`: {error.strerror or error}")
+            return None
+        return data.decode("utf-8", errors="replace")
+
+    def exists(self, absolute: str) -> bool:
+        return self.path(absolute).exists()
+
+    def glob(self, absolute_dir: str, pattern: str) -> Iterator[Path]:
+        """Sorted entries of `absolute_dir` (under the root) matching `pattern`; nothing if it is missing."""
+        base = self.path(absolute_dir)
+        try:
+            return iter(sorted(base.glob(pattern)))
+        except OSError:
+            return iter(())
+
+    def which(self, program: str) -> str | None:
+        """Find `program` on this context's PATH (tests put fake programs first)."""
+        return shutil.which(program, path=self.env.get("PATH", os.defpath))
+
+    def run(self, program: str, *args: str, at: str | None = None) -> str | None:
+        """Run `program` (on PATH, or the fixed location `at` under the root) and return its stdout.
+
+        Missing programs return None silently; a crash, a non-zero exit or a timeout returns None and is
+        recorded as a warning naming the program.
+        """
+        executable = str(self.path(at)) if at else self.which(program)
+        if executable is None or (at and not Path(executable).is_file()):
+            return None
+        try:
+            completed = subprocess.run(
+                [executable, *args],
+                capture_output=True,
+                timeout=PROGRAM_TIMEOUT_S,
+                env=dict(self.env),
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            self.warn(f"`{program}` did not answer within {PROGRAM_TIMEOUT_S:g} s")
+            return None
+        except OSError as error:
+            self.warn(f"cannot run `{program}`: {error.strerror or error}")
+            return None
+        if completed.returncode != 0:
+            self.warn(f"`{program} {' '.join(args)}` exited with status {completed.returncode}")
+            return None
+        return completed.stdout.decode("utf-8", errors="replace")

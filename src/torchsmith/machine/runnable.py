@@ -1,0 +1,154 @@
+"""Which backends this machine can run, best first, `cpu` always last (the probe's `backends`).
+
+Policy kept deliberately small; the planner refines it per torch version (compute capabilities, Python and
+platform tags). The rules, each from the knowledge tables:
+
+* Jetson boards run only NVIDIA's Jetson builds for their JetPack (upstream aarch64 CUDA wheels target SBSA
+  servers, not Tegra) — then cpu.
+* NVIDIA: a `cuXYZ` build runs when the driver is at least the build's minimum driver. Builds whose CUDA
+  version is at most the driver's own CUDA version come first, newest first; builds that rely on
+  minor-version compatibility (limited features, no JIT of newer PTX) come after them.
+  `CONDA_OVERRIDE_CUDA` pretends a driver of that CUDA version, as conda and pixi do (empty: none).
+* AMD: ROCm builds whose wheels include every GPU's gfx target, newest first (wheels bundle ROCm).
+* Intel: `xpu` when a GPU of a family PyTorch XPU supports is present.
+"""
+
+from __future__ import annotations
+
+from packaging.version import InvalidVersion, Version
+
+from torchsmith.backends import parse_backend
+from torchsmith.knowledge import cuda_drivers, jetson, releases, rocm, xpu
+from torchsmith.machine.context import ProbeContext
+from torchsmith.machine.model import Machine
+
+__all__ = [
+    "cuda_backends_for_driver",
+    "jetson_backend_name",
+    "jetson_release",
+    "known_backends",
+    "runnable_backends",
+]
+
+
+def known_backends(platform_key: str) -> tuple[str, ...]:
+    """Every backend any known torch release ships for this platform (from the release table)."""
+    seen: dict[str, None] = {}
+    for release in releases.releases():
+        for name in release.backends.get(platform_key, ()):
+            seen.setdefault(name, None)
+    return tuple(seen)
+
+
+def _os_key(machine: Machine) -> str:
+    return "windows" if machine.os == "windows" else "linux"
+
+
+def _parse(text: str | None) -> Version | None:
+    try:
+        return None if text is None else Version(text)
+    except InvalidVersion:
+        return None
+
+
+def _driver_facts(machine: Machine, ctx: ProbeContext | None) -> tuple[Version | None, Version | None]:
+    """(driver version, driver's own CUDA version), with `CONDA_OVERRIDE_CUDA` applied."""
+    env = ctx.env if ctx is not None else {}
+    os_key = _os_key(machine)
+    if "CONDA_OVERRIDE_CUDA" in env:
+        override = _parse(env["CONDA_OVERRIDE_CUDA"].strip() or None)
+        if override is None:
+            return None, None
+        pretend = cuda_drivers.toolkit_driver(Version(f"{override.major}.{override.minor}"), os_key)
+        return pretend, override
+    if machine.nvidia is None:
+        return None, None
+    driver = _parse(machine.nvidia.driver)
+    own = _parse(machine.nvidia.cuda_driver)
+    if driver is not None and own is None:
+        own = cuda_drivers.cuda_for_driver(driver, os_key)
+    return driver, own
+
+
+def cuda_backends_for_driver(
+    names: tuple[str, ...], driver: Version, own_cuda: Version | None, os_key: str
+) -> tuple[list[str], list[str]]:
+    """Split CUDA backends into (native: CUDA <= the driver's own, minor-compat: runnable with limits)."""
+    native: list[tuple[Version, str]] = []
+    compat: list[tuple[Version, str]] = []
+    for name in names:
+        backend = parse_backend(name)
+        if backend.kind != "cuda" or backend.cuda is None:
+            continue
+        floor = cuda_drivers.min_driver(backend.cuda, os_key)
+        if floor is None or driver < floor:
+            continue
+        if own_cuda is None or backend.cuda <= own_cuda:
+            native.append((backend.cuda, name))
+        else:
+            compat.append((backend.cuda, name))
+    native.sort(reverse=True)
+    compat.sort()
+    return [n for _, n in native], [n for _, n in compat]
+
+
+def jetson_release(machine: Machine) -> jetson.JetpackRelease | None:
+    """The JetPack release of a Jetson machine's L4T version (None if not a Jetson or unknown)."""
+    l4t = _parse(machine.jetson.l4t) if machine.jetson else None
+    return jetson.jetpack_for_l4t(l4t) if l4t is not None else None
+
+
+def jetson_backend_name(release: jetson.JetpackRelease) -> str | None:
+    """NVIDIA's index backend (`jp6-cu126`), or for JetPacks with only direct wheel URLs a name of the same
+    shape (`jp5-cu114`) under which the planner offers those wheels; None without CUDA facts."""
+    if release.backend:
+        return release.backend
+    if release.cuda is None or not release.wheels:
+        return None
+    return f"jp{release.jetpack.split('.')[0]}-cu{release.cuda.major}{release.cuda.minor}"
+
+
+def _jetson_backends(machine: Machine, names: tuple[str, ...]) -> list[str]:
+    release = jetson_release(machine)
+    if release is None:
+        return []
+    if release.sbsa and release.cuda is not None:
+        # JetPack 7: Arm SBSA CUDA, so upstream aarch64 CUDA wheels up to the JetPack's CUDA apply.
+        cuda = [(b.cuda, b.name) for b in map(parse_backend, names) if b.cuda and b.cuda <= release.cuda]
+        return [name for _, name in sorted(cuda, reverse=True)]
+    name = jetson_backend_name(release)
+    return [name] if name else []
+
+
+def _rocm_backends(machine: Machine, names: tuple[str, ...]) -> list[str]:
+    assert machine.amd is not None
+    targets = [gpu.gfx for gpu in machine.amd.gpus if gpu.gfx]
+    if not targets:
+        return []
+    allowed = set(names)
+    common: list[str] | None = None
+    for gfx in targets:
+        supported = [b for b in rocm.backends_for_gfx(gfx) if b in allowed]
+        common = supported if common is None else [b for b in common if b in supported]
+    ordered = sorted(common or [], key=lambda n: parse_backend(n).version or Version("0"), reverse=True)
+    return ordered
+
+
+def runnable_backends(machine: Machine, ctx: ProbeContext | None = None) -> tuple[str, ...]:
+    """The backends this machine can run, best first, `cpu` last."""
+    names = known_backends(machine.platform_key)
+    result: list[str] = []
+    if machine.jetson is not None:
+        result.extend(_jetson_backends(machine, names))
+    else:
+        driver, own = _driver_facts(machine, ctx)
+        if driver is not None:
+            native, compat = cuda_backends_for_driver(names, driver, own, _os_key(machine))
+            result.extend(native + compat)
+        if machine.amd is not None and machine.os == "linux":
+            result.extend(_rocm_backends(machine, names))
+        if machine.intel is not None and "xpu" in names:
+            if any(gpu.device_id and xpu.xpu_supported(gpu.device_id) for gpu in machine.intel.gpus):
+                result.append("xpu")
+    result.append("cpu")
+    return tuple(dict.fromkeys(result))

@@ -1,0 +1,226 @@
+"""Choose the backend and exact torch-family pins for a machine, with reasons and rejected alternatives.
+
+Policy (what a packaging expert would do):
+1. Consider the machine's runnable backends best first (`probe`'s `backends`), or the one forced backend.
+2. Prefer the newest torch the requirements allow that actually runs here on an accelerator; for that torch,
+   the best-ranked backend. Only when no accelerated build runs is a CPU build chosen, and then the reasons
+   say why each accelerated backend was rejected.
+3. torchvision/torchaudio come from the same backend and pair exactly with torch (knowledge table, checked
+   against the index); a conflict is explained, never papered over.
+4. Online, versions and files come from the backend indexes (cached); offline or with no network, from the
+   shipped knowledge alone, and the plan says so.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from packaging.version import Version
+
+from torchsmith.backends import Backend, parse_backend
+from torchsmith.errors import IndexFetchError, ResolutionError
+from torchsmith.index.settings import IndexSettings
+from torchsmith.machine.model import Machine
+from torchsmith.plan_model import Plan, PlannedPackage, Rejection
+from torchsmith.planning import explain
+from torchsmith.planning.catalog import Candidate, Catalog, IndexCatalog, KnowledgeCatalog
+from torchsmith.planning.commands import install_commands
+from torchsmith.planning.requirements import Requirements, parse_requirements
+from torchsmith.planning.rules import Verdict, check
+from torchsmith.planning.tags import machine_tags
+from torchsmith.report import NullReporter, Reporter
+
+__all__ = ["Plan", "PlannedPackage", "Rejection", "make_plan"]
+
+_MACHINE_RULES = ("needs an NVIDIA GPU", "needs the NVIDIA driver", "needs driver", "cannot run there",
+                  "needs an AMD GPU", "not built for GPU", "needs an Intel GPU", "not a Jetson")
+
+
+@dataclass(frozen=True, slots=True)
+class _Option:
+    """One feasible (torch, backend) choice with the files of every requested family package."""
+
+    torch: Version
+    backend: Backend
+    rank: int
+    packages: tuple[Candidate, ...]
+    verdict: Verdict
+
+
+class _Search:
+    """Evaluates (torch version, backend) pairs once each and remembers why each failed."""
+
+    def __init__(self, machine: Machine, reqs: Requirements, catalog: Catalog, forced: bool) -> None:
+        self.machine = machine
+        self.reqs = reqs
+        self.catalog = catalog
+        self.forced = forced
+        self.failures: dict[str, list[tuple[Version, str]]] = {}
+
+    def _fail(self, backend: Backend, torch: Version, why: str) -> None:
+        self.failures.setdefault(backend.name, []).append((torch, why))
+
+    def torch_versions(self, backend: Backend) -> list[Candidate]:
+        spec = self.reqs.family["torch"]
+        prereleases = backend.kind == "jetson" or None
+        return [c for c in self.catalog.candidates(backend, "torch")
+                if spec.contains(c.version.public, prereleases=prereleases)]
+
+    def evaluate(self, backend: Backend, rank: int, torch: Candidate) -> _Option | None:
+        public = Version(torch.version.public)
+        verdict = check(self.machine, public, backend)
+        if not verdict.ok:
+            assert verdict.why is not None
+            if not (self.forced and any(marker in verdict.why for marker in _MACHINE_RULES)):
+                self._fail(backend, public, verdict.why)
+                return None
+            verdict = Verdict(None, (f"forced `{backend}` although {verdict.why}",))
+        chosen = [torch]
+        for name in self.reqs.family:
+            if name == "torch":
+                continue
+            companion = self._companion(backend, public, torch, name)
+            if companion is None:
+                return None
+            chosen.append(companion)
+        return _Option(public, backend, rank, tuple(chosen), verdict)
+
+    def _companion(self, backend: Backend, public: Version, torch: Candidate, name: str) -> Candidate | None:
+        from torchsmith.knowledge import releases
+
+        wanted = releases.companion_for(name, public)
+        if wanted is None:
+            self._fail(backend, public, explain.no_companion(name, public))
+            return None
+        spec = self.reqs.family[name]
+        if spec and not spec.contains(wanted, prereleases=True):
+            self._fail(backend, public, f"`{self.reqs.spec_text(name)}` excludes {name} {wanted}, the release "
+                       f"that pairs with torch {public}")
+            return None
+        for candidate in self.catalog.candidates(backend, name):
+            if Version(candidate.version.public) == wanted:
+                return candidate
+        self._fail(backend, public, f"no {name} {wanted} wheel for this machine on `{torch.index}`")
+        return None
+
+
+def _catalog(machine: Machine, settings: IndexSettings, reporter: Reporter) -> tuple[Catalog, str | None]:
+    """The index catalog, or the knowledge catalog offline (and the warning saying why)."""
+    if settings.offline:
+        return KnowledgeCatalog(machine, settings.index_base, settings.jetson_index_base), (
+            "offline (`TORCHSMITH_OFFLINE`): planned from torchsmith's shipped knowledge only: versions "
+            "and backends, no file names or hashes"
+        )
+    client = settings.client(reporter)
+    return IndexCatalog(client, machine, machine_tags(machine), settings.index_base, settings.jetson_index_base), None
+
+
+def _backends(machine: Machine, backend: str) -> tuple[list[Backend], bool]:
+    if backend != "auto":
+        return [parse_backend(backend)], True
+    return [parse_backend(name, source="the machine's `backends`") for name in machine.backends], False
+
+
+def _search(search: _Search, backends: list[Backend]) -> tuple[_Option | None, _Option | None]:
+    """(best accelerated option, best CPU option)."""
+    by_backend = {b.name: search.torch_versions(b) for b in backends}
+    versions = sorted({Version(c.version.public) for cands in by_backend.values() for c in cands}, reverse=True)
+    accelerated: _Option | None = None
+    cpu: _Option | None = None
+    for version in versions:
+        for rank, backend in enumerate(backends):
+            if (backend.kind == "cpu" and cpu) or (backend.kind != "cpu" and accelerated):
+                continue
+            torch = next((c for c in by_backend[backend.name] if Version(c.version.public) == version), None)
+            if torch is None:
+                continue
+            option = search.evaluate(backend, rank, torch)
+            if option is None:
+                continue
+            if backend.kind == "cpu":
+                cpu = option
+            else:
+                accelerated = option
+        if accelerated and cpu:
+            break
+    for backend in backends:
+        if not by_backend[backend.name]:
+            search.failures.setdefault(backend.name, []).append(
+                (Version("0"), explain.no_versions(search.reqs, backend, search.catalog.offline))
+            )
+    return accelerated, cpu
+
+
+def _package(candidate: Candidate, backend: Backend, machine: Machine) -> PlannedPackage:
+    version = candidate.version
+    if candidate.file is None and version.local is None and backend.local_label and machine.os != "macos":
+        version = Version(f"{version}+{backend.local_label}")
+    file = candidate.file
+    return PlannedPackage(
+        name=candidate.package,
+        version=str(version),
+        index=candidate.index,
+        filename=file.filename if file else None,
+        url=file.url if file else None,
+        sha256=file.sha256 if file else None,
+        size=file.size if file else None,
+    )
+
+
+def make_plan(
+    requirements: Sequence[str] = ("torch",),
+    *,
+    machine: Machine,
+    backend: str = "auto",
+    settings: IndexSettings | None = None,
+    reporter: Reporter | None = None,
+) -> Plan:
+    """Plan the torch family for `machine`; raise `ResolutionError` (with the reasons) if nothing fits."""
+    reporter = reporter or NullReporter()
+    settings = settings or IndexSettings.from_env(os.environ)
+    reqs = parse_requirements(requirements)
+    backends, forced = _backends(machine, backend)
+    catalog, offline_note = _catalog(machine, settings, reporter)
+    warnings = [offline_note] if offline_note else []
+    if isinstance(catalog, IndexCatalog):
+        reporter.step(f"reading {len(backends) * len(reqs.family)} index pages")
+        try:
+            catalog.prefetch(backends, reqs.family)
+        except IndexFetchError as error:
+            if not getattr(error, "unreachable", False):
+                raise
+            catalog = KnowledgeCatalog(machine, settings.index_base, settings.jetson_index_base)
+            warnings.append(f"{error.message}; planned from torchsmith's shipped knowledge only "
+                            "(versions and backends, no file names or hashes)")
+    search = _Search(machine, reqs, catalog, forced)
+    accelerated, cpu = _search(search, backends)
+    chosen = accelerated or cpu
+    if chosen is None:
+        raise ResolutionError(explain.nothing_fits(reqs, machine, backends, search.failures),
+                              hint=explain.nothing_fits_hint(reqs, machine, backends, search.failures))
+    packages = tuple(_package(c, chosen.backend, machine) for c in chosen.packages)
+    index = chosen.backend.index_url(settings.index_base, settings.jetson_index_base)
+    reasons = explain.reasons(machine, reqs, chosen.torch, chosen.backend, chosen.verdict.notes,
+                              newer_cpu=cpu.torch if cpu and accelerated and cpu.torch > accelerated.torch
+                              else None)
+    rejected = explain.rejections(backends, chosen.backend, chosen.torch, search.failures)
+    if chosen.backend.kind == "cpu" and any(b.kind != "cpu" for b in backends):
+        reasons.append(explain.why_cpu(rejected))
+    elif chosen.backend.kind == "cpu" and explain.has_gpu(machine):
+        reasons.append(explain.gpu_without_backend(machine))
+    return Plan(
+        backend=chosen.backend.name,
+        packages=packages,
+        reasons=tuple(reasons),
+        rejected=tuple(rejected),
+        requirements=reqs.texts,
+        python=machine.python.version if machine.python else None,
+        platform=machine.platform_key,
+        index=index,
+        pypi_index=settings.default_index,
+        offline=catalog.offline,
+        warnings=tuple(warnings),
+        commands=install_commands(packages, reqs.others, index, settings.default_index),
+    )

@@ -1,0 +1,177 @@
+"""What exists: torch-family versions per backend, from the live indexes or, offline, from knowledge.
+
+`IndexCatalog` fetches each backend's project pages (in parallel, cached on disk by the index client) and
+keeps, per version, the best wheel for the machine's tags. `KnowledgeCatalog` answers from the shipped tables
+alone (versions, no filenames or hashes) so an offline plan still chooses correctly and says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from packaging.tags import Tag
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from torchsmith.backends import Backend
+from torchsmith.index.client import IndexClient
+from torchsmith.index.simple import DistFile
+from torchsmith.knowledge import jetson, releases
+from torchsmith.machine.model import Machine
+
+__all__ = ["Candidate", "Catalog", "IndexCatalog", "KnowledgeCatalog"]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One installable version of a package on one backend; `file` is None when known only from knowledge."""
+
+    package: str
+    version: Version
+    backend: str
+    index: str
+    file: DistFile | None = None
+
+
+class Catalog(Protocol):
+    """Where the planner asks which versions of a package a backend offers for the machine."""
+
+    offline: bool
+
+    def candidates(self, backend: Backend, package: str) -> list[Candidate]:
+        """Versions of `package` on `backend` installable on the machine, newest first."""
+
+    def page_exists(self, backend: Backend, package: str) -> bool:
+        """Whether the backend's index lists `package` at all (any platform)."""
+
+
+def _index_for(backend: Backend, index_base: str, jetson_base: str) -> str:
+    return backend.index_url(index_base, jetson_base)
+
+
+def _published(backend: Backend) -> bool:
+    """Whether NVIDIA publishes an index for this Jetson backend (else only direct wheel URLs exist)."""
+    return any(r.backend == backend.name for r in jetson.jetpack_releases())
+
+
+def jetson_wheels(backend: Backend, package: str, machine: Machine) -> list[Candidate]:
+    """NVIDIA's direct torch wheel URLs for the machine's JetPack (knowledge; no hashes are published)."""
+    from torchsmith.machine.runnable import jetson_backend_name
+
+    if package != "torch":
+        return []
+    abi = machine.python.abi if machine.python else None
+    found: list[Candidate] = []
+    for release in jetson.jetpack_releases():
+        if jetson_backend_name(release) != backend.name:
+            continue
+        for wheel in release.wheels:
+            if abi is not None and wheel.python != abi:
+                continue
+            filename = wheel.url.rsplit("/", 1)[-1]
+            index = wheel.url.rsplit("/", 1)[0]
+            found.append(Candidate("torch", wheel.torch, backend.name, index, DistFile(filename, wheel.url)))
+    unique = {c.version: c for c in found}
+    return [unique[v] for v in sorted(unique, reverse=True)]
+
+
+class KnowledgeCatalog:
+    """Versions from the shipped release table (and NVIDIA's Jetson wheel list); no files, no hashes."""
+
+    offline = True
+
+    def __init__(self, machine: Machine, index_base: str, jetson_base: str) -> None:
+        self.machine = machine
+        self.index_base = index_base
+        self.jetson_base = jetson_base
+
+    def _torch_versions(self, backend: Backend) -> list[Version]:
+        found: list[Version] = []
+        for release in releases.releases():
+            if backend.name in release.backends.get(self.machine.platform_key, ()):
+                found.extend(release.patches)
+        return sorted(found, reverse=True)
+
+    def candidates(self, backend: Backend, package: str) -> list[Candidate]:
+        name = canonicalize_name(package)
+        if backend.kind == "jetson":
+            return jetson_wheels(backend, name, self.machine)
+        index = _index_for(backend, self.index_base, self.jetson_base)
+        result: list[Candidate] = []
+        for torch_version in self._torch_versions(backend):
+            version = torch_version if name == "torch" else releases.companion_for(name, torch_version)
+            if version is not None:
+                result.append(Candidate(name, version, backend.name, index))
+        return result
+
+    def page_exists(self, backend: Backend, package: str) -> bool:
+        return bool(self.candidates(backend, package))
+
+
+class IndexCatalog:
+    """Versions from the backend indexes' PEP 503/691 pages, best wheel per version for the machine's tags."""
+
+    offline = False
+
+    def __init__(
+        self,
+        client: IndexClient,
+        machine: Machine,
+        tags: Sequence[Tag],
+        index_base: str,
+        jetson_base: str,
+    ) -> None:
+        self.client = client
+        self.machine = machine
+        self.rank = {tag: position for position, tag in enumerate(tags)}
+        self.index_base = index_base
+        self.jetson_base = jetson_base
+        self._pages: dict[tuple[str, str], tuple[DistFile, ...] | None] = {}
+
+    def prefetch(self, backends: Iterable[Backend], packages: Iterable[str]) -> None:
+        """Fetch every (backend, package) page in parallel; a missing project (404) is remembered as None."""
+        wanted = [
+            (_index_for(b, self.index_base, self.jetson_base), canonicalize_name(p))
+            for b in backends
+            if b.kind != "jetson" or _published(b)
+            for p in packages
+        ]
+        todo = [key for key in dict.fromkeys(wanted) if key not in self._pages]
+        if not todo:
+            return
+        for key, page in zip(todo, self.client.project_pages(todo, missing_ok=True), strict=True):
+            self._pages[key] = page.files if page is not None else None
+
+    def _files(self, backend: Backend, package: str) -> tuple[DistFile, ...] | None:
+        key = (_index_for(backend, self.index_base, self.jetson_base), canonicalize_name(package))
+        if key not in self._pages:
+            self.prefetch([backend], [package])
+        return self._pages.get(key)
+
+    def page_exists(self, backend: Backend, package: str) -> bool:
+        return bool(self._files(backend, package))
+
+    def candidates(self, backend: Backend, package: str) -> list[Candidate]:
+        if backend.kind == "jetson" and not _published(backend):
+            return jetson_wheels(backend, canonicalize_name(package), self.machine)
+        files = self._files(backend, package) or ()
+        index = _index_for(backend, self.index_base, self.jetson_base)
+        best: dict[Version, tuple[int, DistFile]] = {}
+        for dist in files:
+            wheel = dist.wheel
+            if wheel is None or dist.yanked:
+                continue
+            ranks = [self.rank[tag] for tag in wheel.tags if tag in self.rank]
+            if not ranks:
+                continue
+            rank = min(ranks)
+            current = best.get(wheel.version)
+            if current is None or rank < current[0]:
+                best[wheel.version] = (rank, dist)
+        name = canonicalize_name(package)
+        return [
+            Candidate(name, version, backend.name, index, dist)
+            for version, (_, dist) in sorted(best.items(), reverse=True)
+        ]

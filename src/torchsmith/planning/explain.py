@@ -1,0 +1,186 @@
+"""Words for the plan: reasons for the choice, why each alternative was rejected, and what to do instead.
+
+Reasons are chains ("driver 470.82 supports CUDA up to 11.4; `cu121` needs driver >= 525.60.13, so it is
+rejected"), never bare verdicts, and a failure always ends with a command or a change that works.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from packaging.version import Version
+
+from torchsmith.backends import Backend
+from torchsmith.knowledge import releases
+from torchsmith.machine.model import Machine
+from torchsmith.plan_model import Rejection
+from torchsmith.planning.requirements import Requirements
+
+__all__ = [
+    "gpu_without_backend",
+    "has_gpu",
+    "no_companion",
+    "no_versions",
+    "nothing_fits",
+    "nothing_fits_hint",
+    "reasons",
+    "rejections",
+    "why_cpu",
+]
+
+Failures = dict[str, list[tuple[Version, str]]]
+
+
+def has_gpu(machine: Machine) -> bool:
+    return bool(
+        (machine.nvidia and machine.nvidia.gpus)
+        or (machine.amd and machine.amd.gpus)
+        or (machine.intel and machine.intel.gpus)
+        or machine.jetson
+    )
+
+
+def no_companion(name: str, torch: Version) -> str:
+    """`torchaudio has no release for torch 2.12.0: the last is torchaudio 2.11.0 (for torch 2.11.0)`."""
+    paired = [
+        (companion, patch)
+        for release in releases.releases()
+        for patch in release.patches
+        if (companion := releases.companion_for(name, patch)) is not None
+    ]
+    if not paired:
+        return f"{name} has no release for torch {torch}"
+    last_companion, last_torch = max(paired)
+    if torch > last_torch:
+        return (f"{name} has no release for torch >= {last_torch.major}.{last_torch.minor + 1}: the last is "
+                f"{name} {last_companion} (for torch {last_torch}); drop {name} or ask for `torch<="
+                f"{last_torch}`")
+    return f"torchsmith knows no {name} release paired with torch {torch}"
+
+
+def no_versions(reqs: Requirements, backend: Backend, offline: bool) -> str:
+    where = "in torchsmith's knowledge" if offline else "on its index"
+    return f"no torch matching `{reqs.spec_text('torch')}` for this platform and Python {where}"
+
+
+def _machine_lines(machine: Machine) -> list[str]:
+    lines: list[str] = []
+    if machine.jetson:
+        j = machine.jetson
+        lines.append(f"Jetson {j.module or 'board'}: L4T {j.l4t} = JetPack {j.jetpack or '?'} with CUDA "
+                     f"{j.cuda or '?'}; upstream aarch64 wheels don't run on Tegra, NVIDIA's Jetson builds do")
+    if machine.nvidia:
+        n = machine.nvidia
+        if n.driver:
+            cuda = f" supports CUDA up to {n.cuda_driver}" if n.cuda_driver else ""
+            lines.append(f"NVIDIA driver {n.driver}{cuda}")
+        for i, gpu in enumerate(n.gpus):
+            cc = f" (compute capability {gpu.compute_capability})" if gpu.compute_capability else ""
+            lines.append(f"GPU {i}: {gpu.name}{cc}")
+    if machine.amd:
+        for i, agpu in enumerate(machine.amd.gpus):
+            lines.append(f"AMD GPU {i}: {agpu.name} ({agpu.gfx or 'unknown gfx target'})")
+    if machine.intel:
+        for i, igpu in enumerate(machine.intel.gpus):
+            lines.append(f"Intel GPU {i}: {igpu.name}")
+    if machine.apple and machine.apple.mps:
+        lines.append("macOS wheels include MPS (Metal) support: the CPU build is the GPU build on a Mac")
+    return lines
+
+
+def reasons(
+    machine: Machine,
+    reqs: Requirements,
+    torch: Version,
+    backend: Backend,
+    notes: Sequence[str],
+    newer_cpu: Version | None,
+) -> list[str]:
+    """Why this choice: the machine facts it rests on, then the choice, then caveats."""
+    lines = _machine_lines(machine)
+    python = f"CPython {machine.python.version}" if machine.python else "this Python"
+    lines.append(f"torch {torch} is the newest release matching `{reqs.spec_text('torch')}` with a "
+                 f"`{backend}` build for {machine.platform_key} and {python}")
+    for name in reqs.family:
+        if name != "torch":
+            paired = releases.companion_for(name, torch)
+            lines.append(f"{name} {paired} pairs with torch {torch}; taken from the same `{backend}` index")
+    lines.extend(notes)
+    if newer_cpu is not None:
+        lines.append(f"torch {newer_cpu} exists but none of its accelerated builds runs here; "
+                     f"`--backend cpu` gets it on the CPU")
+    return lines
+
+
+def _why(backend: str, chosen: Backend, torch: Version, failures: Failures) -> str:
+    entries = failures.get(backend, [])
+    at_chosen = [why for version, why in entries if version == torch]
+    if at_chosen:
+        return at_chosen[0]
+    if entries:
+        newest = max(entries, key=lambda e: e[0])
+        return newest[1]
+    return f"also runs here, but `{chosen}` ranks higher for this machine"
+
+
+def rejections(
+    backends: Sequence[Backend], chosen: Backend, torch: Version, failures: Failures
+) -> list[Rejection]:
+    """One entry per considered backend that was not chosen, with the reason at the chosen torch version."""
+    return [
+        Rejection(b.name, _why(b.name, chosen, torch, failures))
+        for b in backends
+        if b.name != chosen.name
+    ]
+
+
+def why_cpu(rejected: Sequence[Rejection]) -> str:
+    gpu = [r for r in rejected if r.backend != "cpu"]
+    details = "; ".join(f"`{r.backend}`: {r.why}" for r in gpu[:3])
+    return f"CPU build chosen although this machine has an accelerator backend, because no accelerated build " \
+           f"fits: {details}"
+
+
+def gpu_without_backend(machine: Machine) -> str:
+    overridden = machine.nvidia and machine.nvidia.driver and not any(
+        v.startswith("__cuda=") for v in machine.virtual_packages
+    )
+    if overridden:
+        return ("CPU build chosen: the NVIDIA driver is loaded but the machine reports no CUDA (`__cuda` "
+                "absent: is `CONDA_OVERRIDE_CUDA` set to an empty value?)")
+    if machine.nvidia and machine.nvidia.driver is None:
+        return ("CPU build chosen: an NVIDIA GPU is present but no NVIDIA driver is loaded; install the driver "
+                "(e.g. `sudo ubuntu-drivers install`), reboot, and plan again")
+    if machine.intel and not machine.amd and not machine.nvidia:
+        return "CPU build chosen: this Intel GPU is not one PyTorch XPU supports"
+    if machine.amd:
+        return "CPU build chosen: no PyTorch ROCm build supports this AMD GPU's gfx target"
+    return "CPU build chosen: no accelerated PyTorch build runs on this machine's GPU"
+
+
+def nothing_fits(reqs: Requirements, machine: Machine, backends: Sequence[Backend], failures: Failures) -> str:
+    parts = []
+    for backend in backends:
+        entries = failures.get(backend.name)
+        if entries:
+            version, why = max(entries, key=lambda e: e[0])
+            parts.append(f"`{backend}`: {why}")
+    detail = "\n  ".join(parts) if parts else "no candidate versions were found"
+    python = machine.python.version if machine.python else "?"
+    return (f"no build of `{' '.join(reqs.texts)}` runs on this machine ({machine.platform_key}, Python "
+            f"{python}):\n  {detail}")
+
+
+def nothing_fits_hint(
+    reqs: Requirements, machine: Machine, backends: Sequence[Backend], failures: Failures
+) -> str | None:
+    texts = " ".join(why for entries in failures.values() for _, why in entries)
+    if "CPython" in texts:
+        return "plan for another Python with `--python 3.12` (or relax the torch version)"
+    if "musllinux" in texts:
+        return "use a glibc-based image (e.g. `python:3.12-slim`) instead of Alpine"
+    if "has no release for torch" in texts:
+        return "relax the torch requirement (e.g. `torch<=2.11`) or drop the companion package"
+    if len(backends) == 1 and backends[0].kind != "cpu":
+        return "let torchsmith choose with `--backend auto`, or use `--backend cpu`"
+    return None

@@ -1,0 +1,149 @@
+"""The target interpreter: the Python that `install` changes and `doctor` inspects, seen from outside.
+
+torchsmith never imports torch. It runs small stdlib-only snippets in the target interpreter (Python >= 3.6,
+as JetPack 4/5 ship) with a timeout and reads JSON back: its version and ABI, and the installed torch-family
+distributions. `resolve_target` also creates a virtual environment with uv when asked for one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from torchsmith.errors import InstallError, UsageError
+
+__all__ = ["InstalledDist", "TargetPython", "find_uv", "installed_family", "resolve_target", "run_snippet"]
+
+_FACTS = r"""
+import json, sys, sysconfig
+ft = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+v = sys.version_info
+print(json.dumps({"version": "%d.%d.%d" % (v[0], v[1], v[2]), "implementation": sys.implementation.name,
+                  "abi": "cp%d%d%s" % (v[0], v[1], "t" if ft else ""), "prefix": sys.prefix,
+                  "executable": sys.executable}))
+"""
+
+_FAMILY = r"""
+import json, os, sys
+names = ("torch", "torchvision", "torchaudio")
+found = []
+try:
+    from importlib import metadata
+except ImportError:
+    metadata = None
+if metadata is not None:
+    seen = set()
+    for dist in metadata.distributions():
+        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
+        if name in names and name not in seen:
+            seen.add(name)
+            url = None
+            text = dist.read_text("direct_url.json")
+            if text:
+                try:
+                    url = json.loads(text).get("url")
+                except ValueError:
+                    url = None
+            found.append({"name": name, "version": dist.version, "url": url})
+print(json.dumps(found))
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class TargetPython:
+    """An interpreter torchsmith acts on from outside."""
+
+    executable: str
+    version: str
+    abi: str
+    prefix: str
+    implementation: str = "cpython"
+
+    @property
+    def minor(self) -> str:
+        """`3.11` (or `3.13t` for a free-threaded build), as `--python` for the planner takes it."""
+        major, minor = self.version.split(".")[:2]
+        return f"{major}.{minor}{'t' if self.abi.endswith('t') else ''}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"executable": self.executable, "version": self.version, "abi": self.abi, "prefix": self.prefix}
+
+
+@dataclass(frozen=True, slots=True)
+class InstalledDist:
+    """One installed torch-family distribution (and the URL it came from, if installed by URL)."""
+
+    name: str
+    version: str
+    url: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "url": self.url}
+
+
+def run_snippet(python: str, code: str, *, timeout: float = 60.0) -> Any:
+    """Run `code` in `python` (isolated from the user's site customisations) and parse its JSON output."""
+    try:
+        completed = subprocess.run([python, "-c", code], capture_output=True, timeout=timeout, check=False,
+                                   env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    except FileNotFoundError as error:
+        raise UsageError(f"no interpreter at `{python}`") from error
+    except subprocess.TimeoutExpired as error:
+        raise InstallError(f"`{python}` did not answer within {timeout:g} s") from error
+    if completed.returncode != 0:
+        tail = completed.stderr.decode(errors="replace").strip().splitlines()[-1:]
+        raise InstallError(f"`{python}` failed to run torchsmith's query: {' '.join(tail) or 'no output'}")
+    try:
+        return json.loads(completed.stdout.decode(errors="replace"))
+    except json.JSONDecodeError as error:
+        raise InstallError(f"`{python}` printed something that is not JSON: {error.msg}") from error
+
+
+def find_uv() -> str:
+    """The `uv` binary shipped by the `uv` wheel (a dependency), else one on PATH."""
+    try:
+        from uv import find_uv_bin
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        import shutil
+
+        found = shutil.which("uv")
+        if found is None:
+            raise InstallError("cannot find `uv`", hint="`python -m pip install uv`, or use `--installer pip`")
+        return found
+
+
+def _venv_python(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+
+
+def resolve_target(python: str | None, venv: str | None, *, seed_pip: bool = False) -> TargetPython:
+    """The interpreter to act on: `--python`, `--venv` (created with uv if missing), or this one."""
+    if venv is not None:
+        location = Path(venv)
+        executable = _venv_python(location)
+        if not executable.exists():
+            command = [find_uv(), "venv", str(location), "--python", sys.executable, "--quiet"]
+            if seed_pip:
+                command.append("--seed")
+            completed = subprocess.run(command, capture_output=True, check=False)
+            if completed.returncode != 0:
+                raise InstallError(f"cannot create the virtual environment `{location}`: "
+                                   f"{completed.stderr.decode(errors='replace').strip()}")
+        python = str(executable)
+    facts = run_snippet(python or sys.executable, _FACTS)
+    return TargetPython(executable=str(facts["executable"]), version=str(facts["version"]),
+                        abi=str(facts["abi"]), prefix=str(facts["prefix"]),
+                        implementation=str(facts["implementation"]))
+
+
+def installed_family(target: TargetPython) -> tuple[InstalledDist, ...]:
+    """The torch-family distributions installed in the target now."""
+    rows = run_snippet(target.executable, _FAMILY)
+    return tuple(InstalledDist(str(r["name"]), str(r["version"]), r.get("url")) for r in rows)
