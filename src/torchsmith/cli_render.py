@@ -104,7 +104,10 @@ def render_plan(plan: Plan) -> str:
     lines.extend(f"  - {r}" for r in plan.reasons)
     if plan.rejected:
         lines.append("not chosen:")
-        lines.extend(f"  - {r.backend}: {r.why}" for r in plan.rejected)
+        grouped: dict[str, list[str]] = {}
+        for r in plan.rejected:
+            grouped.setdefault(r.why, []).append(r.backend)
+        lines.extend(f"  - {', '.join(names)}: {why}" for why, names in grouped.items())
     lines.extend(f"warning: {w}" for w in plan.warnings)
     lines += ["", "install with:", f"  {plan.commands.get('uv', '')}", f"  {plan.commands.get('pip', '')}"]
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from urllib.parse import unquote
 from dataclasses import dataclass
 
 from packaging.version import Version
@@ -123,9 +124,11 @@ def _backends(machine: Machine, backend: str) -> tuple[list[Backend], bool]:
     return [parse_backend(name, source="the machine's `backends`") for name in machine.backends], False
 
 
-def _search(search: _Search, backends: list[Backend]) -> tuple[_Option | None, _Option | None]:
+ByBackend = dict[str, list[Candidate]]
+
+
+def _search(search: _Search, backends: list[Backend], by_backend: ByBackend) -> tuple[_Option | None, _Option | None]:
     """(best accelerated option, best CPU option)."""
-    by_backend = {b.name: search.torch_versions(b) for b in backends}
     versions = sorted({Version(c.version.public) for cands in by_backend.values() for c in cands}, reverse=True)
     accelerated: _Option | None = None
     cpu: _Option | None = None
@@ -153,14 +156,34 @@ def _search(search: _Search, backends: list[Backend]) -> tuple[_Option | None, _
     return accelerated, cpu
 
 
+def _settle_rejections(search: _Search, backends: list[Backend], by_backend: ByBackend, chosen: _Option) -> None:
+    """Evaluate, at the chosen torch version, every backend the search did not need to look at, so that each
+    rejection states a checked fact rather than a guess."""
+    for rank, backend in enumerate(backends):
+        if backend.name == chosen.backend.name:
+            continue
+        if any(v == chosen.torch for v, _ in search.failures.get(backend.name, [])):
+            continue
+        torch = next((c for c in by_backend[backend.name] if Version(c.version.public) == chosen.torch), None)
+        if torch is None:
+            if by_backend[backend.name]:
+                search.failures.setdefault(backend.name, []).append(
+                    (chosen.torch, f"has no torch {chosen.torch} build for this platform and Python"))
+            continue
+        search.evaluate(backend, rank, torch)
+
+
 def _package(candidate: Candidate, backend: Backend, machine: Machine) -> PlannedPackage:
     version = candidate.version
     if candidate.file is None and version.local is None and backend.local_label and machine.os != "macos":
         version = Version(f"{version}+{backend.local_label}")
     file = candidate.file
+    text = str(version)
+    if file is not None:  # the file's own spelling: `nv24.08`, where `Version` would print `nv24.8`
+        text = unquote(file.filename).split("-")[1]
     return PlannedPackage(
         name=candidate.package,
-        version=str(version),
+        version=text,
         index=candidate.index,
         filename=file.filename if file else None,
         url=file.url if file else None,
@@ -195,17 +218,23 @@ def make_plan(
             warnings.append(f"{error.message}; planned from torchsmith's shipped knowledge only "
                             "(versions and backends, no file names or hashes)")
     search = _Search(machine, reqs, catalog, forced)
-    accelerated, cpu = _search(search, backends)
+    by_backend = {b.name: search.torch_versions(b) for b in backends}
+    accelerated, cpu = _search(search, backends, by_backend)
     chosen = accelerated or cpu
     if chosen is None:
         raise ResolutionError(explain.nothing_fits(reqs, machine, backends, search.failures),
                               hint=explain.nothing_fits_hint(reqs, machine, backends, search.failures))
+    _settle_rejections(search, backends, by_backend, chosen)
     packages = tuple(_package(c, chosen.backend, machine) for c in chosen.packages)
     index = chosen.backend.index_url(settings.index_base, settings.jetson_index_base)
     reasons = explain.reasons(machine, reqs, chosen.torch, chosen.backend, chosen.verdict.notes,
                               newer_cpu=cpu.torch if cpu and accelerated and cpu.torch > accelerated.torch
                               else None)
+    newer = explain.newer_release(machine, reqs, chosen.torch, chosen.backend)
+    if newer:
+        reasons.append(newer)
     rejected = explain.rejections(backends, chosen.backend, chosen.torch, search.failures)
+    rejected += explain.unrunnable(machine, backends, chosen.torch)
     if chosen.backend.kind == "cpu" and any(b.kind != "cpu" for b in backends):
         reasons.append(explain.why_cpu(rejected))
     elif chosen.backend.kind == "cpu" and explain.has_gpu(machine):

@@ -6,8 +6,9 @@ repositories and issues, e.g. astral-sh/uv#17380 for 2.9.1):
   tagged `linux_x86_64`, from 2.7 `manylinux_2_28_x86_64` (XPU stays `linux_x86_64` until 2.9).
 - Windows: `win_amd64` with the label. macOS arm64 (cpu index only): no label, torch's ABI tag is `none`
   (`torch-2.5.1-cp311-none-macosx_11_0_arm64.whl`); 2.12+ need macOS 14 (`macosx_14_0_arm64`).
-- Linux aarch64 on the cpu index: no label and `manylinux_2_17_aarch64.manylinux2014_aarch64` up to 2.5,
-  `+cpu` and `manylinux_2_28_aarch64` from 2.7; torchvision/torchaudio there have no label up to 0.24 / 2.9.
+- Linux aarch64 on the cpu index: torch has no label and `manylinux_2_17_aarch64.manylinux2014_aarch64` up
+  to 2.5, `+cpu` and `manylinux_2_28_aarch64` from 2.7; torchvision/torchaudio there have no label up to
+  0.24 / 2.9 and are tagged `linux_aarch64` up to 0.20 / 2.5.
 - torchvision pins `torch==<exact patch>` (up to 0.28); torchaudio pins torch up to 2.9, 2.11.0 does not,
   and there is no torchaudio after 2.11.
 Assumed where no source was found: xpu of 2.11/2.13 is `manylinux_2_28_x86_64` (2.13's is observed);
@@ -70,6 +71,7 @@ class Release:
     linux_platform: str
     xpu_platform: str
     aarch64_platform: str
+    aarch64_companion_platform: str
     macos_platform: str
     aarch64_torch_label: bool
     companions_labelled_on_aarch64: bool
@@ -81,28 +83,29 @@ def _cp(*minors: int) -> tuple[str, ...]:
 
 
 _OLD_AARCH64 = "manylinux_2_17_aarch64.manylinux2014_aarch64"
+_NEW_AARCH64 = "manylinux_2_28_aarch64"
 RELEASES: tuple[Release, ...] = (
     Release("2.4.1", "0.19.1", "2.4.1", _cp(8, 9, 10, 11, 12), ("cpu", "cu118", "cu121", "cu124"),
-            ("cpu", "cu124"), ">=3.8.0", "linux_x86_64", "linux_x86_64", _OLD_AARCH64,
+            ("cpu", "cu124"), ">=3.8.0", "linux_x86_64", "linux_x86_64", _OLD_AARCH64, "linux_aarch64",
             "macosx_11_0_arm64", False, False),
     Release("2.5.1", "0.20.1", "2.5.1", _cp(9, 10, 11, 12, 13), ("cpu", "cu118", "cu121", "cu124", "rocm6.2"),
-            ("cpu", "cu124"), ">=3.8.0", "linux_x86_64", "linux_x86_64", _OLD_AARCH64,
+            ("cpu", "cu124"), ">=3.8.0", "linux_x86_64", "linux_x86_64", _OLD_AARCH64, "linux_aarch64",
             "macosx_11_0_arm64", False, False),
     Release("2.7.1", "0.22.1", "2.7.1", _cp(9, 10, 11, 12, 13),
             ("cpu", "cu118", "cu126", "cu128", "rocm6.3", "xpu"), ("cpu", "cu128", "xpu"), ">=3.9.0",
-            "manylinux_2_28_x86_64", "linux_x86_64", "manylinux_2_28_aarch64", "macosx_11_0_arm64",
+            "manylinux_2_28_x86_64", "linux_x86_64", _NEW_AARCH64, _NEW_AARCH64, "macosx_11_0_arm64",
             True, False),
     Release("2.9.1", "0.24.1", "2.9.1", _cp(10, 11, 12, 13),
             ("cpu", "cu126", "cu128", "cu130", "rocm6.4", "xpu"), ("cpu", "cu130", "xpu"), ">=3.10",
-            "manylinux_2_28_x86_64", "linux_x86_64", "manylinux_2_28_aarch64", "macosx_11_0_arm64",
+            "manylinux_2_28_x86_64", "linux_x86_64", _NEW_AARCH64, _NEW_AARCH64, "macosx_11_0_arm64",
             True, False),
     Release("2.11.0", "0.26.0", "2.11.0", _cp(10, 11, 12, 13),
             ("cpu", "cu126", "cu128", "cu130", "rocm7.2", "xpu"), ("cpu", "cu130", "xpu"), ">=3.10",
-            "manylinux_2_28_x86_64", "manylinux_2_28_x86_64", "manylinux_2_28_aarch64", "macosx_11_0_arm64",
+            "manylinux_2_28_x86_64", "manylinux_2_28_x86_64", _NEW_AARCH64, _NEW_AARCH64, "macosx_11_0_arm64",
             True, True, torchaudio_pins_torch=False),
     Release("2.13.0", "0.28.0", None, _cp(10, 11, 12, 13),
             ("cpu", "cu126", "cu130", "rocm7.2", "xpu"), ("cpu", "cu130", "xpu"), ">=3.10",
-            "manylinux_2_28_x86_64", "manylinux_2_28_x86_64", "manylinux_2_28_aarch64", "macosx_14_0_arm64",
+            "manylinux_2_28_x86_64", "manylinux_2_28_x86_64", _NEW_AARCH64, _NEW_AARCH64, "macosx_14_0_arm64",
             True, True),
 )  # fmt: skip
 
@@ -129,18 +132,42 @@ def _torch_requires(backend: str | None) -> tuple[str, ...]:
 
 
 def _family(
-    release: Release, index: str, py: str, platform: str, label: str | None, companion_label: str | None,
-    *, torch_abi: str | None = None, torch_platform: str | None = None,
+    release: Release,
+    index: str,
+    py: str,
+    platform: str,
+    label: str | None,
+    companion_label: str | None,
+    *,
+    torch_abi: str | None = None,
+    torch_platform: str | None = None,
 ) -> Iterator[WheelSpec]:
     """torch, torchvision and torchaudio of one release for one index, Python and platform."""
+
     def v(version: str, local: str | None) -> str:
         return f"{version}+{local}" if local else version
 
     backend = index if label else None
-    yield WheelSpec(index, "torch", v(release.torch, label), py, torch_abi or py, torch_platform or platform,
-                    _torch_requires(backend if index != "cpu" else None), release.requires_python)
-    yield WheelSpec(index, "torchvision", v(release.torchvision, companion_label), py, py, platform,
-                    ("numpy", f"torch=={release.torch}"), release.requires_python)
+    yield WheelSpec(
+        index,
+        "torch",
+        v(release.torch, label),
+        py,
+        torch_abi or py,
+        torch_platform or platform,
+        _torch_requires(backend if index != "cpu" else None),
+        release.requires_python,
+    )
+    yield WheelSpec(
+        index,
+        "torchvision",
+        v(release.torchvision, companion_label),
+        py,
+        py,
+        platform,
+        ("numpy", f"torch=={release.torch}"),
+        release.requires_python,
+    )
     if release.torchaudio is not None:
         audio_reqs = (f"torch=={release.torch}",) if release.torchaudio_pins_torch else ()
         yield WheelSpec(index, "torchaudio", v(release.torchaudio, companion_label), py, py, platform,
@@ -159,9 +186,10 @@ def _release_wheels(release: Release) -> Iterator[WheelSpec]:
     for py in side:
         yield from _family(release, "cpu", py, release.macos_platform, None, None, torch_abi="none")
         yield from _family(
-            release, "cpu", py, release.aarch64_platform,
+            release, "cpu", py, release.aarch64_companion_platform,
             "cpu" if release.aarch64_torch_label else None,
             "cpu" if release.companions_labelled_on_aarch64 else None,
+            torch_platform=release.aarch64_platform,
         )  # fmt: skip
 
 
@@ -179,7 +207,9 @@ def _pypi_wheels() -> Iterator[WheelSpec]:
     ):
         for py in _cp(10, 11, 12, 13):
             yield WheelSpec(PYPI, "torch", torch, py, py, platform, _torch_requires(backend), ">=3.9")
-            yield WheelSpec(PYPI, "torchvision", vision, py, py, platform, ("numpy", f"torch=={torch}"), ">=3.9")
+            yield WheelSpec(
+                PYPI, "torchvision", vision, py, py, platform, ("numpy", f"torch=={torch}"), ">=3.9"
+            )
 
 
 @dataclass(frozen=True, slots=True)

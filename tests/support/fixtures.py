@@ -72,7 +72,8 @@ class LocalIndex:
         _request("DELETE", f"{self.url}/_log")
 
     def set_faults(self, rules: Sequence[dict[str, Any]]) -> None:
-        """Add fault rules: `{"prefix": "/whl/cu124/torch-", "fault": "die-after-bytes", "arg": 100}`."""
+        """Add fault rules: `{"prefix": "/whl/cu124/torch-", "fault": "die-after-bytes", "arg": 100}`, or
+        with `"path"` for one exact path (`"prefix"` of a wheel also hits its `.metadata`)."""
         _request("POST", f"{self.url}/_faults", json.dumps(list(rules)).encode())
 
     def clear_faults(self) -> None:

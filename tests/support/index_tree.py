@@ -153,7 +153,9 @@ def build_index(root: Path, wheels: Iterable[tuple[str, Path]]) -> None:
                 (page_dir / "index.json").write_text(_json_page(project, entries), encoding="utf-8")
             else:
                 anchors = [_anchor(f"/whl/{index}/{quote(e.filename)}", e) for e in entries]
-            (page_dir / "index.html").write_text(_html_page(f"Links for {project}", anchors), encoding="utf-8")
+            (page_dir / "index.html").write_text(
+                _html_page(f"Links for {project}", anchors), encoding="utf-8"
+            )
 
 
 def build_standard_index(root: Path, catalog: Catalog | None = None) -> Catalog:

@@ -9,9 +9,10 @@ directory's `index.json` (PEP 691) over its `index.html` when the `Accept` heade
 Faults, by path prefix (chainable): `/fault/500/...`, `/fault/503/...`, `/fault/404/...`,
 `/fault/slow/<seconds>/...` (wait before the headers), `/fault/slow-body/<seconds>/...` (headers, then wait),
 `/fault/truncate/...` (half the body, full Content-Length), `/fault/die-after-bytes/<n>/...`,
-`/fault/corrupt/...` (one byte changed), `/fault/garbage/...` (200 with junk), `/fault/no-validators/...`,
-`/fault/html-only/...`. Or for any path, by rule: `POST /_faults` with a JSON list of
-`{"prefix": "/whl/cu124/torch-", "fault": "die-after-bytes", "arg": 1000}`; `DELETE /_faults` clears them.
+`/fault/corrupt/...` (one byte changed; a zip stays readable), `/fault/garbage/...` (200 with junk),
+`/fault/no-validators/...`, `/fault/html-only/...`. Or for any path, by rule: `POST /_faults` with a JSON
+list of `{"prefix": "/whl/cu124/torch-", "fault": "die-after-bytes", "arg": 1000}` (or `"path"` for one exact
+path: a wheel's prefix also matches its `.metadata`); `DELETE /_faults` clears them.
 `GET /_log` returns the request log as JSON (method, path, status, accept, validators); `DELETE /_log`
 clears it. Standard library only, so it runs in any interpreter.
 """
@@ -62,7 +63,11 @@ def _prefers_json(accept: str, query: str) -> bool:
                     q = 0.0
         if media == JSON_TYPE:
             best_json = max(best_json, q)
-        elif media in ("application/vnd.pypi.simple.v1+html", "text/html", "application/vnd.pypi.simple.latest+html"):
+        elif media in (
+            "application/vnd.pypi.simple.v1+html",
+            "text/html",
+            "application/vnd.pypi.simple.latest+html",
+        ):
             best_html = max(best_html, q)
     return best_json > 0 and best_json >= best_html
 
@@ -86,7 +91,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "torchsmith-test-index/1"
     state: _State
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+    def log_message(self, format: str, *args: object) -> None:  # silence the per-request stderr line
         pass
 
     def _record(self, path: str, status: int, sent: int) -> None:
@@ -117,21 +122,22 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def do_POST(self) -> None:  # noqa: N802 - BaseHTTPRequestHandler's naming
+    def do_POST(self) -> None:
         if urlsplit(self.path).path != "/_faults":
             self._send_simple(405, b"method not allowed\n")
             return
         try:
             rules = json.loads(self._read_body() or b"[]")
-            assert isinstance(rules, list) and all(isinstance(r, dict) and "prefix" in r for r in rules)
+            assert isinstance(rules, list)
+            assert all(isinstance(r, dict) and ("prefix" in r or "path" in r) for r in rules)
         except (ValueError, AssertionError):
-            self._send_simple(400, b"expected a JSON list of {prefix, fault, arg}\n")
+            self._send_simple(400, b"expected a JSON list of {prefix or path, fault, arg}\n")
             return
         with self.state.lock:
             self.state.rules.extend(rules)
         self._send_simple(204, b"")
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         path = urlsplit(self.path).path
         with self.state.lock:
             if path == "/_log":
@@ -142,10 +148,10 @@ class Handler(BaseHTTPRequestHandler):
                 path = ""
         self._send_simple(204 if path else 405, b"")
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self.do_GET()
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         split = urlsplit(self.path)
         if split.path == "/_log":
             with self.state.lock:
@@ -155,7 +161,8 @@ class Handler(BaseHTTPRequestHandler):
         faults, path = _split_faults(unquote(split.path))
         with self.state.lock:
             for rule in self.state.rules:
-                if path.startswith(str(rule["prefix"])):
+                exact = rule.get("path")
+                if path == exact or (exact is None and path.startswith(str(rule.get("prefix")))):
                     arg = rule.get("arg")
                     faults.append((str(rule.get("fault")), None if arg is None else str(arg)))
         kinds = dict(faults)
@@ -221,7 +228,9 @@ class Handler(BaseHTTPRequestHandler):
             self._record(path, 304, 0)
             return
         if "corrupt" in faults and body:
-            body = bytes([body[0] ^ 0xFF]) + body[1:]
+            # in a zip, change the first entry's timestamp: the archive stays readable, only hashes differ
+            at = 10 if body.startswith(b"PK\x03\x04") and len(body) > 10 else 0
+            body = body[:at] + bytes([body[at] ^ 0xFF]) + body[at + 1 :]
         self.send_response(200)
         self.send_header("Content-Type", media)
         self.send_header("Content-Length", str(len(body)))

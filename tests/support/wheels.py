@@ -108,7 +108,9 @@ def make_wheel(
         entries[archive_path] = content.encode() if isinstance(content, str) else content
     meta_name = f"{name}-wrong" if broken == "wrong-metadata-name" else name
     if broken != "missing-metadata":
-        entries[f"{dist_info}/METADATA"] = _metadata(meta_name, version, requires_dist, requires_python).encode()
+        entries[f"{dist_info}/METADATA"] = _metadata(
+            meta_name, version, requires_dist, requires_python
+        ).encode()
     if broken != "missing-wheel":
         entries[f"{dist_info}/WHEEL"] = _wheel_file(python_tag, abi_tag, platform_tag, build_tag).encode()
     record_path = f"{dist_info}/RECORD"

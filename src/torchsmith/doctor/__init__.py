@@ -24,9 +24,10 @@ from torchsmith.report import NullReporter, Reporter
 __all__ = ["RULES", "DoctorReport", "diagnose", "render_text"]
 
 
-def _same_file(a: str, b: str) -> bool:
+def _same_environment(prefix: str) -> bool:
+    """Whether the target's `sys.prefix` is this interpreter's (a venv's python is a symlink to its base)."""
     try:
-        return os.path.samefile(a, b)
+        return Path(prefix).resolve() == Path(sys.prefix).resolve()
     except OSError:
         return False
 
@@ -60,7 +61,9 @@ def diagnose(
 
             reporter.step("probing this machine")
             machine = probe(root=root, env=environ)
-        reporter.step("waiting for `import torch` and the device test" if device_test else "waiting for `import torch`")
+        reporter.step(
+            "waiting for `import torch` and the device test" if device_test else "waiting for `import torch`"
+        )
         facts = run.wait()
     except BaseException:
         run.process.kill()
@@ -74,7 +77,7 @@ def diagnose(
         env=environ,
         root=str(chosen_root),
         conda_records=conda,
-        explicit_python=python is not None and not _same_file(python, sys.executable),
+        explicit_python=python is not None and not _same_environment(facts.python.prefix),
     )
     reporter.step(f"checking {len(RULES)} rules")
     findings = run_rules(ctx)

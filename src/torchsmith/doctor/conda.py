@@ -15,7 +15,9 @@ from typing import Any
 
 __all__ = ["TORCH_CONDA_NAMES", "CondaRecord", "parse_record", "read_records"]
 
-TORCH_CONDA_NAMES = frozenset({"pytorch", "pytorch-cpu", "pytorch-gpu", "libtorch", "torchvision", "torchaudio"})
+TORCH_CONDA_NAMES = frozenset(
+    {"pytorch", "pytorch-cpu", "pytorch-gpu", "libtorch", "torchvision", "torchaudio"}
+)
 """conda package names that install torch-family files (conda-forge and the pytorch channel)."""
 
 _TORCH_PROVIDERS = frozenset({"pytorch", "pytorch-cpu", "pytorch-gpu"})

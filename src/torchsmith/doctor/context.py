@@ -9,7 +9,8 @@ the exact `torchsmith install` command that fixes a wrong build.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from packaging.version import Version
@@ -18,7 +19,7 @@ from torchsmith.doctor.conda import CondaRecord
 from torchsmith.doctor.facts import Distribution, TargetFacts, parse_version
 from torchsmith.machine.model import Machine
 
-__all__ = ["FAMILY_ORDER", "RuleContext", "backend_of_label", "local_label"]
+__all__ = ["FAMILY_ORDER", "RuleContext", "backend_of_label", "grouped", "local_label"]
 
 FAMILY_ORDER = ("torch", "torchvision", "torchaudio")
 """The torch family in the order fix commands name them."""
@@ -28,6 +29,12 @@ def local_label(version: str | None) -> str | None:
     """The local version label: `cu124` in `2.5.1+cu124`; None without one (PyPI's own builds)."""
     parsed = parse_version(version)
     return parsed.local if parsed is not None else None
+
+
+def grouped(names: Iterable[str]) -> str:
+    """`8x NVIDIA H100 80GB HBM3 (sm_90)`: identical names counted, not repeated, in first-seen order."""
+    counts = Counter(names)
+    return ", ".join(f"{n}x {name}" if n > 1 else name for name, n in counts.items())
 
 
 def backend_of_label(label: str | None) -> str | None:
@@ -107,7 +114,7 @@ class RuleContext:
         return ["torch", *names]
 
     def install_command(self, backend: str | None = None, packages: Sequence[str] | None = None) -> str:
-        """`torchsmith install torch torchvision --backend cu126 [--python PATH]`: the fix for a wrong build."""
+        """`torchsmith install torch torchvision --backend cu126 [--python PATH]`: fixes a wrong build."""
         words = ["torchsmith", "install", *(packages if packages is not None else self.installed_family())]
         if backend:
             words += ["--backend", backend]

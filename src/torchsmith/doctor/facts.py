@@ -412,7 +412,9 @@ class TargetFacts:
         if "python" not in by_stage:
             raise ProbeError("the doctor's probe script reported nothing about the interpreter")
         if interrupted is not None and interrupted.during is None and last_begin is not None:
-            interrupted = Interruption(interrupted.reason, last_begin, interrupted.detail, interrupted.stderr_tail)
+            interrupted = Interruption(
+                interrupted.reason, last_begin, interrupted.detail, interrupted.stderr_tail
+            )
         imported = by_stage.get("import", {})
         failure = None
         if imported and not imported.get("ok", False):

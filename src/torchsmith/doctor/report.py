@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from torchsmith.doctor.context import RuleContext
+from torchsmith.doctor.context import RuleContext, grouped
 from torchsmith.doctor.facts import TargetFacts
 from torchsmith.findings import Finding, exit_code
 from torchsmith.machine.model import Machine
@@ -66,8 +66,14 @@ def _devices_line(ctx: RuleContext) -> str | None:
     if torch is None:
         return None
     names = [
-        f"cuda:{d.index} {d.name}" + (f" (sm_{d.capability.replace('.', '')})" if d.capability and torch.kind == "cuda"
-                                      else f" ({d.gfx})" if d.gfx else "")
+        f"cuda:{d.index} {d.name}"
+        + (
+            f" (sm_{d.capability.replace('.', '')})"
+            if d.capability and torch.kind == "cuda"
+            else f" ({d.gfx})"
+            if d.gfx
+            else ""
+        )
         for d in torch.cuda_devices
     ]
     names += [f"xpu:{i} {name}" for i, name in enumerate(torch.xpu_devices)]
@@ -95,7 +101,7 @@ def summary_lines(ctx: RuleContext) -> list[str]:
     lines.append(
         f"machine: {machine.os} {machine.arch}"
         + (f", {machine.libc.name} {machine.libc.version}" if machine.libc and machine.libc.version else "")
-        + (f", {', '.join(gpus)}" if gpus else "")
+        + (f", {grouped(gpus)}" if gpus else "")
         + f"; runs {', '.join(machine.backends)}"
     )
     if devices := _devices_line(ctx):

@@ -84,7 +84,9 @@ class TargetRun:
                 + (interrupted.detail if interrupted else "reported nothing"),
                 hint=_last_line(tail) or "doctor needs Python >= 3.6 in the target interpreter",
             )
-        return TargetFacts.from_records(records, device_test_requested=self.device_test, interrupted=interrupted)
+        return TargetFacts.from_records(
+            records, device_test_requested=self.device_test, interrupted=interrupted
+        )
 
 
 def start(

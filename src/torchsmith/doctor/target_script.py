@@ -1,4 +1,3 @@
-# ruff: noqa: UP, PTH, SIM105, BLE001
 """The doctor's probe script: runs *inside the target interpreter*, stdlib only, Python >= 3.6.
 
 torchsmith never imports torch itself: `torchsmith.doctor.runner` passes this file's text to
@@ -15,6 +14,7 @@ file descriptor 1 is pointed at 2 before anything is imported.
 Arguments: `--no-device-test`, `--matmul-size N`.
 """
 
+import importlib
 import json
 import os
 import platform
@@ -22,24 +22,43 @@ import sys
 import time
 import traceback
 import warnings
+from pathlib import Path
 
 MYPY = False
 if MYPY:  # pragma: no cover - type-checking only; `typing` costs startup time on old Pythons
-    from typing import IO, Any, Dict, List, Optional  # noqa: F401
+    from typing import IO, Any  # noqa: F401
 
 FAMILY = ("torch", "torchvision", "torchaudio")
 """Canonical names whose metadata (Requires-Dist, INSTALLER) is reported in full."""
 
-LIBRARY_MARKERS = ("libcudart", "libcudnn", "libcublas", "libnccl", "libcusparse", "libcufft", "libnvrtc",
-                   "libnvJitLink", "libcuda.so", "libamdhip64", "librocblas", "libMIOpen", "libtorch_cuda",
-                   "libtorch_hip", "libtorch_xpu", "libsycl", "libze_loader", "libgomp", "libstdc++")
+LIBRARY_MARKERS = (
+    "libcudart",
+    "libcudnn",
+    "libcublas",
+    "libnccl",
+    "libcusparse",
+    "libcufft",
+    "libnvrtc",
+    "libnvJitLink",
+    "libcuda.so",
+    "libamdhip64",
+    "librocblas",
+    "libMIOpen",
+    "libtorch_cuda",
+    "libtorch_hip",
+    "libtorch_xpu",
+    "libsycl",
+    "libze_loader",
+    "libgomp",
+    "libstdc++",
+)
 """Shared libraries whose loaded path is evidence (which libcudart did this process really map?)."""
 
-_OUT = None  # type: Optional[IO[str]]
+_OUT = None  # type: IO[str] | None
 
 
 def emit(record):
-    # type: (Dict[str, Any]) -> None
+    # type: (dict[str, Any]) -> None
     """Write one record on the saved stdout and flush it at once (the process may die next)."""
     if _OUT is None:
         return
@@ -62,24 +81,21 @@ def redirect_stdout():
 def full_version(info):
     # type: (Any) -> str
     """`3.11.7`, or `3.13.0rc1` for a pre-release, as packaging's markers spell it."""
-    text = "%d.%d.%d" % (info.major, info.minor, info.micro)
+    text = f"{info.major}.{info.minor}.{info.micro}"
     if info.releaselevel != "final":
         text += info.releaselevel[0] + str(info.serial)
     return text
 
 
 def python_facts():
-    # type: () -> Dict[str, Any]
+    # type: () -> dict[str, Any]
     """The interpreter: version, tags, prefixes, the marker environment, and sys.path."""
     import sysconfig
 
     impl = sys.implementation.name
-    nodot = "%d%d" % sys.version_info[:2]
+    nodot = f"{sys.version_info[0]}{sys.version_info[1]}"
     threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
-    if impl == "cpython":
-        tag = "cp" + nodot + ("t" if threaded else "")
-    else:
-        tag = impl[:2] + nodot
+    tag = "cp" + nodot + ("t" if threaded else "") if impl == "cpython" else impl[:2] + nodot
     markers = {
         "implementation_name": impl,
         "implementation_version": full_version(sys.implementation.version),
@@ -90,7 +106,7 @@ def python_facts():
         "platform_system": platform.system(),
         "platform_version": platform.version(),
         "python_full_version": platform.python_version(),
-        "python_version": "%d.%d" % sys.version_info[:2],
+        "python_version": f"{sys.version_info[0]}.{sys.version_info[1]}",
         "sys_platform": sys.platform,
     }
     prefix = sys.prefix
@@ -102,10 +118,10 @@ def python_facts():
         "tag": tag,
         "soabi": sysconfig.get_config_var("SOABI"),
         "free_threaded": threaded,
-        "pointer_bits": 64 if sys.maxsize > 2 ** 32 else 32,
+        "pointer_bits": 64 if sys.maxsize > 2**32 else 32,
         "prefix": prefix,
         "base_prefix": getattr(sys, "base_prefix", prefix),
-        "conda_meta": os.path.isdir(os.path.join(prefix, "conda-meta")),
+        "conda_meta": (Path(prefix) / "conda-meta").is_dir(),
         "libc": libc(),
         "markers": markers,
         "sys_path": list(sys.path),
@@ -113,7 +129,7 @@ def python_facts():
 
 
 def libc():
-    # type: () -> Optional[List[str]]
+    # type: () -> list[str] | None
     """`["glibc", "2.36"]` from confstr (exact), else platform's guess; None off Linux."""
     if not sys.platform.startswith("linux"):
         return None
@@ -129,11 +145,11 @@ def libc():
 
 
 def read_headers(path):
-    # type: (str) -> Dict[str, List[str]]
+    # type: (Path) -> dict[str, list[str]]
     """The RFC 822 header block of METADATA / PKG-INFO (stops at the first blank line: the body is long)."""
-    headers = {}  # type: Dict[str, List[str]]
+    headers = {}  # type: dict[str, list[str]]
     try:
-        with open(path, "r", encoding="utf-8", errors="replace") as handle:
+        with path.open(encoding="utf-8", errors="replace") as handle:
             for line in handle:
                 line = line.rstrip("\r\n")
                 if not line:
@@ -149,7 +165,7 @@ def read_headers(path):
 
 def canonical(name):
     # type: (str) -> str
-    out = []  # type: List[str]
+    out = []  # type: list[str]
     for char in name.lower():
         if char in "-_.":
             if not out or out[-1] != "-":
@@ -160,30 +176,30 @@ def canonical(name):
 
 
 def read_small(path):
-    # type: (str) -> Optional[str]
+    # type: (Path) -> str | None
     try:
-        with open(path, "r", encoding="utf-8", errors="replace") as handle:
+        with path.open(encoding="utf-8", errors="replace") as handle:
             return handle.read(4096).strip()
     except OSError:
         return None
 
 
 def scan_distributions():
-    # type: () -> Dict[str, Any]
+    # type: () -> dict[str, Any]
     """Every `*.dist-info` / `*.egg-info` on sys.path, in sys.path order, duplicates kept.
 
     Names and versions come from the directory name when a wheel installer wrote it (`torch-2.5.1+cu124`),
     else from the metadata headers. The torch family also reports Requires-Dist and INSTALLER.
     """
     seen = set()
-    found = []  # type: List[Dict[str, Any]]
+    found = []  # type: list[dict[str, Any]]
     for entry in sys.path:
         directory = os.path.realpath(entry or ".")
-        if directory in seen or not os.path.isdir(directory):
+        if directory in seen:
             continue
         seen.add(directory)
         try:
-            names = sorted(os.listdir(directory))
+            names = sorted(p.name for p in Path(directory).iterdir())
         except OSError:
             continue
         for item in names:
@@ -193,38 +209,45 @@ def scan_distributions():
                 kind, meta_name = "egg-info", "PKG-INFO"
             else:
                 continue
-            path = os.path.join(directory, item)
+            path = Path(directory) / item
             stem = item[: -len(kind) - 1]
             name, sep, version = stem.partition("-")
             if kind == "egg-info":
                 version = version.split("-py")[0]
-            meta_path = os.path.join(path, meta_name) if os.path.isdir(path) else path
-            headers = None  # type: Optional[Dict[str, List[str]]]
+            meta_path = path / meta_name if path.is_dir() else path
+            headers = None  # type: dict[str, list[str]] | None
             if not sep or not version or canonical(name) in FAMILY:
                 headers = read_headers(meta_path)
                 name = (headers.get("name") or [name])[0]
                 version = (headers.get("version") or [version])[0]
-            record = {"name": name, "version": version, "path": path, "site": directory, "kind": kind}
+            record = {
+                "name": name,
+                "version": version,
+                "path": str(path),
+                "site": directory,
+                "kind": kind,
+            }  # type: dict[str, Any]
             if canonical(name) in FAMILY:
                 record["requires"] = (headers or {}).get("requires-dist", [])
-                record["requires_python"] = ((headers or {}).get("requires-python") or [None])[0]
-                record["installer"] = read_small(os.path.join(path, "INSTALLER"))
+                requires_python = (headers or {}).get("requires-python")
+                record["requires_python"] = requires_python[0] if requires_python else None
+                record["installer"] = read_small(path / "INSTALLER")
             found.append(record)
     return {"stage": "distributions", "distributions": found}
 
 
 def loaded_libraries():
-    # type: () -> List[str]
+    # type: () -> list[str]
     """Paths of the interesting shared libraries this process has mapped (Linux only)."""
-    paths = []  # type: List[str]
+    paths = []  # type: list[str]
     try:
-        with open("/proc/self/maps", "r") as handle:
+        with Path("/proc/self/maps").open() as handle:
             for line in handle:
                 parts = line.split()
                 if len(parts) < 6:
                     continue
                 path = parts[-1]
-                base = os.path.basename(path)
+                base = path.rsplit("/", 1)[-1]
                 if path not in paths and any(base.startswith(m) for m in LIBRARY_MARKERS):
                     paths.append(path)
     except OSError:
@@ -233,7 +256,7 @@ def loaded_libraries():
 
 
 def warning_texts(caught):
-    # type: (List[Any]) -> List[str]
+    # type: (list[Any]) -> list[str]
     return [str(w.message) for w in caught][:10]
 
 
@@ -243,7 +266,7 @@ def guarded(function, *args):
     try:
         return function(*args)
     except Exception as error:  # the whole point: record, never stop
-        return {"error": "%s: %s" % (type(error).__name__, error)}
+        return {"error": f"{type(error).__name__}: {error}"}
 
 
 def import_torch():
@@ -253,34 +276,38 @@ def import_torch():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            import torch
+            torch = importlib.import_module("torch")
         except BaseException as error:
             if isinstance(error, (KeyboardInterrupt, SystemExit)):
                 raise
             lines = traceback.format_exception(type(error), error, error.__traceback__)
-            emit({
-                "stage": "import",
-                "ok": False,
-                "type": type(error).__name__,
-                "module": type(error).__module__,
-                "message": str(error),
-                "traceback": "".join(lines)[-4000:],
-                "seconds": time.perf_counter() - started,
-                "warnings": warning_texts(caught),
-                "loaded_libraries": loaded_libraries(),
-            })
+            emit(
+                {
+                    "stage": "import",
+                    "ok": False,
+                    "type": type(error).__name__,
+                    "module": type(error).__module__,
+                    "message": str(error),
+                    "traceback": "".join(lines)[-4000:],
+                    "seconds": time.perf_counter() - started,
+                    "warnings": warning_texts(caught),
+                    "loaded_libraries": loaded_libraries(),
+                }
+            )
             return None
-    emit({
-        "stage": "import",
-        "ok": True,
-        "seconds": time.perf_counter() - started,
-        "warnings": warning_texts(caught),
-    })
+    emit(
+        {
+            "stage": "import",
+            "ok": True,
+            "seconds": time.perf_counter() - started,
+            "warnings": warning_texts(caught),
+        }
+    )
     return torch
 
 
 def cuda_arch_list(torch):
-    # type: (Any) -> List[str]
+    # type: (Any) -> list[str]
     """`torch.cuda.get_arch_list()`, which is empty when no device is usable: then the compiled-in flags."""
     arches = list(torch.cuda.get_arch_list())
     if not arches:
@@ -292,7 +319,7 @@ def cuda_arch_list(torch):
 
 
 def torch_facts(torch):
-    # type: (Any) -> Dict[str, Any]
+    # type: (Any) -> dict[str, Any]
     """Build and device facts; every probe is guarded on its own so one failure hides nothing else."""
     version = getattr(torch, "version", None)
     facts = {
@@ -304,7 +331,7 @@ def torch_facts(torch):
         "xpu": getattr(version, "xpu", None),
         "git_version": getattr(version, "git_version", None),
         "debug": getattr(version, "debug", None),
-    }  # type: Dict[str, Any]
+    }  # type: dict[str, Any]
     cuda = getattr(torch, "cuda", None)
     if cuda is not None:
         with warnings.catch_warnings(record=True) as caught:
@@ -318,13 +345,17 @@ def torch_facts(torch):
         if facts["cuda_available"] is True and isinstance(facts["cuda_device_count"], int):
             for index in range(min(facts["cuda_device_count"], 64)):
                 props = guarded(cuda.get_device_properties, index)
-                devices.append({
-                    "index": index,
-                    "name": guarded(cuda.get_device_name, index),
-                    "capability": guarded(lambda i: "%d.%d" % cuda.get_device_capability(i), index),
-                    "gfx": getattr(props, "gcnArchName", None),
-                    "memory_mib": getattr(props, "total_memory", 0) // (1024 * 1024) or None,
-                })
+                devices.append(
+                    {
+                        "index": index,
+                        "name": guarded(cuda.get_device_name, index),
+                        "capability": guarded(
+                            lambda i: "{}.{}".format(*cuda.get_device_capability(i)), index
+                        ),
+                        "gfx": getattr(props, "gcnArchName", None),
+                        "memory_mib": getattr(props, "total_memory", 0) // (1024 * 1024) or None,
+                    }
+                )
         facts["cuda_devices"] = devices
     xpu = getattr(torch, "xpu", None)
     if xpu is not None:
@@ -343,13 +374,13 @@ def torch_facts(torch):
 
 
 def time_device(torch, device, synchronize, size):
-    # type: (Any, str, Any, int) -> Dict[str, Any]
+    # type: (Any, str, Any, int) -> dict[str, Any]
     """A real elementwise op and a matmul on `device`, synchronised, checked against the exact answer.
 
     0.5 * 2.0 summed over `size` terms is exact in float32 (and in TF32), so any other value is a wrong
     result, not rounding. The matmul runs once to warm up, then three times; the best time is reported.
     """
-    result = {"stage": "device", "device": device, "ok": False, "size": size}  # type: Dict[str, Any]
+    result = {"stage": "device", "device": device, "ok": False, "size": size}  # type: dict[str, Any]
     try:
         a = torch.full((size, size), 0.5, device=device, dtype=torch.float32)
         b = torch.full((size, size), 2.0, device=device, dtype=torch.float32)
@@ -357,11 +388,11 @@ def time_device(torch, device, synchronize, size):
         total = float((a * b).sum().item())
         result["elementwise_ms"] = (time.perf_counter() - started) * 1000.0
         if total != float(size * size):
-            result["error"] = "elementwise result %r, expected %r" % (total, float(size * size))
+            result["error"] = f"elementwise result {total!r}, expected {float(size * size)!r}"
             return result
         product = torch.matmul(a, b)
         synchronize()
-        best = None  # type: Optional[float]
+        best = None  # type: float | None
         for _ in range(3):
             started = time.perf_counter()
             product = torch.matmul(a, b)
@@ -370,24 +401,24 @@ def time_device(torch, device, synchronize, size):
             best = elapsed if best is None else min(best, elapsed)
         corner = float(product[0, 0].item())
         if corner != float(size):
-            result["error"] = "matmul result %r, expected %r" % (corner, float(size))
+            result["error"] = f"matmul result {corner!r}, expected {float(size)!r}"
             return result
         result["matmul_ms"] = (best or 0.0) * 1000.0
         result["ok"] = True
     except Exception as error:
-        result["error"] = "%s: %s" % (type(error).__name__, error)
+        result["error"] = f"{type(error).__name__}: {error}"
     return result
 
 
 def device_tests(torch, facts, size):
-    # type: (Any, Dict[str, Any], int) -> None
+    # type: (Any, dict[str, Any], int) -> None
     """Test every visible device: CUDA/ROCm, XPU, MPS, then the CPU."""
-    plans = []  # type: List[Any]
+    plans = []  # type: list[Any]
     for device in facts.get("cuda_devices") or []:
         index = device["index"]
-        plans.append(("cuda:%d" % index, lambda i=index: torch.cuda.synchronize(i)))
+        plans.append((f"cuda:{index}", lambda i=index: torch.cuda.synchronize(i)))
     for index in range(len(facts.get("xpu_devices") or [])):
-        plans.append(("xpu:%d" % index, lambda i=index: torch.xpu.synchronize(i)))
+        plans.append((f"xpu:{index}", lambda i=index: torch.xpu.synchronize(i)))
     if facts.get("mps_available") is True:
         plans.append(("mps", lambda: torch.mps.synchronize()))
     plans.append(("cpu", lambda: None))
@@ -397,7 +428,7 @@ def device_tests(torch, facts, size):
 
 
 def main(argv):
-    # type: (List[str]) -> int
+    # type: (list[str]) -> int
     redirect_stdout()
     if sys.path and sys.path[0] == "":
         del sys.path[0]  # `-c` puts the working directory first; a stray `torch/` there is not the env

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from torchsmith.index.settings import IndexSettings
     from torchsmith.machine.model import Machine
 
-__all__ = ["MODES", "SOURCES", "TOOLS", "ExportResult", "ExportedFile", "Target", "export"]
+__all__ = ["MODES", "SOURCES", "TOOLS", "ExportResult", "ExportedFile", "Target", "export", "make_job"]
 
 TOOLS = ("uv", "pip", "poetry", "pixi", "conda", "docker")
 MODES = ("markers", "extras")
@@ -83,6 +83,46 @@ def _command(tool: str, requirements: Sequence[str], targets: Sequence[str], mod
     return shlex.join(parts)
 
 
+def make_job(
+    tool: str,
+    requirements: Sequence[str],
+    *,
+    targets: Sequence[str],
+    mode: str = "markers",
+    source: str = "conda-forge",
+    output: Path | None = None,
+    settings: IndexSettings | None = None,
+    machine: Machine | None = None,
+) -> Job:
+    """Validate the request, parse targets and requirements and choose torch per target."""
+    from torchsmith.export.choose import choose_all, parse_requirements
+    from torchsmith.export.job import Job
+
+    if tool not in TOOLS:
+        raise UsageError(f"invalid tool `{tool}`: expected one of {', '.join(f'`{t}`' for t in TOOLS)}")
+    if mode not in MODES:
+        raise UsageError(f"invalid value `{mode}` for `--mode`: expected `markers` or `extras`")
+    if source not in SOURCES:
+        raise UsageError(f"invalid value `{source}` for `--source`: expected `conda-forge` or `pypi`")
+    if settings is None:
+        from torchsmith.index.settings import IndexSettings
+
+        settings = IndexSettings.from_env(os.environ)
+    parsed_targets = parse_targets(targets, machine=machine)
+    reqs = parse_requirements(list(requirements) or ["torch"])
+    return Job(
+        tool=tool,
+        requirements=reqs,
+        targets=parsed_targets,
+        choices=choose_all(parsed_targets, reqs),
+        mode=mode,
+        source=source,
+        settings=settings,
+        output=output,
+        command=_command(tool, [str(r) for r in reqs], [t.name for t in parsed_targets], mode, source),
+    )
+
+
 def export(
     tool: str,
     requirements: Sequence[str],
@@ -99,32 +139,10 @@ def export(
 
     With `check`, nothing is written; `ExportResult.exit_code` is 1 if any file would change.
     """
-    from torchsmith.export.choose import choose_all, parse_requirements
     from torchsmith.export.job import Job
 
-    if tool not in TOOLS:
-        raise UsageError(f"invalid tool `{tool}`: expected one of {', '.join(f'`{t}`' for t in TOOLS)}")
-    if mode not in MODES:
-        raise UsageError(f"invalid value `{mode}` for `--mode`: expected `markers` or `extras`")
-    if source not in SOURCES:
-        raise UsageError(f"invalid value `{source}` for `--source`: expected `conda-forge` or `pypi`")
-    if settings is None:
-        from torchsmith.index.settings import IndexSettings
-
-        settings = IndexSettings.from_env(os.environ)
-    parsed_targets = parse_targets(targets, machine=machine)
-    reqs = parse_requirements(list(requirements) or ["torch"])
-    job = Job(
-        tool=tool,
-        requirements=reqs,
-        targets=parsed_targets,
-        choices=choose_all(parsed_targets, reqs),
-        mode=mode,
-        source=source,
-        settings=settings,
-        output=output,
-        command=_command(tool, [str(r) for r in reqs], [t.name for t in parsed_targets], mode, source),
-    )
+    job = make_job(tool, requirements, targets=targets, mode=mode, source=source, output=output,
+                   settings=settings, machine=machine)  # fmt: skip
     rendered = _renderer(tool)(job)
     files: list[ExportedFile] = []
     for path, content in rendered.files:
@@ -137,4 +155,4 @@ def export(
     if check:
         stale = [str(f.path) for f in files if f.changed]
         notes += (f"out of date: {', '.join(stale)}",) if stale else ("up to date",)
-    return ExportResult(tuple(files), notes, check=check, targets=parsed_targets)
+    return ExportResult(tuple(files), notes, check=check, targets=job.targets)

@@ -59,7 +59,9 @@ def parse_requirements(requirements: Sequence[str]) -> tuple[Requirement, ...]:
     return tuple(parsed)
 
 
-def split_family(requirements: Sequence[Requirement]) -> tuple[tuple[Requirement, ...], tuple[Requirement, ...]]:
+def split_family(
+    requirements: Sequence[Requirement],
+) -> tuple[tuple[Requirement, ...], tuple[Requirement, ...]]:
     """(torch-family requirements, the others): only the family is built per backend."""
     from torchsmith.knowledge.releases import TORCH_FAMILY
 
@@ -105,8 +107,7 @@ def _choose_jetson(target: Target, family: Sequence[Requirement]) -> Choice:
         if all(r.specifier.contains(base, prereleases=True) for r in torch_reqs):
             return Choice(target, base, (python,), f"NVIDIA's JetPack {row.jetpack} wheel is torch {torch}")
     raise ResolutionError(
-        f"no NVIDIA Jetson torch wheel for `{target.name}` satisfies "
-        f"`{', '.join(str(r) for r in family)}`"
+        f"no NVIDIA Jetson torch wheel for `{target.name}` satisfies `{', '.join(str(r) for r in family)}`"
     )
 
 
@@ -121,7 +122,9 @@ def choose(target: Target, requirements: Sequence[Requirement], *, python: Versi
     if target.kind == "jetson":
         choice = _choose_jetson(target, family)
         if python is not None and python not in choice.pythons:
-            raise ResolutionError(f"NVIDIA's `{target.backend}` wheels are for Python {choice.pythons[0]} only")
+            raise ResolutionError(
+                f"NVIDIA's `{target.backend}` wheels are for Python {choice.pythons[0]} only"
+            )
         return choice
     for release in releases():
         if target.backend not in release.backends.get(target.platform, ()):
@@ -131,7 +134,7 @@ def choose(target: Target, requirements: Sequence[Requirement], *, python: Versi
         for patch in reversed(release.patches):
             if _satisfies(patch, family):
                 pythons = _pythons(release.python)
-                why = f"torch {patch} is the newest release with `{target.backend}` wheels for {target.platform}"
+                why = f"torch {patch} is the newest with `{target.backend}` wheels for {target.platform}"
                 return Choice(target, patch, pythons, why)
     wanted = ", ".join(f"`{r}`" for r in family) or "`torch`"
     raise ResolutionError(

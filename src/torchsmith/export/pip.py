@@ -116,7 +116,9 @@ def _compile(job: Job, target: Target, lines: list[str], python: Version) -> str
         "--python-platform", target.wheel_platform, "--python-version", str(python),
         "--index-strategy", "unsafe-best-match", *index_args,
     ]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_INDEX", "UV_DEFAULT_INDEX", "UV_EXTRA"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("UV_INDEX", "UV_DEFAULT_INDEX", "UV_EXTRA"))
+    }
     try:
         done = subprocess.run(
             command, input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=300, env=env
@@ -124,7 +126,9 @@ def _compile(job: Job, target: Target, lines: list[str], python: Version) -> str
     except (OSError, subprocess.TimeoutExpired):
         return None
     if done.returncode != 0:
-        job.notes.append(f"{target.name}: hashes left out: `uv pip compile` failed: {done.stderr.strip()[-300:]}")
+        job.notes.append(
+            f"{target.name}: hashes left out: `uv pip compile` failed: {done.stderr.strip()[-300:]}"
+        )
         return None
     return done.stdout.strip()
 

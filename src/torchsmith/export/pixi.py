@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from packaging.requirements import Requirement
@@ -75,10 +76,15 @@ def _conda_name(req: Requirement, gpu: bool) -> str:
     return _CONDA_NAMES.get(name, name)
 
 
-def _platform_name(target: Target) -> str:
+def _cuda(target: Target) -> Version:
     cuda = target.parsed_backend.cuda
-    assert cuda is not None
-    return f"{target.conda_subdir}-cuda{cuda.major}"
+    if cuda is None:
+        raise ValueError(f"`{target.name}` is not a CUDA target")
+    return cuda
+
+
+def _platform_name(target: Target) -> str:
+    return f"{target.conda_subdir}-cuda{_cuda(target).major}"
 
 
 def _python(job: Job) -> str:
@@ -108,7 +114,9 @@ def _platforms(workspace: Any, wanted: list[Any]) -> None:
     merged = [*current, *(w for w in wanted if w not in current)]
     if merged != current or "platforms" not in workspace:
         items = [inline(w) if isinstance(w, dict) else w for w in merged]
-        workspace["platforms"] = multiline_array(items) if any(isinstance(w, dict) for w in merged) else merged
+        workspace["platforms"] = (
+            multiline_array(items) if any(isinstance(w, dict) for w in merged) else merged
+        )
 
 
 def _conda_forge(job: Job, root: Any, workspace: Any, rich: bool) -> list[str]:
@@ -118,7 +126,11 @@ def _conda_forge(job: Job, root: Any, workspace: Any, rich: bool) -> list[str]:
     platforms: list[Any] = [t.conda_subdir for t in cpu]
     if rich:
         platforms += [
-            {"name": _platform_name(t), "platform": t.conda_subdir, "cuda": f"{t.parsed_backend.cuda.major}.0"}  # type: ignore[union-attr]
+            {
+                "name": _platform_name(t),
+                "platform": t.conda_subdir,
+                "cuda": f"{_cuda(t).major}.0",
+            }
             for t in gpu
         ]
     else:
@@ -130,7 +142,7 @@ def _conda_forge(job: Job, root: Any, workspace: Any, rich: bool) -> list[str]:
         names = [_platform_name(t) for t in gpu] if rich else [t.conda_subdir for t in gpu]
         set_if_changed(feature, "platforms", list(dict.fromkeys(names)))
         if not rich:
-            major = max(t.parsed_backend.cuda.major for t in gpu)  # type: ignore[union-attr]
+            major = max(_cuda(t).major for t in gpu)
             set_if_changed(ensure_table(feature, ["system-requirements"]), "cuda", f"{major}.0")
         deps = ensure_table(feature, ["dependencies"])
         _family(job, deps, gpu=True)
@@ -195,10 +207,13 @@ def _pypi(job: Job, root: Any, workspace: Any) -> list[str]:
                 value["index"] = url
             if req.extras:
                 value["extras"] = sorted(req.extras)
-            set_if_changed(pypi, req.name, value, lambda v=value: inline(v))
-        set_if_changed(environments, target.label, {"features": [target.label]}, lambda t=target: inline(
-            {"features": [t.label]}
-        ))
+            set_if_changed(pypi, req.name, value, partial(inline, value))
+        set_if_changed(
+            environments,
+            target.label,
+            {"features": [target.label]},
+            partial(inline, {"features": [target.label]}),
+        )
     return ["run `pixi lock`, then:", *(f"pixi run -e {label} python -c 'import torch'" for label in labels)]
 
 

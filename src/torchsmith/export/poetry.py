@@ -6,17 +6,19 @@ the CPU build is a main dependency marked `extra == 'cpu' and extra != 'cuda'`, 
 in an optional group of the same name marked the other way round, and `[tool.poetry.extras]` lists the
 torch family under both extras. macOS takes PyPI's wheels (no source), as with uv.
 
-The known trap: `poetry sync -E cuda` without `--with cuda` installs the CPU build silently, because the
-accelerated constraint lives in the optional group. The command table is written above the extras and
-the trap is repeated in the notes.
+The known trap: the accelerated constraint lives in the optional group, so `poetry sync -E cuda` without
+`--with cuda` does not install the CUDA build (the recipe reports the CPU build silently; with the
+exclusive markers written here no PyTorch is installed, which at least fails at import). The command
+table is written above the extras and the trap is repeated in the notes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
-from torchsmith.export.job import Job, Rendered, requirement_text
+from torchsmith.export.job import Job, Rendered
 from torchsmith.export.merge import (
     ensure_table,
     inline,
@@ -30,6 +32,7 @@ from torchsmith.export.uv import index_name, source_markers
 
 __all__ = ["command_table", "extra_of", "render"]
 
+
 def command_table(extra: str) -> list[str]:
     """The command table of the poetry-torch recipe for `extra`, as Markdown rows."""
     rows = [
@@ -37,7 +40,7 @@ def command_table(extra: str) -> list[str]:
         ("poetry sync", "no PyTorch (import fails)"),
         ("poetry sync -E cpu", "the CPU build (PyPI's wheels on macOS)"),
         (f"poetry sync -E {extra} --with {extra}", f"the {extra} build; needs that hardware"),
-        (f"poetry sync -E {extra}", f"WARNING: silently the CPU build, not {extra}"),
+        (f"poetry sync -E {extra}", f"WARNING: no PyTorch: the {extra} build needs --with {extra}"),
     ]
     left = max(len(a) for a, _ in rows)
     right = max(len(b) for _, b in rows)
@@ -69,7 +72,11 @@ def _constraints(job: Job, extra: str, extras: Sequence[str], version: str) -> l
             by_index.setdefault(index_name(target), []).append(target)
     for name, members in by_index.items():
         platform = source_markers(job.targets, members)
-        entry: dict[str, Any] = {"version": version, "source": name, "markers": _marker(extra, extras, platform)}
+        entry: dict[str, Any] = {
+            "version": version,
+            "source": name,
+            "markers": _marker(extra, extras, platform),
+        }
         entries.append(entry)
     if any(t.uses_pypi for t in group):
         pypi = next(t for t in group if t.uses_pypi)
@@ -86,6 +93,10 @@ def _python(job: Job, doc: Any, deps: Any) -> None:
         return
     if "python" not in deps:
         deps["python"] = f">={low},<3.{high.minor + 1}"
+
+
+def _array(entries: list[dict[str, Any]]) -> Any:
+    return multiline_array(inline(x) for x in entries)
 
 
 def render(job: Job) -> Rendered:
@@ -106,7 +117,7 @@ def render(job: Job) -> Rendered:
         name = req.name
         if "cpu" in extras:
             entries = _constraints(job, "cpu", extras, version)
-            set_if_changed(deps, name, entries, lambda e=entries: multiline_array(inline(x) for x in e))
+            set_if_changed(deps, name, entries, partial(_array, entries))
         elif name in deps:
             del deps[name]
         for extra in accelerated:
@@ -114,7 +125,7 @@ def render(job: Job) -> Rendered:
             set_if_changed(group, "optional", True)
             group_deps = ensure_table(group, ["dependencies"])
             entries = _constraints(job, extra, extras, version)
-            set_if_changed(group_deps, name, entries, lambda e=entries: multiline_array(inline(x) for x in e))
+            set_if_changed(group_deps, name, entries, partial(_array, entries))
 
     fresh = "extras" not in poetry
     extras_table = ensure_table(doc, ["tool", "poetry", "extras"])
@@ -127,7 +138,7 @@ def render(job: Job) -> Rendered:
     for extra in extras:
         set_if_changed(extras_table, extra, names)
 
-    sources = []
+    sources: list[dict[str, Any]] = []
     for target in job.targets:
         url = job.index_url(target)
         if url and all(s["name"] != index_name(target) for s in sources):
@@ -138,7 +149,8 @@ def render(job: Job) -> Rendered:
     for extra in accelerated:
         notes.append(f"install the {extra} build with `poetry sync -E {extra} --with {extra}`")
         notes.append(
-            f"warning: `poetry sync -E {extra}` without `--with {extra}` silently installs the CPU build "
-            "(poetry's known trap: the accelerated constraint lives in an optional group)"
+            f"warning: `poetry sync -E {extra}` without `--with {extra}` installs no PyTorch (poetry's known "
+            f"trap: the {extra} constraint lives in the optional group `{extra}`; the recipe's unmarked "
+            "variant installs the CPU build silently instead)"
         )
     return Rendered(((path, doc.as_string()),), tuple(notes))

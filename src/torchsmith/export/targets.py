@@ -42,7 +42,9 @@ PLATFORMS: dict[str, _Platform] = {
         _Platform(
             "linux-aarch64", "linux", "aarch64", "Linux", "aarch64", "linux-aarch64", "aarch64-manylinux_2_28"
         ),
-        _Platform("windows-x86_64", "windows", "x86_64", "Windows", "AMD64", "win-64", "x86_64-pc-windows-msvc"),
+        _Platform(
+            "windows-x86_64", "windows", "x86_64", "Windows", "AMD64", "win-64", "x86_64-pc-windows-msvc"
+        ),
         _Platform("macos-arm64", "macos", "arm64", "Darwin", "arm64", "osx-arm64", "aarch64-apple-darwin"),
     )
 }
@@ -110,7 +112,7 @@ class Target:
 
     @property
     def label(self) -> str:
-        """A name usable as an extra, feature or environment: `cu126`, `cpu`, `rocm6-4`, `mps`, `jp6-cu126`."""
+        """Usable as an extra, feature or environment: `cu126`, `cpu`, `rocm6-4`, `mps`, `jp6-cu126`."""
         return "mps" if self.uses_pypi else self.backend.replace(".", "-")
 
     @property
@@ -196,7 +198,9 @@ def target_for_machine(machine: Machine) -> Target:
     if backend.startswith("jp"):
         return parse_target(f"jetson-{backend}", source="this machine (`--targets auto`)")
     arch = "aarch64" if machine.arch in ("aarch64", "arm64") else "x86_64"
-    prefix = {"linux": "linux-aarch64-" if arch == "aarch64" else "linux-", "windows": "windows-"}.get(os_name)
+    prefix = {"linux": "linux-aarch64-" if arch == "aarch64" else "linux-", "windows": "windows-"}.get(
+        os_name
+    )
     if prefix is None:
         raise UsageError(f"cannot export for this machine: unsupported operating system `{machine.os}`")
     return parse_target(f"{prefix}{backend}", source="this machine (`--targets auto`)")
@@ -221,7 +225,9 @@ def parse_targets(
         if all((t.platform, t.backend) != (target.platform, target.backend) for t in result):
             result.append(target)
     if not result:
-        raise UsageError(f"no target given in {source}", hint="e.g. `--targets linux-cu126,windows-cpu,macos`")
+        raise UsageError(
+            f"no target given in {source}", hint="e.g. `--targets linux-cu126,windows-cpu,macos`"
+        )
     return tuple(result)
 
 

@@ -121,7 +121,7 @@ def _requires_python(job: Job, project: Any) -> None:
     outside = [f"3.{m}" for m in (low.minor - 1, high.minor + 1) if current.contains(f"3.{m}")]
     if outside:
         job.notes.append(
-            f"`requires-python = \"{current}\"` admits Python {' and '.join(outside)}, for which some target "
+            f'`requires-python = "{current}"` admits Python {" and ".join(outside)}, for which some target '
             f"has no torch wheels; every target has wheels for `{wanted}`"
         )
 

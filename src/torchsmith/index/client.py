@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import http.client
 import os
+import ssl
 import tempfile
 import urllib.error
 import urllib.request
@@ -188,6 +189,8 @@ class IndexClient:
         return self.cache.put(url, fetched.body, fetched.content_type, fetched.etag, fetched.last_modified)
 
     def _open(self, url: str, headers: dict[str, str]) -> http.client.HTTPResponse:
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise IndexFetchError(f"unsupported URL `{url}`: expected `http://` or `https://`")
         request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT, **headers})
         try:
             response = self._opener.open(request, timeout=self.timeout)
@@ -283,6 +286,11 @@ def _transport_error(url: str, reason: object, timeout: float) -> IndexFetchErro
     if isinstance(reason, UnreachableError):
         return _TransientError(
             f"cannot reach `{reason.host}` to fetch `{url}`: {reason.reason}", hint=OFFLINE_HINT
+        )
+    if isinstance(reason, ssl.SSLError):
+        return IndexFetchError(
+            f"TLS with `{host}` failed for `{url}`: {reason.reason or reason}",
+            hint="a proxy may intercept HTTPS; point `SSL_CERT_FILE` at its CA bundle",
         )
     if isinstance(reason, TimeoutError):
         return _TransientError(

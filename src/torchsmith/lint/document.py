@@ -17,7 +17,7 @@ from torchsmith.findings import Finding, Location
 from torchsmith.lint.registry import rule
 from torchsmith.lint.urls import IndexInfo, classify
 
-__all__ = ["Context", "Document", "Edit", "Hit", "Kind", "KeyPath"]
+__all__ = ["Context", "Document", "Edit", "Hit", "KeyPath", "Kind", "Position"]
 
 Kind = Literal["pyproject", "pixi", "uv", "conda", "requirements", "pip-conf"]
 KeyPath = tuple[str | int, ...]
@@ -106,6 +106,9 @@ class Document:
         return (1, 1)
 
     def breadcrumb(self, key: KeyPath) -> str:
+        """`pyproject.toml › tool.uv.sources › torch`; `requirements.txt › line 3` for line-based files."""
+        if len(key) == 2 and key[0] == "line":
+            return f"{self.name} › line {key[1]}"
         parts = [self.name]
         if len(key) > 1:
             head = "".join(

@@ -23,7 +23,9 @@ __all__ = [
     "CONDA_TORCH_NAMES",
     "TORCH_DEPENDENTS",
     "TorchDep",
+    "exact_pin",
     "family_name",
+    "label_origin",
     "public_spec",
 ]
 
@@ -70,6 +72,21 @@ def public_spec(spec: SpecifierSet | None) -> SpecifierSet | None:
         return spec
 
 
+def label_origin(spec: SpecifierSet | None) -> str | None:
+    """The backend named by the local label of an `==` pin (`==2.5.1+cu124` -> `cu124`), else None."""
+    from torchsmith.backends import parse_backend
+    from torchsmith.errors import InvalidBackend
+
+    for item in spec or ():
+        if item.operator in ("==", "===") and "+" in item.version:
+            label = item.version.split("+", 1)[1]
+            try:
+                return parse_backend(label).name
+            except InvalidBackend:
+                return None
+    return None
+
+
 def exact_pin(spec: SpecifierSet | None) -> str | None:
     """The version of a single `==X` specifier (no wildcard), else None."""
     if spec is None:
@@ -96,16 +113,7 @@ class TorchDep:
     origin: str
     scope: str
     platforms: frozenset[str]
-    at: KeyPath
-    text: str
+    at: KeyPath          # where the origin is decided (a source entry, or the dependency itself)
+    spec_at: KeyPath     # where the version constraint is written
+    text: str            # the requirement as written, for messages (`torch>=2.5.1`)
     marker: str | None = None
-
-    @property
-    def origin_label(self) -> str:
-        if self.origin == "pypi":
-            return "the default index (PyPI)"
-        if self.origin == CONDA:
-            return "conda"
-        if self.origin.startswith("url:"):
-            return f"`{self.origin[4:]}`"
-        return f"the `{self.origin}` index"

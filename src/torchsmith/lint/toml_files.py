@@ -1,7 +1,8 @@
 """Parse pyproject.toml, pixi.toml and uv.toml: values with stdlib `tomllib`, positions with `tomlpos`.
 
-`tomllib` (https://docs.python.org/3/library/tomllib.html) is fast and strict; positions are computed only
-when a rule reports something. Malformed TOML becomes a `parse-error` finding at the line and column
+`tomllib` (https://docs.python.org/3/library/tomllib.html) is fast and strict (TOML 1.0); text it rejects
+gets a second chance with tomlkit, which reads the TOML 1.1 inline tables pixi's documentation uses.
+Positions are computed only when a rule reports something. Malformed TOML becomes a `parse-error` finding at the line and column
 `tomllib` names, never an exception.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 from torchsmith.findings import Finding, Location
 from torchsmith.lint.document import Document, Kind
@@ -37,11 +39,28 @@ def parse_error(display: str, name: str, message: str, line: int = 1, column: in
     )
 
 
+def _toml_1_1(text: str) -> dict[str, Any] | None:
+    """TOML 1.1 (newlines and trailing commas in inline tables, as pixi's own docs write) via tomlkit.
+
+    Only tried when `tomllib` (TOML 1.0) rejects the text, so the common case never imports tomlkit.
+    """
+    import tomlkit
+
+    try:
+        value = tomlkit.parse(text).unwrap()
+    except Exception:  # tomlkit raises more than TOMLKitError on junk; junk stays a parse-error
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def parse_toml(path: Path, display: str, kind: Kind, text: str) -> Document | Finding:
     """A TOML document, or the `parse-error` finding for text `tomllib` rejects."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
+        lenient = _toml_1_1(text)
+        if lenient is not None:
+            return Document(path, display, kind, text, lenient, lambda: scan_positions(text))
         detail = str(error)
         match = _AT.search(detail)
         line, column = (int(match.group(1)), int(match.group(2))) if match else (1, 1)

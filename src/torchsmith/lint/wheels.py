@@ -108,16 +108,16 @@ def pairing_hits(doc: Document, deps: Sequence[TorchDep]) -> list[Hit]:
         torches = [d for d in view if d.name == "torch" and d.spec is not None]
         for comp in (d for d in view if d.name in _COMPANIONS and d.spec is not None):
             for torch in torches:
-                if comp.at in hits or not comp.platforms & torch.platforms:
+                if comp.spec_at in hits or not comp.platforms & torch.platforms:
                     continue
                 assert comp.spec is not None and torch.spec is not None
                 if pairable(torch.spec, comp.name, comp.spec) is not False:
                     continue
-                hits[comp.at] = doc.hit(
+                hits[comp.spec_at] = doc.hit(
                     "companion-version-mismatch",
                     f"`{comp.text}` cannot be installed with `{torch.text}`{_scope_text(scope)}: "
                     + _why_not(torch.spec, comp.name, comp.spec),
-                    at=comp.at,
+                    at=comp.spec_at,
                     fix=_pair_fix(torch.spec, comp.name),
                 )
     return list(hits.values())
@@ -180,8 +180,8 @@ def python_hits(
     for dep in deps:
         if dep.name != "torch" or dep.origin == CONDA or dep.origin.startswith("url:"):
             continue
-        if dep.origin not in (PYPI,) and "/" not in dep.origin and dep.origin.startswith("jp"):
-            continue
+        if dep.origin.startswith("jp"):
+            continue  # NVIDIA's Jetson builds have their own Python tags
         allowed, future = _allowed(dep.spec)
         key = str(dep.spec)
         if not allowed or key in seen:
@@ -235,7 +235,10 @@ def platform_hits(
     *,
     skip: frozenset[tuple[KeyPath, str]] = frozenset(),
 ) -> list[Hit]:
-    """`platform-without-wheels`: each declared (platform, where, name) must have wheels from torch's origin."""
+    """`platform-without-wheels`: each declared (platform, where, how it is written) must have wheels.
+
+    `written` is a phrase naming the declaration (``platform `osx-64` ``, ``environment `sys_platform ...` ``).
+    """
     hits: list[Hit] = []
     seen: set[tuple[str, str, str]] = set()
     known_backends = {b for r in releases() for names in r.backends.values() for b in names}
@@ -257,7 +260,7 @@ def platform_hits(
             source = "PyPI" if dep.origin == PYPI else f"the `{dep.origin}` index"
             hits.append(doc.hit(
                 "platform-without-wheels",
-                f"platform `{written}` is declared, but {source} has no `{dep.text}` wheels for "
+                f"{written} is declared, but {source} has no `{dep.text}` wheels for "
                 f"{platform_label(platform)}: resolution fails with a platform-tag mismatch",
                 at=at,
                 fix="drop the platform, or give it a source that has wheels for it (e.g. the `cpu` index "

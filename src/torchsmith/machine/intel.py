@@ -119,11 +119,7 @@ def _read_pci(ctx: ProbeContext) -> list[IntelGpu]:
         if family is None:
             gpus.append(IntelGpu(name="Intel GPU", device_id=device_id, discrete=None))
         else:
-            gpus.append(
-                IntelGpu(
-                    name=f"{family.name} ({family.codename})", device_id=device_id, discrete=family.discrete
-                )
-            )
+            gpus.append(IntelGpu(name=family.name, device_id=device_id, discrete=family.discrete))
     return gpus
 
 

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import contextlib
 import re
-import xml.etree.ElementTree as ElementTree
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import NvidiaGpu, NvidiaInfo
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 __all__ = [
     "SECTION",
@@ -52,7 +54,7 @@ WSL_SMI = "/usr/lib/wsl/lib/nvidia-smi"
 
 NVIDIA_VENDOR = "0x10de"
 _MIB = 1024 * 1024
-_DRIVER = re.compile(r"[0-9]{2,4}\.[0-9]{1,3}(?:\.[0-9]{1,3})?")
+_DRIVER = re.compile(r"[0-9]{3,4}\.[0-9]{1,3}(?:\.[0-9]{1,3})?")
 _CC = re.compile(r"[0-9]{1,2}\.[0-9]{1,2}")
 _ABSENT = {"", "n/a", "[n/a]", "[not supported]", "not supported", "[unknown error]", "unknown error"}
 
@@ -204,7 +206,7 @@ def parse_smi_csv(text: str) -> NvidiaInfo | None:
     )
 
 
-def _xml_text(element: ElementTree.Element | None, path: str) -> str | None:
+def _xml_text(element: Element | None, path: str) -> str | None:
     found = element.find(path) if element is not None else None
     return _field(found.text) if found is not None and found.text is not None else None
 
@@ -223,6 +225,8 @@ def parse_smi_xml(text: str) -> NvidiaInfo | None:
     """
     if "<!ENTITY" in text:
         return None
+    from xml.etree import ElementTree  # only needed when nvidia-smi's CSV query failed
+
     try:
         root = ElementTree.fromstring(text.strip())
     except (ElementTree.ParseError, ValueError):

@@ -37,6 +37,7 @@ __all__ = [
     "parse_confstr_libc",
     "parse_glibc_banner",
     "parse_glibc_soname",
+    "parse_osrelease",
     "parse_proc_version",
 ]
 

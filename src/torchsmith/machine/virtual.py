@@ -111,7 +111,13 @@ def _win(machine: Machine, ctx: ProbeContext) -> str | None:
 def virtual_packages(machine: Machine, ctx: ProbeContext) -> tuple[str, ...]:
     """`name=version=build` strings, sorted, for this machine and the context's `CONDA_OVERRIDE_*`."""
     packages: list[str] = []
-    archspec = _override(ctx, "CONDA_OVERRIDE_ARCHSPEC") or archspec_family(machine)
+    archspec = _override(ctx, "CONDA_OVERRIDE_ARCHSPEC")
+    if archspec and not re.fullmatch(r"[A-Za-z0-9_.+-]+", archspec):
+        ctx.warn(
+            f"ignoring `CONDA_OVERRIDE_ARCHSPEC={archspec}`: expected a microarchitecture such as `skylake`"
+        )
+        archspec = None
+    archspec = archspec or archspec_family(machine)
     packages.append(f"__archspec=1={archspec}")
     cuda = _cuda(machine, ctx)
     if cuda:

@@ -88,9 +88,15 @@ class KnowledgeCatalog:
         self.jetson_base = jetson_base
 
     def _torch_versions(self, backend: Backend) -> list[Version]:
+        # Every release that ships this backend on any platform: the rules then say why one that lacks it
+        # here (ROCm on Windows, CUDA on macOS) cannot be used, instead of "no versions".
+        # A release whose wheels for this platform are a gap in the table is not offered offline at all.
+        key = self.machine.platform_key
         found: list[Version] = []
         for release in releases.releases():
-            if backend.name in release.backends.get(self.machine.platform_key, ()):
+            here = backend.name in release.backends.get(key, ())
+            elsewhere = any(backend.name in names for names in release.backends.values())
+            if here or (elsewhere and f"backends.{key}" not in release.gaps):
                 found.extend(release.patches)
         return sorted(found, reverse=True)
 

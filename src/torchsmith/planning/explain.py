@@ -22,9 +22,11 @@ __all__ = [
     "no_companion",
     "no_versions",
     "nothing_fits",
+    "newer_release",
     "nothing_fits_hint",
     "reasons",
     "rejections",
+    "unrunnable",
     "why_cpu",
 ]
 
@@ -112,6 +114,21 @@ def reasons(
     return lines
 
 
+def newer_release(machine: Machine, reqs: Requirements, torch: Version, backend: Backend) -> str | None:
+    """Why a newer torch that the requirements allow was not chosen (None when the newest was chosen)."""
+    from torchsmith.planning.rules import check
+
+    spec = reqs.family["torch"]
+    newer = [p for r in releases.releases() for p in r.patches if p > torch and spec.contains(p)]
+    if not newer:
+        return None
+    for newest in sorted(newer, reverse=True):
+        verdict = check(machine, newest, backend)
+        if verdict.why is not None:
+            return f"torch {newest} is newer, but not here: {verdict.why}"
+    return None
+
+
 def _why(backend: str, chosen: Backend, torch: Version, failures: Failures) -> str:
     entries = failures.get(backend, [])
     at_chosen = [why for version, why in entries if version == torch]
@@ -132,6 +149,26 @@ def rejections(
         for b in backends
         if b.name != chosen.name
     ]
+
+
+def unrunnable(machine: Machine, considered: Sequence[Backend], torch: Version) -> list[Rejection]:
+    """Backends the chosen torch ships for this platform that the machine cannot run (e.g. CUDA builds its
+    driver is too old for), so "why not the newest CUDA?" is answered. Kinds with no hardware are skipped."""
+    from torchsmith.backends import parse_backend
+    from torchsmith.planning.rules import check
+
+    release = releases.release_for(torch)
+    if release is None:
+        return []
+    names = {b.name for b in considered}
+    result: list[Rejection] = []
+    for name in release.backends.get(machine.platform_key, ()):
+        if name in names:
+            continue
+        why = check(machine, torch, parse_backend(name)).why
+        if why and "none was found" not in why and "needs an Intel GPU" not in why:
+            result.append(Rejection(name, why))
+    return result
 
 
 def why_cpu(rejected: Sequence[Rejection]) -> str:

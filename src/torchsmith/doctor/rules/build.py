@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from packaging.version import Version
 
-from torchsmith.doctor.context import RuleContext
+from torchsmith.doctor.context import RuleContext, grouped
 from torchsmith.doctor.facts import parse_version
 from torchsmith.doctor.rules._common import build_cuda, describe_torch, label_backend
 from torchsmith.findings import Finding
@@ -37,26 +37,30 @@ def _gpu_evidence(ctx: RuleContext) -> list[str]:
     machine = ctx.machine
     lines = []
     if machine.nvidia is not None:
-        gpus = ", ".join(
-            f"{g.name}" + (f" (sm_{g.compute_capability.replace('.', '')})" if g.compute_capability else "")
+        gpus = grouped(
+            g.name + (f" (sm_{g.compute_capability.replace('.', '')})" if g.compute_capability else "")
             for g in machine.nvidia.gpus
         )
         lines.append(f"NVIDIA: driver {machine.nvidia.driver or 'not loaded'}; {gpus or 'no GPU listed'}")
     if machine.amd is not None:
-        gpus = ", ".join(f"{g.name} ({g.gfx or '?'})" for g in machine.amd.gpus)
+        gpus = grouped(f"{g.name} ({g.gfx or '?'})" for g in machine.amd.gpus)
         lines.append(f"AMD: ROCm {machine.amd.rocm or 'not installed'}; {gpus or 'no GPU listed'}")
     if machine.intel is not None and machine.intel.gpus:
         lines.append("Intel: " + ", ".join(g.name for g in machine.intel.gpus))
     if machine.jetson is not None:
         jetson = machine.jetson
-        lines.append(f"Jetson: L4T {jetson.l4t}, JetPack {jetson.jetpack or '?'}, {jetson.module or 'module ?'}")
+        lines.append(
+            f"Jetson: L4T {jetson.l4t}, JetPack {jetson.jetpack or '?'}, {jetson.module or 'module ?'}"
+        )
     lines.append("this machine runs: " + ", ".join(f"`{b}`" for b in machine.backends))
     return lines
 
 
 def _torch_evidence(ctx: RuleContext) -> str:
     torch = ctx.facts.torch
-    where = torch.file if torch is not None and torch.file else (ctx.torch_dist.path if ctx.torch_dist else "?")
+    where = (
+        torch.file if torch is not None and torch.file else (ctx.torch_dist.path if ctx.torch_dist else "?")
+    )
     build = ctx.build_kind or "unknown"
     return f"{describe_torch(ctx)} ({build} build) at `{where}`"
 
@@ -82,7 +86,9 @@ def cpu_build_on_gpu_machine(ctx: RuleContext) -> list[Finding]:
 def _has_hardware(ctx: RuleContext, kind: str) -> bool:
     machine = ctx.machine
     if kind == "cuda":
-        has_nvidia = machine.nvidia is not None and (bool(machine.nvidia.gpus) or machine.nvidia.driver is not None)
+        has_nvidia = machine.nvidia is not None and (
+            bool(machine.nvidia.gpus) or machine.nvidia.driver is not None
+        )
         return has_nvidia or machine.jetson is not None
     if kind == "rocm":
         return machine.amd is not None and bool(machine.amd.gpus)
@@ -92,6 +98,7 @@ def _has_hardware(ctx: RuleContext, kind: str) -> bool:
 
 
 _VENDOR = {"cuda": "NVIDIA GPU", "rocm": "AMD GPU", "xpu": "Intel GPU"}
+_BUILD = {"cuda": "CUDA", "rocm": "ROCm", "xpu": "XPU"}
 
 
 def gpu_build_without_gpu(ctx: RuleContext) -> list[Finding]:
@@ -104,7 +111,7 @@ def gpu_build_without_gpu(ctx: RuleContext) -> list[Finding]:
             rule="gpu-build-without-gpu",
             severity="warning",
             message=(
-                f"{describe_torch(ctx)} is a {kind.upper() if kind != 'rocm' else 'ROCm'} build, but this machine "
+                f"{describe_torch(ctx)} is a {_BUILD[kind]} build, but this machine "
                 f"has no {_VENDOR[kind]}: it runs on the CPU only, carrying gigabytes of GPU libraries"
             ),
             fix=ctx.install_command(backend=ctx.best_backend() or "cpu"),
@@ -131,7 +138,9 @@ def jetson_cpu_build(ctx: RuleContext) -> list[Finding]:
             newest = max(wheels, key=lambda w: w.torch)
             fix = ctx.python_command("-m", "pip", "install", newest.url)
         else:
-            evidence.append(f"NVIDIA publishes no torch wheel for JetPack {release.jetpack} and {ctx.facts.python.tag}")
+            evidence.append(
+                f"NVIDIA publishes no torch wheel for JetPack {release.jetpack} and {ctx.facts.python.tag}"
+            )
     return [
         Finding(
             rule="jetson-cpu-build",
@@ -151,15 +160,27 @@ def _driver(ctx: RuleContext) -> Version | None:
     return parse_version(nvidia.driver) if nvidia is not None else None
 
 
-def _cuda_backend_within(ctx: RuleContext, limit: Version | None) -> str | None:
-    """The machine's best `cuXYZ` backend whose CUDA version is <= `limit` (any, when `limit` is None)."""
-    from torchsmith.backends import parse_backend
+def _cuda_backend_within(ctx: RuleContext, limit: Version | None, *, same_release: bool) -> str | None:
+    """The machine's best `cuXYZ` backend with CUDA <= `limit`, preferring those the installed torch ships.
 
+    With `same_release`, only a backend of the installed torch release qualifies (a fix that keeps torch's
+    version); otherwise any, so that `install` may choose an older torch.
+    """
+    from torchsmith.backends import parse_backend
+    from torchsmith.knowledge import releases
+
+    candidates = []
     for name in ctx.machine.backends:
         backend = parse_backend(name, source="the machine's backends")
         if backend.kind == "cuda" and backend.cuda is not None and (limit is None or backend.cuda <= limit):
+            candidates.append(name)
+    version = ctx.torch_version
+    release = releases.release_for(version) if version is not None else None
+    shipped = set(release.backends.get(ctx.platform_key, ())) if release is not None else set()
+    for name in candidates:
+        if name in shipped:
             return name
-    return None
+    return None if same_release or not candidates else candidates[0]
 
 
 def driver_too_old(ctx: RuleContext) -> list[Finding]:
@@ -176,14 +197,14 @@ def driver_too_old(ctx: RuleContext) -> list[Finding]:
     evidence = [_torch_evidence(ctx), *_gpu_evidence(ctx)]
     if (full := cuda_drivers.toolkit_driver(cuda, ctx.os_key)) is not None:
         evidence.append(f"or upgrade the NVIDIA driver to >= {full} (CUDA {cuda}'s own driver)")
-    backend = _cuda_backend_within(ctx, supported)
+    backend = _cuda_backend_within(ctx, supported, same_release=False)
     return [
         Finding(
             rule="driver-too-old",
             severity="error",
             message=(
-                f"{describe_torch(ctx)} is built with CUDA {cuda}, which needs NVIDIA driver >= {floor}; this "
-                f"machine's driver is {driver}" + (f" (CUDA up to {supported})" if supported else "")
+                f"{describe_torch(ctx)} is built with CUDA {cuda}, which needs NVIDIA driver >= {floor}; "
+                f"this machine's driver is {driver}" + (f" (CUDA up to {supported})" if supported else "")
             ),
             fix=ctx.install_command(backend=backend) if backend else None,
             evidence=tuple(evidence),
@@ -201,7 +222,7 @@ def minor_version_compat(ctx: RuleContext) -> list[Finding]:
     if not cuda_drivers.relies_on_minor_compat(cuda, driver, ctx.os_key):
         return []
     supported = cuda_drivers.cuda_for_driver(driver, ctx.os_key)
-    backend = _cuda_backend_within(ctx, supported)
+    backend = _cuda_backend_within(ctx, supported, same_release=True)
     evidence = [_torch_evidence(ctx), *_gpu_evidence(ctx)]
     if (full := cuda_drivers.toolkit_driver(cuda, ctx.os_key)) is not None:
         evidence.append(f"or upgrade the NVIDIA driver to >= {full} (CUDA {cuda}'s own driver)")
@@ -212,8 +233,8 @@ def minor_version_compat(ctx: RuleContext) -> list[Finding]:
             message=(
                 f"{describe_torch(ctx)} (CUDA {cuda}) runs on driver {driver}"
                 + (f" (CUDA {supported})" if supported else "")
-                + " only through minor-version compatibility: JIT of newer PTX (torch.compile, Triton, GPUs newer "
-                "than the build's SASS) and calls needing a newer driver fail"
+                + " only through minor-version compatibility: JIT of newer PTX (torch.compile, Triton, GPUs "
+                "newer than the build's SASS) and calls needing a newer driver fail"
             ),
             fix=ctx.install_command(backend=backend) if backend and backend != label_backend(ctx) else None,
             evidence=tuple(evidence),
@@ -279,7 +300,9 @@ def gpu_arch_unsupported(ctx: RuleContext) -> list[Finding]:
         if candidate is not None and all(cuda_arches.runs_on(candidate, cc) for _, cc in gpus):
             fix = ctx.install_command(backend=name)
             break
-    listed = " ".join(f"sm_{cc.replace('.', '')}" for cc in archs.sm) + (f" +PTX {archs.ptx}" if archs.ptx else "")
+    listed = " ".join(f"sm_{cc.replace('.', '')}" for cc in archs.sm) + (
+        f" +PTX {archs.ptx}" if archs.ptx else ""
+    )
     return [
         Finding(
             rule="gpu-arch-unsupported",

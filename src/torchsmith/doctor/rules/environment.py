@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import posixpath
 import shlex
+from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -17,7 +18,7 @@ from packaging.version import Version
 from torchsmith.doctor.context import FAMILY_ORDER, RuleContext
 from torchsmith.doctor.facts import Distribution
 from torchsmith.doctor.import_errors import classify_import_error
-from torchsmith.doctor.rules._common import describe_torch, label_backend, reinstall_command
+from torchsmith.doctor.rules._common import label_backend, reinstall_command
 from torchsmith.findings import Finding
 
 __all__ = [
@@ -78,7 +79,9 @@ def torch_import_error(ctx: RuleContext) -> list[Finding]:
     """`import torch` raised or crashed; classified so the fix matches the cause."""
     facts = ctx.facts
     failure = facts.import_failure
-    interrupted = facts.interrupted if facts.interrupted and facts.interrupted.during == "import torch" else None
+    interrupted = (
+        facts.interrupted if facts.interrupted and facts.interrupted.during == "import torch" else None
+    )
     if failure is None and interrupted is None:
         return []
     evidence = [_python_evidence(ctx)]
@@ -90,8 +93,8 @@ def torch_import_error(ctx: RuleContext) -> list[Finding]:
         message = f"`import torch` {'crashed: the process ' if kind == 'crash' else ''}{interrupted.detail}"
         if interrupted.stderr_tail.strip():
             evidence.append("stderr: " + interrupted.stderr_tail.strip().splitlines()[-1][:500])
-        fix = reinstall_command(ctx) if kind == "crash" else None
-        return [Finding("torch-import-error", "error", message, fix, tuple(evidence))]
+        retry = reinstall_command(ctx) if kind == "crash" else None
+        return [Finding("torch-import-error", "error", message, retry, tuple(evidence))]
     assert failure is not None
     classified = classify_import_error(failure.type, failure.message)
     if classified.kind == "not-installed":
@@ -114,7 +117,9 @@ def torch_import_error(ctx: RuleContext) -> list[Finding]:
         case _:
             fix = reinstall_command(ctx) if dist is not None else ctx.install_command(packages=["torch"])
     if classified.kind == "libstdcxx" and ctx.facts.python.conda_meta:
-        fix = shlex.join(["conda", "install", "-p", ctx.facts.python.prefix, "-c", "conda-forge", "libstdcxx-ng"])
+        fix = shlex.join(
+            ["conda", "install", "-p", ctx.facts.python.prefix, "-c", "conda-forge", "libstdcxx-ng"]
+        )
     return [
         Finding(
             rule="torch-import-error",
@@ -127,7 +132,7 @@ def torch_import_error(ctx: RuleContext) -> list[Finding]:
 
 
 def _package_dir(dist: Distribution) -> str:
-    return os.path.join(dist.site, canonicalize_name(dist.name).replace("-", "_"))
+    return str(Path(dist.site) / canonicalize_name(dist.name).replace("-", "_"))
 
 
 def duplicate_dist_info(ctx: RuleContext) -> list[Finding]:
@@ -145,14 +150,16 @@ def duplicate_dist_info(ctx: RuleContext) -> list[Finding]:
         if crowded:
             site = crowded[0]
             versions = " and ".join(d.version for d in by_site[site])
-            uninstall = " && ".join([ctx.python_command("-m", "pip", "uninstall", "-y", name)] * len(by_site[site]))
+            uninstall = " && ".join(
+                [ctx.python_command("-m", "pip", "uninstall", "-y", name)] * len(by_site[site])
+            )
             findings.append(
                 Finding(
                     rule="duplicate-dist-info",
                     severity="error",
                     message=(
-                        f"{len(by_site[site])} `{name}-*.dist-info` directories in `{site}` ({versions}): two "
-                        "installs wrote over each other (the signature of poetry 1.x `-E cuda`), so the "
+                        f"{len(by_site[site])} `{name}-*.dist-info` directories in `{site}` ({versions}): "
+                        "two installs wrote over each other (the signature of poetry 1.x `-E cuda`), so the "
                         f"files of `{name}` are a mix of both"
                     ),
                     fix=f"{uninstall} && {ctx.install_command()}",
@@ -199,8 +206,10 @@ def mixed_conda_pip(ctx: RuleContext) -> list[Finding]:
     conda_torch = [r for r in ctx.conda_records if r.provides_torch]
     dependents = [r for r in ctx.conda_records if r.depends_on_torch and not r.provides_torch]
     evidence = [f"pip: torch {dist.version} at `{dist.path}` (installer: {dist.installer or 'unknown'})"]
-    evidence += [f"conda: {r.name} {r.version} {r.build} ({r.channel or 'unknown channel'}), `conda-meta/{r.record}`"
-                 for r in conda_torch + dependents]
+    evidence += [
+        f"conda: {r.name} {r.version} {r.build} ({r.channel or 'unknown channel'}), `conda-meta/{r.record}`"
+        for r in conda_torch + dependents
+    ]
     if conda_torch:
         names = [r.name for r in conda_torch + dependents]
         return [
@@ -210,9 +219,11 @@ def mixed_conda_pip(ctx: RuleContext) -> list[Finding]:
                 message=(
                     f"torch {dist.version} from pip is installed over conda's "
                     + ", ".join(f"`{r.name} {r.version}`" for r in conda_torch)
-                    + f" in `{prefix}`: both write `site-packages/torch`, and conda and pip each believe they own it"
+                    + f" in `{prefix}`: both write `site-packages/torch`, and conda and pip each think they"
+                    " own it"
                 ),
-                fix=shlex.join(["conda", "remove", "-p", prefix, "--force", "-y", *names]) + " && "
+                fix=shlex.join(["conda", "remove", "-p", prefix, "--force", "-y", *names])
+                + " && "
                 + ctx.install_command(),
                 evidence=tuple(evidence),
             )
@@ -225,13 +236,19 @@ def mixed_conda_pip(ctx: RuleContext) -> list[Finding]:
             rule="mixed-conda-pip",
             severity="warning",
             message=(
-                "conda packages " + ", ".join(f"`{r.name} {r.version}`" for r in dependents)
+                "conda packages "
+                + ", ".join(f"`{r.name} {r.version}`" for r in dependents)
                 + f" depend on conda's pytorch, but torch {dist.version} comes from pip: the next "
                 "`conda install` or `conda update` replaces it with conda's build"
             ),
-            fix=shlex.join(["conda", "remove", "-p", prefix, "--force", "-y", *names]) + " && "
-            + ctx.install_command(packages=sorted({"torch", *ctx.installed_family(), *(
-                n for n in names if n in FAMILY_ORDER)}, key=_family_key)),
+            fix=shlex.join(["conda", "remove", "-p", prefix, "--force", "-y", *names])
+            + " && "
+            + ctx.install_command(
+                packages=sorted(
+                    {"torch", *ctx.installed_family(), *(n for n in names if n in FAMILY_ORDER)},
+                    key=_family_key,
+                )
+            ),
             evidence=tuple(evidence),
         )
     ]
@@ -270,8 +287,8 @@ def broken_requirements(ctx: RuleContext) -> list[Finding]:
                 problems.append(f"{dist.name} {dist.version} requires `{requirement}`: not installed")
             elif version is not None and not requirement.specifier.contains(version, prereleases=True):
                 problems.append(
-                    f"{dist.name} {dist.version} requires `{requirement}`: {installed.name} {installed.version} "
-                    "is installed"
+                    f"{dist.name} {dist.version} requires `{requirement}`: "
+                    f"{installed.name} {installed.version} is installed"
                 )
             else:
                 continue
@@ -380,8 +397,7 @@ def _pin_problems(dist: Distribution, torch_version: Version) -> list[str]:
             requirement = Requirement(text)
         except InvalidRequirement:
             continue
-        if canonicalize_name(requirement.name) == "torch" and requirement.marker is None:
-            if not requirement.specifier.contains(torch_version, prereleases=True):
-                return [f"{dist.name} {dist.version} requires `{requirement}`"]
+        is_torch = canonicalize_name(requirement.name) == "torch" and requirement.marker is None
+        if is_torch and not requirement.specifier.contains(torch_version, prereleases=True):
+            return [f"{dist.name} {dist.version} requires `{requirement}`"]
     return []
-

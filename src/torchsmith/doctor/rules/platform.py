@@ -61,8 +61,8 @@ def python_unsupported(ctx: RuleContext) -> list[Finding]:
                 rule="python-unsupported",
                 severity="warning",
                 message=(
-                    f"{describe_torch(ctx)} publishes no wheels for {py.tag} (Python {py.version}): this copy was "
-                    "built elsewhere, and pip or uv cannot reinstall or upgrade it here"
+                    f"{describe_torch(ctx)} publishes no wheels for {py.tag} (Python {py.version}): "
+                    "this copy was built elsewhere, and pip or uv cannot reinstall or upgrade it here"
                 ),
                 fix=None,
                 evidence=(f"torch {release.torch} wheels: " + ", ".join(release.python),),
@@ -76,9 +76,14 @@ def python_unsupported(ctx: RuleContext) -> list[Finding]:
         Finding(
             rule="python-unsupported",
             severity="error",
-            message=f"no torch release publishes wheels for {py.tag} (Python {py.version}) on {ctx.platform_key}",
-            fix=(f"uv venv --python {target} .venv && torchsmith install torch --python .venv/bin/python"
-                 if target else None),
+            message=(
+                f"no torch release publishes wheels for {py.tag} (Python {py.version}) on {ctx.platform_key}"
+            ),
+            fix=(
+                f"uv venv --python {target} .venv && torchsmith install torch --python .venv/bin/python"
+                if target
+                else None
+            ),
             evidence=(
                 f"python: `{py.executable}` ({py.version}, {py.tag})",
                 *((f"torch {newest.torch} wheels: " + ", ".join(newest.python),) if newest else ()),
@@ -106,8 +111,8 @@ def _jetson_python(ctx: RuleContext) -> list[Finding]:
             rule="python-unsupported",
             severity="error",
             message=(
-                f"NVIDIA's torch builds for JetPack {release.jetpack} are for Python {release.python}; this is "
-                f"Python {py.version}"
+                f"NVIDIA's torch builds for JetPack {release.jetpack} are for Python {release.python}; "
+                f"this is Python {py.version}"
             ),
             fix=f"python{release.python} -m venv .venv && torchsmith install torch --python .venv/bin/python",
             evidence=(f"Jetson: L4T {jetson.l4t}, JetPack {release.jetpack}", f"python: `{py.executable}`"),
@@ -154,7 +159,9 @@ def glibc_too_old(ctx: RuleContext) -> list[Finding]:
         (
             r
             for r in releases.releases()
-            if _has_wheels(r, ctx) and (floor := r.glibc_floor(ctx.platform_key)) is not None and floor <= glibc
+            if _has_wheels(r, ctx)
+            and (floor := r.glibc_floor(ctx.platform_key)) is not None
+            and floor <= glibc
         ),
         None,
     )
@@ -170,7 +177,7 @@ def glibc_too_old(ctx: RuleContext) -> list[Finding]:
             ),
             fix=fix,
             evidence=(
-                f"glibc {glibc} (from {'the machine probe' if ctx.machine.libc else 'the target interpreter'})",
+                f"glibc {glibc} (from {'the machine probe' if ctx.machine.libc else 'the interpreter'})",
                 *((f"{failure.type}: {failure.message[:300]}",) if failure else ()),
             ),
         )
@@ -183,14 +190,20 @@ def mps_unavailable(ctx: RuleContext) -> list[Finding]:
     if apple is None or ctx.machine.os != "macos" or torch is None or torch.mps_available is not False:
         return []
     py_machine = ctx.facts.python.markers.get("platform_machine", "")
-    evidence = [f"{describe_torch(ctx)} at `{torch.file}`", f"Mac: {apple.chip or '?'}, macOS {apple.macos or '?'}"]
+    evidence = [
+        f"{describe_torch(ctx)} at `{torch.file}`",
+        f"Mac: {apple.chip or '?'}, macOS {apple.macos or '?'}",
+    ]
     translated = py_machine == "x86_64" and (ctx.machine.arch in ("arm64", "aarch64") or apple.rosetta)
     macos = parse_version(apple.macos)
     fix: str | None
     severity: Severity
     if translated:
         why = "this Python is an x86_64 build running under Rosetta, where MPS does not exist"
-        fix = "uv venv --python cpython-3.12-macos-aarch64-none .venv && torchsmith install torch --python .venv/bin/python"
+        fix = (
+            "uv venv --python cpython-3.12-macos-aarch64-none .venv"
+            " && torchsmith install torch --python .venv/bin/python"
+        )
         severity = "error"
         evidence.append(f"python platform_machine: {py_machine}; machine: {ctx.machine.arch}")
     elif torch.mps_built is False:

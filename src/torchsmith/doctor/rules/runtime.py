@@ -12,7 +12,8 @@ import shlex
 from pathlib import Path
 
 from torchsmith.doctor.context import RuleContext
-from torchsmith.doctor.rules._common import describe_torch, label_backend, reinstall_command
+from torchsmith.doctor.facts import parse_version
+from torchsmith.doctor.rules._common import build_cuda, describe_torch, label_backend, reinstall_command
 from torchsmith.findings import Finding
 
 __all__ = [
@@ -52,27 +53,52 @@ def _node_exists(ctx: RuleContext, absolute: str) -> bool:
     return (Path(ctx.root) / absolute.lstrip("/")).exists()
 
 
+def _driver_too_old(ctx: RuleContext) -> str | None:
+    from torchsmith.doctor.rules.build import at_least
+    from torchsmith.knowledge import cuda_drivers
+
+    cuda = build_cuda(ctx)
+    nvidia = ctx.machine.nvidia
+    driver = parse_version(nvidia.driver) if nvidia is not None else None
+    floor = cuda_drivers.min_driver(cuda, ctx.os_key) if cuda is not None else None
+    if driver is None or floor is None or at_least(driver, floor):
+        return None
+    return f"the NVIDIA driver {driver} is older than {floor}, which CUDA {cuda} needs (see driver-too-old)"
+
+
 def _cuda_reasons(ctx: RuleContext, kind: str) -> list[tuple[str, str | None]]:
     """Why torch cannot use the GPU, most specific first: (reason, fix)."""
     reasons: list[tuple[str, str | None]] = []
     machine = ctx.machine
-    names = ("CUDA_VISIBLE_DEVICES",) if kind == "cuda" else ("HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES",
-                                                             "CUDA_VISIBLE_DEVICES")
+    names = (
+        ("CUDA_VISIBLE_DEVICES",)
+        if kind == "cuda"
+        else ("HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES")
+    )
     if hidden := _visible_devices_reason(ctx, names):
         reasons.append(hidden)
     container = machine.container
+    if kind == "cuda" and (too_old := _driver_too_old(ctx)):
+        reasons.append((too_old, None))
     if kind == "cuda":
         if machine.nvidia is not None and machine.nvidia.driver is None:
             reasons.append(("the NVIDIA kernel driver is not loaded (GPUs seen on PCI only)", None))
         if not _node_exists(ctx, "/dev/nvidiactl") and not _node_exists(ctx, "/dev/nvidia0"):
             if container is not None and not container.nvidia_runtime:
-                reasons.append((
-                    f"this {container.kind} container was started without the NVIDIA runtime: no /dev/nvidia* "
-                    "device nodes",
-                    "docker run --gpus all ...  # or install nvidia-container-toolkit and restart the container",
-                ))
+                reasons.append(
+                    (
+                        f"this {container.kind} container was started without the NVIDIA runtime: "
+                        "no /dev/nvidia* device nodes",
+                        "docker run --gpus all ...  # with nvidia-container-toolkit installed on the host",
+                    )
+                )
             else:
-                reasons.append(("no /dev/nvidia* device nodes exist", "sudo modprobe nvidia && sudo nvidia-modprobe -u -c=0"))
+                reasons.append(
+                    (
+                        "no /dev/nvidia* device nodes exist",
+                        "sudo modprobe nvidia && sudo nvidia-modprobe -u -c=0",
+                    )
+                )
     else:
         if not _node_exists(ctx, "/dev/kfd"):
             fix = "docker run --device=/dev/kfd --device=/dev/dri ..." if container is not None else None
@@ -87,7 +113,9 @@ def cuda_unavailable(ctx: RuleContext) -> list[Finding]:
         return []
     machine = ctx.machine
     if torch.kind == "cuda":
-        present = machine.nvidia is not None and (bool(machine.nvidia.gpus) or machine.nvidia.driver is not None)
+        present = machine.nvidia is not None and (
+            bool(machine.nvidia.gpus) or machine.nvidia.driver is not None
+        )
     else:
         present = machine.amd is not None and bool(machine.amd.gpus)
     if not present:
@@ -97,16 +125,18 @@ def cuda_unavailable(ctx: RuleContext) -> list[Finding]:
     evidence += [f"torch says: {text}" for text in (*torch.cuda_warnings, torch.cuda_error) if text]
     evidence += [reason for reason, _ in reasons[1:]]
     if machine.nvidia is not None and torch.kind == "cuda":
-        evidence.append(f"NVIDIA driver {machine.nvidia.driver or 'not loaded'}; GPUs: "
-                        + ", ".join(g.name for g in machine.nvidia.gpus))
+        evidence.append(
+            f"NVIDIA driver {machine.nvidia.driver or 'not loaded'}; GPUs: "
+            + ", ".join(g.name for g in machine.nvidia.gpus)
+        )
     why = reasons[0][0] if reasons else "torch could not initialise the GPU (see its own words below)"
     return [
         Finding(
             rule="cuda-unavailable",
             severity="error",
             message=(
-                f"{describe_torch(ctx)} is a {'CUDA' if torch.kind == 'cuda' else 'ROCm'} build and this machine "
-                f"has the GPU, but `torch.cuda.is_available()` is False: {why}"
+                f"{describe_torch(ctx)} is a {'CUDA' if torch.kind == 'cuda' else 'ROCm'} build and this "
+                f"machine has the GPU, but `torch.cuda.is_available()` is False: {why}"
             ),
             fix=reasons[0][1] if reasons else None,
             evidence=tuple(evidence),
@@ -146,8 +176,8 @@ def device_test_failed(ctx: RuleContext) -> list[Finding]:
                 fix=_test_fix(ctx, error),
                 evidence=(
                     f"{describe_torch(ctx)} in `{facts.python.executable}`",
-                    "test: an elementwise product and a float32 matmul, synchronised, checked against the exact "
-                    "result",
+                    "test: an elementwise product and a float32 matmul, synchronised, checked against "
+                    "the exact result",
                 ),
             )
         )
@@ -156,7 +186,7 @@ def device_test_failed(ctx: RuleContext) -> list[Finding]:
 
 def _shadowing_files(directory: str) -> list[str]:
     try:
-        names = sorted(os.listdir(directory))
+        names = sorted(p.name for p in Path(directory).iterdir())
     except OSError:
         return []
     return [n for n in names if n.startswith(SHADOWING_LIBRARIES) and ".so" in n]
@@ -173,7 +203,7 @@ def library_shadowing(ctx: RuleContext) -> list[Finding]:
         return []
     evidence = [f"`{entry}` holds " + ", ".join(files) for entry, files in hits.items()]
     torch = ctx.facts.torch
-    loaded = [p for p in (torch.loaded_libraries if torch else ()) if os.path.dirname(p) in hits]
+    loaded = [p for p in (torch.loaded_libraries if torch else ()) if str(Path(p).parent) in hits]
     evidence += [f"this process loaded `{p}`" for p in loaded]
     for site in sorted({d.site for d in ctx.facts.distributions}):
         for lib_dir in sorted(Path(site).glob("nvidia/*/lib")):
@@ -221,7 +251,8 @@ def rocm_gfx_override(ctx: RuleContext) -> list[Finding]:
             message=(
                 f"{describe_torch(ctx)} has no kernels for "
                 + ", ".join(f"{gpu.name} ({gpu.gfx})" for gpu, _ in needed)
-                + f"; ROCm runs it as a sibling target when `HSA_OVERRIDE_GFX_VERSION={value}` is set, and it is not"
+                + f"; ROCm runs it as a sibling target when `HSA_OVERRIDE_GFX_VERSION={value}` is set,"
+                " and it is not"
             ),
             fix=f"export HSA_OVERRIDE_GFX_VERSION={value}",
             evidence=(

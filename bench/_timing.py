@@ -1,0 +1,59 @@
+"""Shared timing helpers for the benchmarks: whole-process medians, throwaway venvs, a ratio table."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+import venv
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+__all__ = ["bench_venv", "median_process", "median_call", "print_table"]
+
+CACHE = Path.home() / ".cache" / "torchsmith-bench"
+
+
+def bench_venv(name: str, packages: Sequence[str]) -> Path:
+    """A venv under ~/.cache/torchsmith-bench/<name> with `packages` installed (made once); its python."""
+    root = CACHE / name
+    python = root / "bin" / "python"
+    marker = root / ".installed"
+    wanted = " ".join(packages)
+    if not marker.exists() or marker.read_text() != wanted:
+        venv.create(root, with_pip=True, clear=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], check=True)
+        marker.write_text(wanted)
+    return python
+
+
+def median_process(command: Sequence[str], runs: int = 15, env: dict[str, str] | None = None) -> float:
+    """Median wall time in seconds of running `command` to completion (one warm-up run first)."""
+    subprocess.run(command, capture_output=True, check=True, env=env)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=True, env=env)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def median_call(function: Callable[[], object], runs: int = 200) -> float:
+    """Median seconds of an in-process call (after one warm-up call)."""
+    function()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def print_table(title: str, rows: Sequence[tuple[str, float]], reference: str) -> None:
+    """Print each median in ms and its ratio to the `reference` row (measured in the same run)."""
+    base = dict(rows)[reference]
+    print(f"\n{title}  (python {sys.version.split()[0]})")
+    print(f"{'what':58} {'median':>10} {'ratio':>8}")
+    for label, seconds in rows:
+        print(f"{label:58} {seconds * 1000:8.1f}ms {seconds / base:7.2f}x")

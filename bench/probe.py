@@ -1,0 +1,60 @@
+"""Benchmark: `torchsmith probe --json` against other detectors, as whole processes, in one run.
+
+Compared (each median of 15 runs, after one warm-up):
+  - `torchsmith probe --json` (this checkout's console script)
+  - torchruntime's GPU detection + platform choice   (`get_gpus()` + `get_torch_platform()`)
+  - py-rattler's `VirtualPackage.detect()`            (conda virtual packages: __cuda, __glibc, ...)
+  - light-the-torch's backend detection               (`detect_compatible_computation_backends()`)
+  - `python -c pass`                                   (the interpreter's own start-up, for scale)
+The others are installed into throwaway venvs under ~/.cache/torchsmith-bench (from PyPI). Also the
+in-process probe on a fake root (goal: <= 5 ms) and the process (goal: <= 80 ms).
+
+Run: python bench/probe.py
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _timing import bench_venv, median_call, median_process, print_table  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    torchsmith = shutil.which("torchsmith") or f"{Path(sys.executable).parent}/torchsmith"
+    others = bench_venv("detectors", ["torchruntime", "light-the-torch", "py-rattler"])
+    rows = [
+        ("torchsmith probe --json", median_process([torchsmith, "probe", "--json"])),
+        ("torchruntime get_gpus + get_torch_platform", median_process([str(others), "-c",
+            "from torchruntime.device_db import get_gpus;"
+            "from torchruntime.platform_detection import get_torch_platform;"
+            "get_torch_platform(get_gpus())"])),
+        ("py-rattler VirtualPackage.detect()", median_process([str(others), "-c",
+            "from rattler import VirtualPackage; VirtualPackage.detect()"])),
+        ("light-the-torch detect_compatible_computation_backends", median_process([str(others), "-c",
+            "from light_the_torch._cb import detect_compatible_computation_backends as d; d()"])),
+        ("python -c pass (interpreter start-up)", median_process([sys.executable, "-c", "pass"])),
+    ]
+    print_table("probe as a process", rows, reference="torchsmith probe --json")
+
+    from torchsmith.machine import probe_context
+    from torchsmith.machine.context import ProbeContext
+
+    fake = ROOT / "tests" / "machines" / "a100-t4-mixed"
+    env = {"PATH": f"{fake}/usr/bin:{fake}/usr/sbin"}
+    in_process = [
+        ("probe_context on fake root a100-t4-mixed", median_call(
+            lambda: probe_context(ProbeContext(root=fake, env=env, use_nvml=False)))),
+        ("probe_context on this machine (no NVML)", median_call(
+            lambda: probe_context(ProbeContext(use_nvml=False)))),
+    ]
+    print_table("probe in-process", in_process, reference="probe_context on fake root a100-t4-mixed")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""Intel GPU detection: recorded tool outputs, then PCI sysfs, Level Zero and tools on fake roots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.machine.fakeroot import FakeRoot
+from torchsmith.machine import intel
+from torchsmith.machine.model import IntelGpu, IntelInfo
+
+RECORDED = Path(__file__).parents[1] / "data" / "recorded"
+
+EXPECTED_SYCL_LS = {
+    "a770-oneapi2025.txt": ("Intel(R) Arc(TM) A770 Graphics", "Intel(R) UHD Graphics 770"),
+    "a770-oneapi2024.txt": ("Intel(R) Arc(TM) A770 Graphics",),
+    "cpu-only.txt": (),
+}
+EXPECTED_XPU_SMI = {"discovery-max1550.txt": ("Intel(R) Data Center GPU Max 1550",) * 2}
+
+
+def files(tool: str) -> list[Path]:
+    return sorted(p for p in (RECORDED / tool).iterdir() if p.name != "README.md")
+
+
+def expected(table: dict[str, object], path: Path) -> object:
+    if path.name.startswith("corrupt-"):
+        return None
+    assert path.name in table, f"add an expectation for recorded file {path.name}"
+    return table[path.name]
+
+
+@pytest.mark.parametrize("path", files("sycl-ls"), ids=lambda p: p.name)
+def test_parse_sycl_ls(path: Path) -> None:
+    assert intel.parse_sycl_ls(path.read_text()) == expected(EXPECTED_SYCL_LS, path)
+
+
+@pytest.mark.parametrize("path", files("xpu-smi"), ids=lambda p: p.name)
+def test_parse_xpu_smi_discovery(path: Path) -> None:
+    assert intel.parse_xpu_smi_discovery(path.read_text()) == expected(EXPECTED_XPU_SMI, path)
+
+
+def test_pci_filter() -> None:
+    assert intel.parse_pci_intel_gpu("0x8086\n", "0x56A0\n", "0x030000\n") == "0x56a0"
+    assert intel.parse_pci_intel_gpu("0x8086", "0x0bd5", "0x038000") == "0x0bd5"
+    assert intel.parse_pci_intel_gpu("0x8086", "0x4f90", "0x040300") is None  # the card's audio function
+    assert intel.parse_pci_intel_gpu("0x8086", "0x4fa4", "0x060400") is None  # its PCIe switch
+    assert intel.parse_pci_intel_gpu("0x1002", "0x744c", "0x030000") is None
+    assert intel.parse_pci_intel_gpu("0x8086", "junk", "0x030000") is None
+
+
+def pci(root: FakeRoot, address: str, vendor: str, device: str, klass: str) -> None:
+    for name, value in {"vendor": vendor, "device": device, "class": klass}.items():
+        root.write(f"/sys/bus/pci/devices/{address}/{name}", value + "\n")
+
+
+def test_unknown_family_and_missing_level_zero(tmp_path: Path) -> None:
+    root = FakeRoot(tmp_path)
+    pci(root, "0000:00:02.0", "0x8086", "0x9a49", "0x030000")  # Tiger Lake Xe: not in the table
+    pci(root, "0000:03:00.0", "0x8086", "0xe20b", "0x030000")  # Arc B580
+    root.write("/usr/lib64/libze_loader.so.1", "stand-in")  # the loader without Intel's GPU driver
+    assert intel.detect(root.context()) == IntelInfo(
+        gpus=(
+            IntelGpu("Intel GPU", "0x9a49", None),
+            IntelGpu("Intel Arc B-Series Graphics", "0xe20b", True),
+        ),
+        xpu_stack=False,
+        source="pci",
+    )
+
+
+def test_level_zero_in_lib64(tmp_path: Path) -> None:
+    root = FakeRoot(tmp_path)
+    pci(root, "0000:29:00.0", "0x8086", "0x0bd5", "0x038000")
+    root.write("/usr/lib64/libze_loader.so.1", "stand-in").write(
+        "/usr/lib64/libze_intel_gpu.so.1", "stand-in"
+    )
+    info = intel.detect(root.context())
+    assert info == IntelInfo(
+        gpus=(IntelGpu("Intel Data Center GPU Max Series", "0x0bd5", True),),
+        xpu_stack=True,
+        source="pci+level-zero",
+    )
+
+
+def test_tools_answer_only_without_pci(tmp_path: Path) -> None:
+    root = FakeRoot(tmp_path)
+    root.program("/usr/bin/sycl-ls", {"*": ((RECORDED / "sycl-ls" / "a770-oneapi2024.txt").read_text(), 0)})
+    assert intel.detect(root.context()) == IntelInfo(
+        gpus=(IntelGpu("Intel(R) Arc(TM) A770 Graphics"),), xpu_stack=True, source="sycl-ls"
+    )
+
+
+def test_xpu_smi_after_sycl_ls_finds_no_gpu(tmp_path: Path) -> None:
+    root = FakeRoot(tmp_path)
+    root.program("/usr/bin/sycl-ls", {"*": ((RECORDED / "sycl-ls" / "cpu-only.txt").read_text(), 0)})
+    root.program(
+        "/usr/bin/xpu-smi", {"discovery": ((RECORDED / "xpu-smi" / "discovery-max1550.txt").read_text(), 0)}
+    )
+    info = intel.detect(root.context())
+    assert info is not None and info.source == "xpu-smi"
+    assert [gpu.name for gpu in info.gpus] == ["Intel(R) Data Center GPU Max 1550"] * 2
+
+
+def test_no_intel_gpu_is_none(tmp_path: Path) -> None:
+    root = FakeRoot(tmp_path)
+    pci(root, "0000:00:00.0", "0x8086", "0xa700", "0x060000")  # an Intel host bridge is not a GPU
+    assert intel.detect(root.context()) is None
+    pci(root, "0000:03:00.0", "0x8086", "0x56a0", "0x030000")
+    assert intel.detect(root.context(sys_platform="darwin")) is None

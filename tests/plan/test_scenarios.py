@@ -1,0 +1,148 @@
+"""Planner scenarios: machine × requirements → backend, exact versions and the reasons a user needs.
+
+These run offline (`TORCHSMITH_OFFLINE=1`), from the shipped knowledge alone, on the probed fake machines of
+`tests/machines/`. Torch versions are pinned with specifiers where the scenario is about the backend, so the
+expectations hold when newer releases are added to the tables. The same planner against a real HTTP index
+is tested in `test_plan_index.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from tests.plan.conftest import machine
+from torchsmith.errors import ResolutionError, TorchsmithError
+from torchsmith.index.settings import IndexSettings
+from torchsmith.plan import make_plan
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    machine: str
+    requirements: tuple[str, ...]
+    backend: str | None = None  # expected backend; None when an error is expected
+    versions: dict[str, str] = field(default_factory=dict)
+    reasons: tuple[str, ...] = ()  # each must appear in some reason line
+    rejected: dict[str, str] = field(default_factory=dict)  # backend -> text its `why` must contain
+    force: str = "auto"
+    python: str = "3.11"
+    platform: str | None = None
+    error: str | None = None
+    absent_reasons: tuple[str, ...] = ()
+
+
+CASES = [
+    Case("h100-newest-cuda", "h100-driver580", ("torch==2.11.*",), "cu130", {"torch": "2.11.0+cu130"},
+         reasons=("driver 580", "supports CUDA up to 13.0", "GPU 0: NVIDIA H100")),
+    Case("gtx1080-torch211-gets-cu126-not-cu130", "gtx1080-driver580", ("torch==2.11.*",), "cu126",
+         {"torch": "2.11.0+cu126"}, rejected={"cu130": "sm_61", "cu128": "sm_61"}),
+    Case("gtx1080-newest", "gtx1080-driver580", ("torch",), "cu126", rejected={"cu130": "is sm_61"}),
+    Case("v100-minor-compat", "v100-driver535", ("torch==2.11.*",), "cu126", {"torch": "2.11.0+cu126"},
+         reasons=("minor-version compatibility",), rejected={"cu128": "sm_70"}),
+    Case("rtx4090-native-cu124", "rtx4090-driver550", ("torch==2.5.1",), "cu124", {"torch": "2.5.1+cu124"},
+         reasons=("supports CUDA up to 12.4",), absent_reasons=("minor-version compatibility",)),
+    Case("rtx4090-newest-needs-minor-compat", "rtx4090-driver550", ("torch==2.11.*",), "cu126",
+         reasons=("minor-version compatibility",), rejected={"cu130": "needs driver >= 580.65.06"}),
+    Case("mixed-a100-t4-both-checked", "a100-t4-mixed", ("torch==2.11.*",), "cu128", {"torch": "2.11.0+cu128"},
+         reasons=("GPU 0:", "GPU 1:")),
+    Case("mixed-a100-t4-newest", "a100-t4-mixed", ("torch==2.14.*",), "cu126", {"torch": "2.14.1+cu126"},
+         rejected={"cu130": "needs driver >= 580.65.06"}),
+    Case("laptop-without-driver", "laptop-nvidia-no-driver", ("torch==2.11.*",), "cpu",
+         {"torch": "2.11.0+cpu"}, reasons=("no NVIDIA driver is loaded",)),
+    Case("cpu-container", "cpu-container", ("torch==2.11.*", "torchvision"), "cpu",
+         {"torch": "2.11.0+cpu", "torchvision": "0.26.0+cpu"}, absent_reasons=("CPU build chosen",)),
+    Case("musl-has-no-wheels", "alpine-musl", ("torch",), error="musllinux"),
+    Case("wsl2-rtx3080", "wsl2-rtx3080", ("torch==2.7.*",), "cu126", {"torch": "2.7.1+cu126"}),
+    Case("conda-override-12.2", "conda-override-cuda-12.2", ("torch==2.5.*",), "cu121",
+         {"torch": "2.5.1+cu121"}),
+    Case("conda-override-empty", "conda-override-cuda-empty", ("torch==2.11.*",), "cpu",
+         reasons=("CONDA_OVERRIDE_CUDA",)),
+    Case("python-313-torch-241", "cpu-container", ("torch==2.4.1",), python="3.13",
+         error="torch 2.4 has no wheels for CPython 3.13 (`cp313`); supported: 3.8–3.12. torch >= 2.5 has "
+               "cp313 wheels"),
+    Case("torchaudio-ended-at-211", "cpu-container", ("torch>=2.12", "torchaudio"),
+         error="torchaudio has no release for torch >= 2.12: the last is torchaudio 2.11.0"),
+    Case("torchvision-pin-selects-torch", "h100-driver580", ("torch", "torchvision==0.20.1"), "cu124",
+         {"torch": "2.5.1+cu124", "torchvision": "0.20.1+cu124"}),
+    Case("torchvision-conflict", "h100-driver580", ("torch==2.5.1", "torchvision==0.21.0"),
+         error="`torchvision==0.21.0` excludes torchvision 0.20.1"),
+    Case("torchaudio-pairs", "h100-driver580", ("torch==2.9.1", "torchaudio"), "cu130",
+         {"torch": "2.9.1+cu130", "torchaudio": "2.9.1+cu130"}),
+    Case("forced-cu124-on-pascal", "gtx1080-driver580", ("torch",), "cu124", {"torch": "2.6.0+cu124"},
+         force="cu124"),
+    Case("forced-cu130-reports-problem", "gtx1080-driver580", ("torch==2.11.*",), "cu130",
+         {"torch": "2.11.0+cu130"}, force="cu130", reasons=("forced `cu130` although", "sm_61")),
+    Case("rocm-on-windows", "cpu-container", ("torch==2.5.*",), force="rocm6.2", platform="windows-x86_64",
+         error="no ROCm wheels for Windows"),
+    Case("macos-x86-ends-at-22", "cpu-container", ("torch",), "cpu", {"torch": "2.2.2"},
+         platform="macos-x86_64", reasons=("no macOS x86_64 wheels",)),
+    Case("glibc-217-caps-torch", "cpu-container", ("torch",), "cpu", {"torch": "2.6.0+cpu"},
+         platform="manylinux2014_x86_64", reasons=("glibc >= 2.28",)),
+    Case("python-39-caps-torch", "cpu-container", ("torch",), "cpu", {"torch": "2.8.0+cpu"}, python="3.9",
+         reasons=("CPython 3.9",)),
+    Case("free-threaded-314t", "cpu-container", ("torch==2.9.*",), "cpu", {"torch": "2.9.1+cpu"},
+         python="3.14t"),
+    Case("windows-cuda", "cpu-container", ("torch==2.7.*",), "cu128", {"torch": "2.7.1+cu128"},
+         force="cu128", platform="windows-x86_64"),
+    Case("requirement-passthrough", "h100-driver580", ("torch==2.11.*", "numpy<2"), "cu130",
+         {"torch": "2.11.0+cu130"}),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_scenario(case: Case, offline: Callable[[], IndexSettings]) -> None:
+    target = machine(case.machine, python=case.python, platform=case.platform)
+    if case.error is not None:
+        with pytest.raises(TorchsmithError) as raised:
+            make_plan(case.requirements, machine=target, backend=case.force, settings=offline())
+        assert case.error in str(raised.value)
+        return
+    plan = make_plan(case.requirements, machine=target, backend=case.force, settings=offline())
+    assert plan.backend == case.backend
+    assert plan.offline
+    for name, version in case.versions.items():
+        package = plan.package(name)
+        assert package is not None and package.version == version, plan.to_json()["packages"]
+    text = "\n".join(plan.reasons)
+    for needle in case.reasons:
+        assert needle in text, text
+    for needle in case.absent_reasons:
+        assert needle not in text, text
+    rejected = {r.backend: r.why for r in plan.rejected}
+    for backend, needle in case.rejected.items():
+        assert needle in rejected[backend], rejected
+    if plan.backend == "cpu" and target.backends != ("cpu",):
+        assert any("CPU build chosen" in r for r in plan.reasons)
+
+
+def test_at_least_25_scenarios() -> None:
+    assert len(CASES) >= 25
+
+
+def test_offline_plan_says_so_and_commands_name_the_index(offline: Callable[[], IndexSettings]) -> None:
+    plan = make_plan(["torch==2.11.*", "numpy<2"], machine=machine("h100-driver580"), settings=offline())
+    assert any("offline" in w for w in plan.warnings)
+    assert plan.commands["uv"] == (
+        "uv pip install torch==2.11.0+cu130 'numpy<2' --index https://download.pytorch.org/whl/cu130"
+    )
+    assert plan.commands["pip"] == (
+        "python -m pip install torch==2.11.0+cu130 'numpy<2' --extra-index-url "
+        "https://download.pytorch.org/whl/cu130"
+    )
+
+
+def test_unknown_backend_name_is_a_usage_error(offline: Callable[[], IndexSettings]) -> None:
+    with pytest.raises(TorchsmithError, match="invalid value `cu12x`"):
+        make_plan(["torch"], machine=machine("cpu-container"), backend="cu12x", settings=offline())
+
+
+def test_nothing_fits_lists_every_backend(offline: Callable[[], IndexSettings]) -> None:
+    with pytest.raises(ResolutionError) as raised:
+        make_plan(["torch==2.4.1"], machine=machine("h100-driver580", python="3.13"), settings=offline())
+    message = str(raised.value)
+    assert "`cu124`:" in message and "`cpu`:" in message
+    assert raised.value.hint == "plan for another Python with `--python 3.12` (or relax the torch version)"
