@@ -10,7 +10,7 @@ import venv
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-__all__ = ["bench_venv", "median_process", "median_call", "print_table"]
+__all__ = ["bench_venv", "median_call", "median_process", "print_table"]
 
 CACHE = Path.home() / ".cache" / "torchsmith-bench"
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _timing import bench_venv, median_call, median_process, print_table  # noqa: E402
+from _timing import bench_venv, median_call, median_process, print_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,14 +30,34 @@ def main() -> None:
     others = bench_venv("detectors", ["torchruntime", "light-the-torch", "py-rattler"])
     rows = [
         ("torchsmith probe --json", median_process([torchsmith, "probe", "--json"])),
-        ("torchruntime get_gpus + get_torch_platform", median_process([str(others), "-c",
-            "from torchruntime.device_db import get_gpus;"
-            "from torchruntime.platform_detection import get_torch_platform;"
-            "get_torch_platform(get_gpus())"])),
-        ("py-rattler VirtualPackage.detect()", median_process([str(others), "-c",
-            "from rattler import VirtualPackage; VirtualPackage.detect()"])),
-        ("light-the-torch detect_compatible_computation_backends", median_process([str(others), "-c",
-            "from light_the_torch._cb import detect_compatible_computation_backends as d; d()"])),
+        (
+            "torchruntime get_gpus + get_torch_platform",
+            median_process(
+                [
+                    str(others),
+                    "-c",
+                    "from torchruntime.device_db import get_gpus;"
+                    "from torchruntime.platform_detection import get_torch_platform;"
+                    "get_torch_platform(get_gpus())",
+                ]
+            ),
+        ),
+        (
+            "py-rattler VirtualPackage.detect()",
+            median_process(
+                [str(others), "-c", "from rattler import VirtualPackage; VirtualPackage.detect()"]
+            ),
+        ),
+        (
+            "light-the-torch detect_compatible_computation_backends",
+            median_process(
+                [
+                    str(others),
+                    "-c",
+                    "from light_the_torch._cb import detect_compatible_computation_backends as d; d()",
+                ]
+            ),
+        ),
         ("python -c pass (interpreter start-up)", median_process([sys.executable, "-c", "pass"])),
     ]
     print_table("probe as a process", rows, reference="torchsmith probe --json")
@@ -48,10 +68,14 @@ def main() -> None:
     fake = ROOT / "tests" / "machines" / "a100-t4-mixed"
     env = {"PATH": f"{fake}/usr/bin:{fake}/usr/sbin"}
     in_process = [
-        ("probe_context on fake root a100-t4-mixed", median_call(
-            lambda: probe_context(ProbeContext(root=fake, env=env, use_nvml=False)))),
-        ("probe_context on this machine (no NVML)", median_call(
-            lambda: probe_context(ProbeContext(use_nvml=False)))),
+        (
+            "probe_context on fake root a100-t4-mixed",
+            median_call(lambda: probe_context(ProbeContext(root=fake, env=env, use_nvml=False))),
+        ),
+        (
+            "probe_context on this machine (no NVML)",
+            median_call(lambda: probe_context(ProbeContext(use_nvml=False))),
+        ),
     ]
     print_table("probe in-process", in_process, reference="probe_context on fake root a100-t4-mixed")
 

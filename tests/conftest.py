@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.support.fixtures"] if (Path(__file__).parent / "support" / "fixtures.py").exists() else []
+pytest_plugins = (
+    ["tests.support.fixtures"] if (Path(__file__).parent / "support" / "fixtures.py").exists() else []
+)
 
 _CLEARED_PREFIXES = ("CONDA_OVERRIDE_", "TORCHSMITH_", "UV_", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL")
 

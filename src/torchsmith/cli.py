@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 __all__ = ["main"]
 
@@ -119,8 +119,14 @@ def _cmd_install(args: argparse.Namespace) -> int:
 
     reporter = _reporter(args)
     if args.restore:
-        result = restore(Path(args.restore), python=args.python, venv=args.venv, installer=args.installer,
-                         settings=_settings(args), reporter=reporter)
+        result = restore(
+            Path(args.restore),
+            python=args.python,
+            venv=args.venv,
+            installer=args.installer,
+            settings=_settings(args),
+            reporter=reporter,
+        )
     else:
         result = install(
             args.requirements or ["torch"],
@@ -146,8 +152,13 @@ def _cmd_install(args: argparse.Namespace) -> int:
 def _cmd_doctor(args: argparse.Namespace) -> int:
     from torchsmith.doctor import diagnose, render_text
 
-    report = diagnose(python=args.python, root=args.root, timeout=args.timeout,
-                      device_test=not args.no_device_test, reporter=_reporter(args))
+    report = diagnose(
+        python=args.python,
+        root=args.root,
+        timeout=args.timeout,
+        device_test=not args.no_device_test,
+        reporter=_reporter(args),
+    )
     if args.json:
         _emit_json(report.to_json())
     else:
@@ -161,9 +172,13 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     def ids(text: str | None) -> list[str] | None:
         return [part.strip() for part in text.split(",") if part.strip()] if text else None
 
-    result = lint_paths([Path(p) for p in args.paths] or [Path.cwd()], select=ids(args.select),
-                        ignore=ids(args.ignore), fix=args.fix)
-    fmt = "json" if args.json else args.format
+    result = lint_paths(
+        [Path(p) for p in args.paths] or [Path.cwd()],
+        select=ids(args.select),
+        ignore=ids(args.ignore),
+        fix=args.fix,
+    )
+    fmt: Literal["human", "json", "github"] = "json" if args.json else args.format
     _emit(render(result, fmt))
     return int(result.exit_code)
 
@@ -205,11 +220,17 @@ def _cmd_knowledge_refresh(args: argparse.Namespace) -> int:
 
 
 def _add_index_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--index-base", metavar="URL",
-                        help="base of the PyTorch indexes (default: $TORCHSMITH_INDEX_URL or "
-                        "https://download.pytorch.org/whl)")
-    parser.add_argument("--offline", action="store_true",
-                        help="use only the cache and the shipped knowledge (as TORCHSMITH_OFFLINE=1)")
+    parser.add_argument(
+        "--index-base",
+        metavar="URL",
+        help="base of the PyTorch indexes (default: $TORCHSMITH_INDEX_URL or "
+        "https://download.pytorch.org/whl)",
+    )
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="use only the cache and the shipped knowledge (as TORCHSMITH_OFFLINE=1)",
+    )
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -224,29 +245,43 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("probe", help="describe this machine", description="Describe this machine: OS, libc, "
-                       "Python, GPUs, drivers, Jetson, WSL, conda virtual packages and runnable backends.")
+    p = sub.add_parser(
+        "probe",
+        help="describe this machine",
+        description="Describe this machine: OS, libc, "
+        "Python, GPUs, drivers, Jetson, WSL, conda virtual packages and runnable backends.",
+    )
     p.add_argument("--json", action="store_true", help="print the machine as one JSON document")
     p.add_argument("--root", metavar="DIR", help="read /proc, /sys, /etc, /usr, /opt under DIR (no NVML)")
     p.set_defaults(handler=_cmd_probe)
 
-    p = sub.add_parser("plan", help="choose builds, with reasons",
-                       description="Choose the backend and exact torch-family pins for a machine, explain "
-                       "why, and print the uv / pip commands.")
+    p = sub.add_parser(
+        "plan",
+        help="choose builds, with reasons",
+        description="Choose the backend and exact torch-family pins for a machine, explain "
+        "why, and print the uv / pip commands.",
+    )
     p.add_argument("requirements", nargs="*", metavar="REQ", help="PEP 508 requirements (default: torch)")
     p.add_argument("--backend", help="auto (default), cpu, cuXYZ, rocmX.Y, xpu or jpN-cuXYZ")
     p.add_argument("--machine", metavar="FILE", help="plan for the machine described by `probe --json`")
     p.add_argument("--root", metavar="DIR", help="probe the machine under DIR")
     p.add_argument("--python", dest="python_version", metavar="X.Y", help="plan for this Python version")
-    p.add_argument("--platform", metavar="TAG", help="plan for this platform (e.g. linux-x86_64, "
-                   "manylinux_2_28_x86_64, win_amd64, macosx_14_0_arm64)")
+    p.add_argument(
+        "--platform",
+        metavar="TAG",
+        help="plan for this platform (e.g. linux-x86_64, "
+        "manylinux_2_28_x86_64, win_amd64, macosx_14_0_arm64)",
+    )
     p.add_argument("--json", action="store_true", help="print the plan as one JSON document")
     _add_index_flags(p)
     p.set_defaults(handler=_cmd_plan)
 
-    p = sub.add_parser("install", help="install the plan, then verify it",
-                       description="Plan, then install the exact pins with hashes (uv by default), then run "
-                       "the doctor's verification on the target interpreter.")
+    p = sub.add_parser(
+        "install",
+        help="install the plan, then verify it",
+        description="Plan, then install the exact pins with hashes (uv by default), then run "
+        "the doctor's verification on the target interpreter.",
+    )
     p.add_argument("requirements", nargs="*", metavar="REQ", help="PEP 508 requirements (default: torch)")
     p.add_argument("--backend", help="auto (default), cpu, cuXYZ, rocmX.Y, xpu or jpN-cuXYZ")
     target = p.add_mutually_exclusive_group()
@@ -261,9 +296,12 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_index_flags(p)
     p.set_defaults(handler=_cmd_install)
 
-    p = sub.add_parser("doctor", help="check an installed environment",
-                       description="Inspect an interpreter's torch installation from outside and report "
-                       "findings with evidence and exact fixes.")
+    p = sub.add_parser(
+        "doctor",
+        help="check an installed environment",
+        description="Inspect an interpreter's torch installation from outside and report "
+        "findings with evidence and exact fixes.",
+    )
     p.add_argument("--python", metavar="PATH", help="the interpreter to inspect (default: this one)")
     p.add_argument("--root", metavar="DIR", help="probe the machine under DIR")
     p.add_argument("--timeout", type=float, default=120.0, metavar="S", help="limit for the target script")
@@ -271,13 +309,20 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as one JSON document")
     p.set_defaults(handler=_cmd_doctor)
 
-    p = sub.add_parser("export", help="write configs for uv, pip, poetry, pixi, conda, docker",
-                       description="Write a correct config for each target machine, merging into existing "
-                       "files without touching anything else.")
+    p = sub.add_parser(
+        "export",
+        help="write configs for uv, pip, poetry, pixi, conda, docker",
+        description="Write a correct config for each target machine, merging into existing "
+        "files without touching anything else.",
+    )
     p.add_argument("tool", choices=("uv", "pip", "poetry", "pixi", "conda", "docker"))
     p.add_argument("requirements", nargs="*", metavar="REQ", help="PEP 508 requirements (default: torch)")
-    p.add_argument("--targets", default="auto", help="comma-separated PLATFORM-BACKEND targets "
-                   "(linux-cu126, linux-cpu, windows-cpu, macos, jetson-jp6, ...; default: auto)")
+    p.add_argument(
+        "--targets",
+        default="auto",
+        help="comma-separated PLATFORM-BACKEND targets "
+        "(linux-cu126, linux-cpu, windows-cpu, macos, jetson-jp6, ...; default: auto)",
+    )
     p.add_argument("--mode", choices=("markers", "extras"), default="markers")
     p.add_argument("--source", choices=("conda-forge", "pypi"), default="conda-forge", help="pixi only")
     p.add_argument("-o", "--output", metavar="FILE", help="file to write or merge into")
@@ -286,9 +331,12 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_index_flags(p)
     p.set_defaults(handler=_cmd_export)
 
-    p = sub.add_parser("lint", help="find known traps in configs",
-                       description="Check pyproject.toml, pixi.toml, environment.yml, requirements*.txt, "
-                       "pip.conf and uv.toml for the traps that install the wrong PyTorch.")
+    p = sub.add_parser(
+        "lint",
+        help="find known traps in configs",
+        description="Check pyproject.toml, pixi.toml, environment.yml, requirements*.txt, "
+        "pip.conf and uv.toml for the traps that install the wrong PyTorch.",
+    )
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the current folder)")
     p.add_argument("--json", action="store_true", help="as --format json")
     p.add_argument("--format", choices=("human", "json", "github"), default="human")
@@ -297,8 +345,11 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ignore", metavar="IDS", help="skip these rule ids (comma-separated)")
     p.set_defaults(handler=_cmd_lint)
 
-    p = sub.add_parser("matrix", help="show what pairs with what",
-                       description="torch releases with their Python versions, backends and companions.")
+    p = sub.add_parser(
+        "matrix",
+        help="show what pairs with what",
+        description="torch releases with their Python versions, backends and companions.",
+    )
     p.add_argument("version", nargs="?", metavar="TORCH_VERSION", help="one release (e.g. 2.5 or 2.5.1)")
     p.add_argument("--json", action="store_true", help="print the matrix as one JSON document")
     p.set_defaults(handler=_cmd_matrix)

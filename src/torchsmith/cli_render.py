@@ -15,7 +15,14 @@ from torchsmith.machine.model import Machine
 from torchsmith.matrix import Matrix
 from torchsmith.plan_model import Plan
 
-__all__ = ["StderrReporter", "render_export", "render_install", "render_machine", "render_matrix", "render_plan"]
+__all__ = [
+    "StderrReporter",
+    "render_export",
+    "render_install",
+    "render_machine",
+    "render_matrix",
+    "render_plan",
+]
 
 
 class StderrReporter:
@@ -47,8 +54,9 @@ class StderrReporter:
 
 def _table(rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-                     for row in rows)
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
 
 
 def render_machine(machine: Machine) -> str:
@@ -60,7 +68,9 @@ def render_machine(machine: Machine) -> str:
         rows.append(("python", f"{p.implementation} {p.version} ({p.abi or '?'})"))
     if machine.nvidia:
         n = machine.nvidia
-        rows.append(("nvidia", f"driver {n.driver or 'not loaded'}, CUDA {n.cuda_driver or '-'} [{n.source}]"))
+        rows.append(
+            ("nvidia", f"driver {n.driver or 'not loaded'}, CUDA {n.cuda_driver or '-'} [{n.source}]")
+        )
         for i, g in enumerate(n.gpus):
             mem = f", {g.memory_mib} MiB" if g.memory_mib else ""
             rows.append((f"  gpu {i}", f"{g.name} (sm {g.compute_capability or '?'}{mem})"))
@@ -75,11 +85,18 @@ def render_machine(machine: Machine) -> str:
             rows.append((f"  gpu {i}", f"{ig.name} ({ig.device_id or '?'})"))
     if machine.apple:
         a2 = machine.apple
-        rows.append(("apple", f"{a2.chip or '?'}, macOS {a2.macos or '?'}, MPS {'yes' if a2.mps else 'no'}"
-                     + (" (Python under Rosetta)" if a2.rosetta else "")))
+        rows.append(
+            (
+                "apple",
+                f"{a2.chip or '?'}, macOS {a2.macos or '?'}, MPS {'yes' if a2.mps else 'no'}"
+                + (" (Python under Rosetta)" if a2.rosetta else ""),
+            )
+        )
     if machine.jetson:
         j = machine.jetson
-        rows.append(("jetson", f"{j.module or '?'}: L4T {j.l4t}, JetPack {j.jetpack or '?'}, CUDA {j.cuda or '?'}"))
+        rows.append(
+            ("jetson", f"{j.module or '?'}: L4T {j.l4t}, JetPack {j.jetpack or '?'}, CUDA {j.cuda or '?'}")
+        )
     if machine.wsl:
         rows.append(("wsl", "WSL2"))
     if machine.container:
@@ -118,8 +135,15 @@ def render_matrix(table: Matrix) -> str:
     for row in table.rows:
         python = [t for t in row.release.python if not t.endswith("t")]
         span = f"{python[0][2]}.{python[0][3:]}–{python[-1][2]}.{python[-1][3:]}" if python else "-"
-        rows.append((str(row.torch), str(row.torchvision or "-"), str(row.torchaudio or "-"), span,
-                     " ".join(row.release.backends.get("linux-x86_64", ()))))
+        rows.append(
+            (
+                str(row.torch),
+                str(row.torchvision or "-"),
+                str(row.torchaudio or "-"),
+                span,
+                " ".join(row.release.backends.get("linux-x86_64", ())),
+            )
+        )
     return _table(rows)
 
 

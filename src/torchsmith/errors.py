@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "IndexFetchError",
+    "IndexUnreachableError",
     "InstallError",
     "InvalidBackend",
     "KnowledgeError",
@@ -35,7 +36,7 @@ class UsageError(TorchsmithError):
     """Bad command-line input that argparse cannot catch by itself."""
 
 
-class InvalidBackend(TorchsmithError, ValueError):
+class InvalidBackend(TorchsmithError, ValueError):  # noqa: N818 - the name STYLE.md fixes
     """A backend name that is not `auto`, `cpu`, `cuXYZ`, `rocmX.Y`, `xpu` or a Jetson backend."""
 
 
@@ -45,6 +46,10 @@ class ProbeError(TorchsmithError):
 
 class IndexFetchError(TorchsmithError):
     """An index page or file could not be fetched or parsed."""
+
+
+class IndexUnreachableError(IndexFetchError):
+    """The index host could not be reached at all (no network, DNS failure, connection refused)."""
 
 
 class ResolutionError(TorchsmithError):

@@ -22,7 +22,7 @@ from typing import Any
 from torchsmith.backends import parse_backend
 from torchsmith.errors import InstallError, UsageError
 from torchsmith.index.settings import IndexSettings
-from torchsmith.plan_model import Plan, PlannedPackage
+from torchsmith.plan_model import Plan
 from torchsmith.planning.commands import requirement_lines
 from torchsmith.report import NullReporter, Reporter
 from torchsmith.target import InstalledDist, TargetPython, find_uv, installed_family, resolve_target
@@ -76,19 +76,46 @@ def _snapshot(target: TargetPython, before: Sequence[InstalledDist], settings: I
     folder.mkdir(parents=True, exist_ok=True)
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     path = folder / f"{stamp}.json"
-    path.write_text(json.dumps({"python": target.executable, "packages": [d.to_json() for d in before]},
-                               indent=2) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps({"python": target.executable, "packages": [d.to_json() for d in before]}, indent=2) + "\n",
+        encoding="utf-8",
+    )
     return path
 
 
-def _installer_command(installer: str, target: TargetPython, requirements: Path, settings: IndexSettings,
-                       *, dry_run: bool, extra: Sequence[str] = ()) -> list[str]:
+def _installer_command(
+    installer: str,
+    target: TargetPython,
+    requirements: Path,
+    settings: IndexSettings,
+    *,
+    dry_run: bool,
+    extra: Sequence[str] = (),
+) -> list[str]:
     if installer == "uv":
-        command = [find_uv(), "pip", "install", "--python", target.executable, "-r", str(requirements),
-                   "--default-index", settings.default_index]
+        command = [
+            find_uv(),
+            "pip",
+            "install",
+            "--python",
+            target.executable,
+            "-r",
+            str(requirements),
+            "--default-index",
+            settings.default_index,
+        ]
     elif installer == "pip":
-        command = [target.executable, "-m", "pip", "install", "-r", str(requirements),
-                   "--index-url", settings.default_index, "--disable-pip-version-check"]
+        command = [
+            target.executable,
+            "-m",
+            "pip",
+            "install",
+            "-r",
+            str(requirements),
+            "--index-url",
+            settings.default_index,
+            "--disable-pip-version-check",
+        ]
     else:
         raise UsageError(f"invalid value `{installer}` for `--installer`: expected `uv` or `pip`")
     command.extend(extra)
@@ -111,20 +138,36 @@ def _run(command: list[str], reporter: Reporter) -> tuple[int, str]:
     return process.wait(), "\n".join(tail)
 
 
-def _failure(what: str, output: str, restore_file: Path, before: Sequence[InstalledDist],
-             now: Sequence[InstalledDist]) -> InstallError:
+def _failure(
+    what: str, output: str, restore_file: Path, before: Sequence[InstalledDist], now: Sequence[InstalledDist]
+) -> InstallError:
     changed = {(d.name, d.version) for d in before} != {(d.name, d.version) for d in now}
-    state = ("the environment was changed: torch-family pins are now "
-             + (", ".join(f"{d.name} {d.version}" for d in now) or "none")) if changed else \
-        "the environment is unchanged"
+    state = (
+        (
+            "the environment was changed: torch-family pins are now "
+            + (", ".join(f"{d.name} {d.version}" for d in now) or "none")
+        )
+        if changed
+        else "the environment is unchanged"
+    )
     last = output.strip().splitlines()[-1] if output.strip() else "no output"
-    return InstallError(f"{what}: {last}; {state}",
-                        hint=f"go back with `torchsmith install --restore {restore_file}`")
+    return InstallError(
+        f"{what}: {last}; {state}", hint=f"go back with `torchsmith install --restore {restore_file}`"
+    )
 
 
-def _apply(packages: Sequence[str], extra: Sequence[str], *, installer: str, target: TargetPython,
-           settings: IndexSettings, dry_run: bool, reporter: Reporter, restore_file: Path,
-           before: Sequence[InstalledDist]) -> None:
+def _apply(
+    packages: Sequence[str],
+    extra: Sequence[str],
+    *,
+    installer: str,
+    target: TargetPython,
+    settings: IndexSettings,
+    dry_run: bool,
+    reporter: Reporter,
+    restore_file: Path,
+    before: Sequence[InstalledDist],
+) -> None:
     with tempfile.TemporaryDirectory(prefix="torchsmith-") as scratch:
         requirements = Path(scratch) / "requirements.txt"
         requirements.write_text("\n".join(packages) + "\n", encoding="utf-8")
@@ -132,8 +175,9 @@ def _apply(packages: Sequence[str], extra: Sequence[str], *, installer: str, tar
         reporter.step(" ".join(command[:3]) + f" ({len(packages)} requirements)")
         status, output = _run(command, reporter)
     if status != 0:
-        raise _failure(f"{installer} failed with status {status}", output, restore_file, before,
-                       installed_family(target))
+        raise _failure(
+            f"{installer} failed with status {status}", output, restore_file, before, installed_family(target)
+        )
 
 
 def install(
@@ -162,15 +206,28 @@ def install(
     reporter.step(f"planning for {target.executable} (Python {target.version})")
     plan = make_plan(requirements, machine=machine, backend=backend, settings=settings, reporter=reporter)
     if plan.offline or any(p.sha256 is None for p in plan.packages):
-        raise InstallError("cannot install without the index: the plan has no file names or hashes",
-                           hint="connect to the index (or unset `TORCHSMITH_OFFLINE`) and run it again")
+        raise InstallError(
+            "cannot install without the index: the plan has no file names or hashes",
+            hint="connect to the index (or unset `TORCHSMITH_OFFLINE`) and run it again",
+        )
     before = installed_family(target)
     restore_file = _snapshot(target, before, settings)
     lines = requirement_lines(plan.packages) + list(parse_requirements(requirements).others)
-    _apply(lines, (), installer=installer, target=target, settings=settings, dry_run=dry_run,
-           reporter=reporter, restore_file=restore_file, before=before)
-    messages = [f"backend {plan.backend}: " + ", ".join(p.pin for p in plan.packages),
-                f"previous pins recorded in {restore_file}"]
+    _apply(
+        lines,
+        (),
+        installer=installer,
+        target=target,
+        settings=settings,
+        dry_run=dry_run,
+        reporter=reporter,
+        restore_file=restore_file,
+        before=before,
+    )
+    messages = [
+        f"backend {plan.backend}: " + ", ".join(p.pin for p in plan.packages),
+        f"previous pins recorded in {restore_file}",
+    ]
     if dry_run:
         return InstallResult(plan, target, restore_file, before, dry_run=True, messages=tuple(messages))
     after = installed_family(target)
@@ -181,12 +238,17 @@ def install(
         reporter.step("verifying with torchsmith doctor")
         report = diagnose(python=target.executable, root=root, machine=machine, reporter=reporter)
         if report.exit_code != 0:
-            messages.append(f"verification failed; go back with `torchsmith install --restore {restore_file}`")
-    return InstallResult(plan, target, restore_file, before, after, verification=report,
-                         messages=tuple(messages))
+            messages.append(
+                f"verification failed; go back with `torchsmith install --restore {restore_file}`"
+            )
+    return InstallResult(
+        plan, target, restore_file, before, after, verification=report, messages=tuple(messages)
+    )
 
 
-def _restore_lines(packages: Sequence[dict[str, Any]], settings: IndexSettings) -> tuple[list[str], list[str]]:
+def _restore_lines(
+    packages: Sequence[dict[str, Any]], settings: IndexSettings
+) -> tuple[list[str], list[str]]:
     """Requirement lines and extra index flags that reinstall recorded pins from their own backends."""
     lines: list[str] = []
     indexes: list[str] = []
@@ -227,16 +289,28 @@ def restore(
     recorded = {row["name"] for row in packages}
     extra_dists = [d.name for d in before if d.name not in recorded]
     if extra_dists:
-        command = ([find_uv(), "pip", "uninstall", "--python", target.executable, *extra_dists]
-                   if installer == "uv" else
-                   [target.executable, "-m", "pip", "uninstall", "-y", *extra_dists])
+        command = (
+            [find_uv(), "pip", "uninstall", "--python", target.executable, *extra_dists]
+            if installer == "uv"
+            else [target.executable, "-m", "pip", "uninstall", "-y", *extra_dists]
+        )
         status, output = _run(command, reporter)
         if status != 0:
             raise InstallError(f"cannot uninstall {', '.join(extra_dists)}: {output.strip()[-200:]}")
     if packages:
         lines, extra = _restore_lines(packages, settings)
-        _apply(lines, extra, installer=installer, target=target, settings=settings, dry_run=False,
-               reporter=reporter, restore_file=file, before=before)
+        _apply(
+            lines,
+            extra,
+            installer=installer,
+            target=target,
+            settings=settings,
+            dry_run=False,
+            reporter=reporter,
+            restore_file=file,
+            before=before,
+        )
     after = installed_family(target)
-    return InstallResult(None, target, file, before, after,
-                         messages=(f"restored the pins recorded in {file}",))
+    return InstallResult(
+        None, target, file, before, after, messages=(f"restored the pins recorded in {file}",)
+    )

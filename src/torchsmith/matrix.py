@@ -66,8 +66,14 @@ def matrix(version: str | None = None) -> Matrix:
                     continue
                 if (patch.major, patch.minor) != (wanted.major, wanted.minor):
                     continue
-            rows.append(MatrixRow(patch, releases.companion_for("torchvision", patch),
-                                  releases.companion_for("torchaudio", patch), release))
+            rows.append(
+                MatrixRow(
+                    patch,
+                    releases.companion_for("torchvision", patch),
+                    releases.companion_for("torchaudio", patch),
+                    release,
+                )
+            )
     if not rows:
         known = ", ".join(str(r.torch) for r in releases.releases())
         raise UsageError(f"torchsmith knows no torch `{version}`", hint=f"known series: {known}")

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from urllib.parse import unquote
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from packaging.version import Version
 
 from torchsmith.backends import Backend, parse_backend
-from torchsmith.errors import IndexFetchError, ResolutionError
+from torchsmith.errors import IndexUnreachableError, ResolutionError
 from torchsmith.index.settings import IndexSettings
 from torchsmith.machine.model import Machine
 from torchsmith.plan_model import Plan, PlannedPackage, Rejection
@@ -35,8 +35,16 @@ from torchsmith.report import NullReporter, Reporter
 
 __all__ = ["Plan", "PlannedPackage", "Rejection", "make_plan"]
 
-_MACHINE_RULES = ("needs an NVIDIA GPU", "needs the NVIDIA driver", "needs driver", "cannot run there",
-                  "needs an AMD GPU", "not built for GPU", "needs an Intel GPU", "not a Jetson")
+_MACHINE_RULES = (
+    "needs an NVIDIA GPU",
+    "needs the NVIDIA driver",
+    "needs driver",
+    "cannot run there",
+    "needs an AMD GPU",
+    "not built for GPU",
+    "needs an Intel GPU",
+    "not a Jetson",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +74,11 @@ class _Search:
     def torch_versions(self, backend: Backend) -> list[Candidate]:
         spec = self.reqs.family["torch"]
         prereleases = backend.kind == "jetson" or None
-        return [c for c in self.catalog.candidates(backend, "torch")
-                if spec.contains(c.version.public, prereleases=prereleases)]
+        return [
+            c
+            for c in self.catalog.candidates(backend, "torch")
+            if spec.contains(c.version.public, prereleases=prereleases)
+        ]
 
     def evaluate(self, backend: Backend, rank: int, torch: Candidate) -> _Option | None:
         public = Version(torch.version.public)
@@ -97,8 +108,12 @@ class _Search:
             return None
         spec = self.reqs.family[name]
         if spec and not spec.contains(wanted, prereleases=True):
-            self._fail(backend, public, f"`{self.reqs.spec_text(name)}` excludes {name} {wanted}, the release "
-                       f"that pairs with torch {public}")
+            self._fail(
+                backend,
+                public,
+                f"`{self.reqs.spec_text(name)}` excludes {name} {wanted}, the release "
+                f"that pairs with torch {public}",
+            )
             return None
         for candidate in self.catalog.candidates(backend, name):
             if Version(candidate.version.public) == wanted:
@@ -115,7 +130,9 @@ def _catalog(machine: Machine, settings: IndexSettings, reporter: Reporter) -> t
             "and backends, no file names or hashes"
         )
     client = settings.client(reporter)
-    return IndexCatalog(client, machine, machine_tags(machine), settings.index_base, settings.jetson_index_base), None
+    return IndexCatalog(
+        client, machine, machine_tags(machine), settings.index_base, settings.jetson_index_base
+    ), None
 
 
 def _backends(machine: Machine, backend: str) -> tuple[list[Backend], bool]:
@@ -127,9 +144,13 @@ def _backends(machine: Machine, backend: str) -> tuple[list[Backend], bool]:
 ByBackend = dict[str, list[Candidate]]
 
 
-def _search(search: _Search, backends: list[Backend], by_backend: ByBackend) -> tuple[_Option | None, _Option | None]:
+def _search(
+    search: _Search, backends: list[Backend], by_backend: ByBackend
+) -> tuple[_Option | None, _Option | None]:
     """(best accelerated option, best CPU option)."""
-    versions = sorted({Version(c.version.public) for cands in by_backend.values() for c in cands}, reverse=True)
+    versions = sorted(
+        {Version(c.version.public) for cands in by_backend.values() for c in cands}, reverse=True
+    )
     accelerated: _Option | None = None
     cpu: _Option | None = None
     for version in versions:
@@ -156,7 +177,9 @@ def _search(search: _Search, backends: list[Backend], by_backend: ByBackend) -> 
     return accelerated, cpu
 
 
-def _settle_rejections(search: _Search, backends: list[Backend], by_backend: ByBackend, chosen: _Option) -> None:
+def _settle_rejections(
+    search: _Search, backends: list[Backend], by_backend: ByBackend, chosen: _Option
+) -> None:
     """Evaluate, at the chosen torch version, every backend the search did not need to look at, so that each
     rejection states a checked fact rather than a guess."""
     for rank, backend in enumerate(backends):
@@ -168,7 +191,8 @@ def _settle_rejections(search: _Search, backends: list[Backend], by_backend: ByB
         if torch is None:
             if by_backend[backend.name]:
                 search.failures.setdefault(backend.name, []).append(
-                    (chosen.torch, f"has no torch {chosen.torch} build for this platform and Python"))
+                    (chosen.torch, f"has no torch {chosen.torch} build for this platform and Python")
+                )
             continue
         search.evaluate(backend, rank, torch)
 
@@ -211,25 +235,32 @@ def make_plan(
         reporter.step(f"reading {len(backends) * len(reqs.family)} index pages")
         try:
             catalog.prefetch(backends, reqs.family)
-        except IndexFetchError as error:
-            if not getattr(error, "unreachable", False):
-                raise
+        except IndexUnreachableError as error:
             catalog = KnowledgeCatalog(machine, settings.index_base, settings.jetson_index_base)
-            warnings.append(f"{error.message}; planned from torchsmith's shipped knowledge only "
-                            "(versions and backends, no file names or hashes)")
+            warnings.append(
+                f"{error.message}; planned from torchsmith's shipped knowledge only "
+                "(versions and backends, no file names or hashes)"
+            )
     search = _Search(machine, reqs, catalog, forced)
     by_backend = {b.name: search.torch_versions(b) for b in backends}
     accelerated, cpu = _search(search, backends, by_backend)
     chosen = accelerated or cpu
     if chosen is None:
-        raise ResolutionError(explain.nothing_fits(reqs, machine, backends, search.failures),
-                              hint=explain.nothing_fits_hint(reqs, machine, backends, search.failures))
+        raise ResolutionError(
+            explain.nothing_fits(reqs, machine, backends, search.failures),
+            hint=explain.nothing_fits_hint(reqs, machine, backends, search.failures),
+        )
     _settle_rejections(search, backends, by_backend, chosen)
     packages = tuple(_package(c, chosen.backend, machine) for c in chosen.packages)
     index = chosen.backend.index_url(settings.index_base, settings.jetson_index_base)
-    reasons = explain.reasons(machine, reqs, chosen.torch, chosen.backend, chosen.verdict.notes,
-                              newer_cpu=cpu.torch if cpu and accelerated and cpu.torch > accelerated.torch
-                              else None)
+    reasons = explain.reasons(
+        machine,
+        reqs,
+        chosen.torch,
+        chosen.backend,
+        chosen.verdict.notes,
+        newer_cpu=cpu.torch if cpu and accelerated and cpu.torch > accelerated.torch else None,
+    )
     newer = explain.newer_release(machine, reqs, chosen.torch, chosen.backend)
     if newer:
         reasons.append(newer)

@@ -71,7 +71,12 @@ class TargetPython:
         return f"{major}.{minor}{'t' if self.abi.endswith('t') else ''}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"executable": self.executable, "version": self.version, "abi": self.abi, "prefix": self.prefix}
+        return {
+            "executable": self.executable,
+            "version": self.version,
+            "abi": self.abi,
+            "prefix": self.prefix,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +94,13 @@ class InstalledDist:
 def run_snippet(python: str, code: str, *, timeout: float = 60.0) -> Any:
     """Run `code` in `python` (isolated from the user's site customisations) and parse its JSON output."""
     try:
-        completed = subprocess.run([python, "-c", code], capture_output=True, timeout=timeout, check=False,
-                                   env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+        completed = subprocess.run(
+            [python, "-c", code],
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+            env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        )
     except FileNotFoundError as error:
         raise UsageError(f"no interpreter at `{python}`") from error
     except subprocess.TimeoutExpired as error:
@@ -115,7 +125,9 @@ def find_uv() -> str:
 
         found = shutil.which("uv")
         if found is None:
-            raise InstallError("cannot find `uv`", hint="`python -m pip install uv`, or use `--installer pip`")
+            raise InstallError(  # noqa: B904 - the ImportError is not the cause: uv is absent
+                "cannot find `uv`", hint="`python -m pip install uv`, or use `--installer pip`"
+            )
         return found
 
 
@@ -134,13 +146,19 @@ def resolve_target(python: str | None, venv: str | None, *, seed_pip: bool = Fal
                 command.append("--seed")
             completed = subprocess.run(command, capture_output=True, check=False)
             if completed.returncode != 0:
-                raise InstallError(f"cannot create the virtual environment `{location}`: "
-                                   f"{completed.stderr.decode(errors='replace').strip()}")
+                raise InstallError(
+                    f"cannot create the virtual environment `{location}`: "
+                    f"{completed.stderr.decode(errors='replace').strip()}"
+                )
         python = str(executable)
     facts = run_snippet(python or sys.executable, _FACTS)
-    return TargetPython(executable=str(facts["executable"]), version=str(facts["version"]),
-                        abi=str(facts["abi"]), prefix=str(facts["prefix"]),
-                        implementation=str(facts["implementation"]))
+    return TargetPython(
+        executable=str(facts["executable"]),
+        version=str(facts["version"]),
+        abi=str(facts["abi"]),
+        prefix=str(facts["prefix"]),
+        implementation=str(facts["implementation"]),
+    )
 
 
 def installed_family(target: TargetPython) -> tuple[InstalledDist, ...]:

@@ -122,7 +122,9 @@ def torch_venv() -> Iterator[Path]:
     """A venv with the real torch 2.13.0 (CPU build); yields its interpreter."""
     if sys.version_info[:2] != (3, 11):
         pytest.skip("the torch wheel on this machine's disk is for CPython 3.11")
-    base = Path(os.environ.get("TORCHSMITH_TEST_TORCH_VENV") or Path(tempfile.gettempdir()) / "torchsmith-tests")
+    base = Path(
+        os.environ.get("TORCHSMITH_TEST_TORCH_VENV") or Path(tempfile.gettempdir()) / "torchsmith-tests"
+    )
     base.mkdir(parents=True, exist_ok=True)
     path = base / f"torch-{TORCH_VERSION}-py{sys.version_info[0]}{sys.version_info[1]}"
     with (base / f"{path.name}.lock").open("w") as lock:

@@ -209,16 +209,32 @@ class FakeEnv:
             return package
         return self.add_dist("torch", config["version"], requires=requires, site=site)
 
-    def add_conda_record(self, name: str, version: str, *, depends: tuple[str, ...] = (),
-                         files: tuple[str, ...] = (), build: str = "0", channel: str = "pytorch") -> Path:
+    def add_conda_record(
+        self,
+        name: str,
+        version: str,
+        *,
+        depends: tuple[str, ...] = (),
+        files: tuple[str, ...] = (),
+        build: str = "0",
+        channel: str = "pytorch",
+    ) -> Path:
         """A `conda-meta/<name>-<version>-<build>.json` record, as conda writes for an installed package."""
         meta = self.prefix / "conda-meta"
         meta.mkdir(exist_ok=True)
         record = meta / f"{name}-{version}-{build}.json"
-        record.write_text(json.dumps({
-            "name": name, "version": version, "build": build, "channel": channel,
-            "depends": list(depends), "files": list(files),
-        }))
+        record.write_text(
+            json.dumps(
+                {
+                    "name": name,
+                    "version": version,
+                    "build": build,
+                    "channel": channel,
+                    "depends": list(depends),
+                    "files": list(files),
+                }
+            )
+        )
         return record
 
     def relative(self, path: Path) -> str:

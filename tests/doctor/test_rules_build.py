@@ -74,7 +74,7 @@ def test_driver_too_old(make_env: MakeEnv, doctor: Doctor) -> None:
     report = doctor(env, machine=machine, root=H100_ROOT)
     finding = only(report, "driver-too-old")
     assert finding.message == (
-        "torch 2.13.0+cu130 is built with CUDA 13.0, which needs NVIDIA driver >= 580.65.6; "
+        "torch 2.13.0+cu130 is built with CUDA 13.0, which needs NVIDIA driver >= 580.65.06; "
         "this machine's driver is 550.54.14 (CUDA up to 12.4)"
     )
     assert finding.fix == f"torchsmith install torch --backend cu124 --python {q(env.python)}"
@@ -83,29 +83,42 @@ def test_driver_too_old(make_env: MakeEnv, doctor: Doctor) -> None:
 
 def test_minor_version_compat(make_env: MakeEnv, doctor: Doctor) -> None:
     env = make_env()
-    env.add_torch(version="2.13.0+cu126", cuda="12.6", available=True,
-                  devices=[{"name": "NVIDIA GeForce RTX 4090", "capability": "8.9"}],
-                  arch_list=["sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90"])
+    env.add_torch(
+        version="2.13.0+cu126",
+        cuda="12.6",
+        available=True,
+        devices=[{"name": "NVIDIA GeForce RTX 4090", "capability": "8.9"}],
+        arch_list=["sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90"],
+    )
     machine = nvidia_machine("550.54.14", ("NVIDIA GeForce RTX 4090", "8.9"))
     report = doctor(env, machine=machine)
     finding = only(report, "minor-version-compat")
     assert finding.severity == "warning"
     assert finding.message.startswith(
-        "torch 2.13.0+cu126 (CUDA 12.6) runs on driver 550.54.14 (CUDA 12.4) only through minor-version compatibility"
+        "torch 2.13.0+cu126 (CUDA 12.6) runs on driver 550.54.14 (CUDA 12.4) only through minor-version "
+        "compatibility"
     )
     assert finding.fix is None  # torch 2.13 ships no build for CUDA <= 12.4: the driver must move
-    assert "or upgrade the NVIDIA driver to >= 560.28.3 (CUDA 12.6's own driver)" in finding.evidence
+    assert "or upgrade the NVIDIA driver to >= 560.28.03 (CUDA 12.6's own driver)" in finding.evidence
     assert ids(report) == ["minor-version-compat"]
 
 
 def test_gpu_arch_unsupported_from_torch_arch_list(make_env: MakeEnv, doctor: Doctor) -> None:
     env = make_env()
-    env.add_torch(version="2.13.0+cu130", cuda="13.0", available=True,
-                  devices=[{"name": "NVIDIA GeForce GTX 1080", "capability": "6.1"}], arch_list=CUDA_130)
+    env.add_torch(
+        version="2.13.0+cu130",
+        cuda="13.0",
+        available=True,
+        devices=[{"name": "NVIDIA GeForce GTX 1080", "capability": "6.1"}],
+        arch_list=CUDA_130,
+    )
     machine = nvidia_machine("580.95.05", ("NVIDIA GeForce GTX 1080", "6.1"))
     finding = only(doctor(env, machine=machine), "gpu-arch-unsupported")
     assert finding.message.startswith("torch 2.13.0+cu130 has no kernels for NVIDIA GeForce GTX 1080 (sm_61)")
-    assert "compiled for: sm_75 sm_80 sm_86 sm_90 sm_100 sm_120 (from torch.cuda.get_arch_list())" in finding.evidence
+    assert (
+        "compiled for: sm_75 sm_80 sm_86 sm_90 sm_100 sm_120 (from torch.cuda.get_arch_list())"
+        in finding.evidence
+    )
     assert finding.fix == f"torchsmith install torch --backend cu126 --python {q(env.python)}"
 
 

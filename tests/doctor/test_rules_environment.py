@@ -56,7 +56,10 @@ IMPORT_ERRORS = [
         "{python} -m pip install 'numpy<2'",
     ),
     (
-        ("ImportError", "A module that was compiled using NumPy 1.x cannot be run in NumPy 2.1.0 as it may crash."),
+        (
+            "ImportError",
+            "A module that was compiled using NumPy 1.x cannot be run in NumPy 2.1.0 as it may crash.",
+        ),
         "numpy-abi",
         "{python} -m pip install 'numpy<2'",
     ),
@@ -68,7 +71,9 @@ IMPORT_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("error", "kind", "fix"), IMPORT_ERRORS, ids=[f"{e[1]}-{i}" for i, e in enumerate(IMPORT_ERRORS)])
+@pytest.mark.parametrize(
+    ("error", "kind", "fix"), IMPORT_ERRORS, ids=[f"{e[1]}-{i}" for i, e in enumerate(IMPORT_ERRORS)]
+)
 def test_torch_import_error_is_classified(
     error: tuple[str, str], kind: str, fix: str, make_env: MakeEnv, doctor: Doctor
 ) -> None:
@@ -78,7 +83,9 @@ def test_torch_import_error_is_classified(
     report = doctor(env)
     finding = only(report, "torch-import-error")
     assert finding.message.startswith(f"`import torch` fails ({kind}): ")
-    assert f"{error[0] if error[0] != 'ModuleNotFoundError' else 'ImportError'}: {error[1]}" in finding.evidence
+    assert (
+        f"{error[0] if error[0] != 'ModuleNotFoundError' else 'ImportError'}: {error[1]}" in finding.evidence
+    )
     assert finding.fix == fix.format(python=q(env.python))
     assert "torch-missing" not in ids(report)
 
@@ -99,7 +106,9 @@ def test_glibc_import_error_names_a_release_that_fits(make_env: MakeEnv, doctor:
     assert ids(report) == ["torch-import-error", "glibc-too-old"]
     finding = only(report, "glibc-too-old")
     assert finding.severity == "error"
-    assert finding.message.startswith("this system's glibc 2.17 is older than glibc 2.28, which torch 2.7.1+cpu needs")
+    assert finding.message.startswith(
+        "this system's glibc 2.17 is older than glibc 2.28, which torch 2.7.1+cpu needs"
+    )
     assert finding.fix == f"torchsmith install 'torch==2.6.*' --python {q(env.python)}"
 
 
@@ -123,20 +132,27 @@ def test_duplicate_dist_info_across_sites_is_shadowing(make_env: MakeEnv, doctor
     report = doctor(env, environ={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(extra)})
     finding = only(report, "duplicate-dist-info")
     assert finding.severity == "warning"
-    assert finding.message.startswith(f"`torch` is installed 2 times on sys.path: 2.5.1+cu124 in `{extra}` shadows")
+    assert finding.message.startswith(
+        f"`torch` is installed 2 times on sys.path: 2.5.1+cu124 in `{extra}` shadows"
+    )
     assert finding.fix == f"rm -rf {q(env.site / 'torch-2.13.0+cpu.dist-info')} {q(env.site / 'torch')}"
 
 
 def test_mixed_conda_pip_over_conda_pytorch(make_env: MakeEnv, doctor: Doctor) -> None:
     env = make_env()
     env.add_torch(version="2.5.1+cu124")
-    env.add_conda_record("pytorch", "2.4.0", build="py3.11_cuda12.1_cudnn9.1.0_0",
-                         files=("lib/python3.11/site-packages/torch/__init__.py",))
+    env.add_conda_record(
+        "pytorch",
+        "2.4.0",
+        build="py3.11_cuda12.1_cudnn9.1.0_0",
+        files=("lib/python3.11/site-packages/torch/__init__.py",),
+    )
     finding = only(doctor(env), "mixed-conda-pip")
     assert finding.severity == "error"
     assert "torch 2.5.1+cu124 from pip is installed over conda's `pytorch 2.4.0`" in finding.message
     assert finding.fix == (
-        f"conda remove -p {q(env.prefix)} --force -y pytorch && torchsmith install torch --python {q(env.python)}"
+        f"conda remove -p {q(env.prefix)} --force -y pytorch"
+        f" && torchsmith install torch --python {q(env.python)}"
     )
 
 
@@ -179,9 +195,9 @@ def test_broken_requirements_with_markers_and_extras(make_env: MakeEnv, doctor: 
     env.add_dist("sympy", "1.12")
     finding = only(doctor(env), "broken-requirements")
     assert finding.evidence == (
-        "torch 2.5.1+cu124 requires `sympy==1.13.1; python_version >= \"3.9\"`: sympy 1.12 is installed",
-        "torch 2.5.1+cu124 requires `nvidia-cudnn-cu12==9.1.0.70; platform_system == \"Linux\" and "
-        "platform_machine == \"x86_64\"`: not installed",
+        'torch 2.5.1+cu124 requires `sympy==1.13.1; python_version >= "3.9"`: sympy 1.12 is installed',
+        'torch 2.5.1+cu124 requires `nvidia-cudnn-cu12==9.1.0.70; platform_system == "Linux" and '
+        'platform_machine == "x86_64"`: not installed',
     )
     assert finding.fix == f"{q(env.python)} -m pip install sympy==1.13.1 nvidia-cudnn-cu12==9.1.0.70"
 
@@ -195,7 +211,10 @@ def test_companion_version_mismatch(make_env: MakeEnv, doctor: Doctor) -> None:
         "torchvision 0.19.1+cu124 does not match torch 2.5.1+cu124: "
         "torchvision 0.20.1 is the release built for torch 2.5.1"
     )
-    assert finding.fix == f"torchsmith install torch==2.5.1 torchvision==0.20.1 --backend cu124 --python {q(env.python)}"
+    assert (
+        finding.fix
+        == f"torchsmith install torch==2.5.1 torchvision==0.20.1 --backend cu124 --python {q(env.python)}"
+    )
 
 
 def test_companion_label_mismatch(make_env: MakeEnv, doctor: Doctor) -> None:
@@ -222,8 +241,8 @@ def test_torchaudio_after_its_last_release(make_env: MakeEnv, doctor: Doctor) ->
     env.add_dist("torchaudio", "2.11.0+cpu")
     finding = only(doctor(env), "companion-mismatch")
     assert finding.message == (
-        "torchaudio 2.11.0+cpu does not match torch 2.13.0+cpu: no torchaudio release is built for torch 2.13.0; "
-        "torchaudio 2.11.0 was built for torch 2.11.0"
+        "torchaudio 2.11.0+cpu does not match torch 2.13.0+cpu: "
+        "no torchaudio release is built for torch 2.13.0; torchaudio 2.11.0 was built for torch 2.11.0"
     )
     assert finding.fix == (
         f"{q(env.python)} -m pip uninstall -y torchaudio && "

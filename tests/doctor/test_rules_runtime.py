@@ -56,7 +56,10 @@ def test_cuda_unavailable_in_a_container_without_the_gpu_runtime(
     env = make_env()
     cuda_torch(env, available=False)
     machine = make_machine(
-        nvidia={"driver": "580.95.05", "gpus": [{"name": "NVIDIA H100 80GB HBM3", "compute_capability": "9.0"}]},
+        nvidia={
+            "driver": "580.95.05",
+            "gpus": [{"name": "NVIDIA H100 80GB HBM3", "compute_capability": "9.0"}],
+        },
         container={"kind": "docker", "nvidia_runtime": False},
     )
     finding = only(doctor(env, machine=machine, root=tmp_path), "cuda-unavailable")
@@ -68,11 +71,13 @@ def test_cuda_unavailable_in_a_container_without_the_gpu_runtime(
 def test_cuda_unavailable_names_an_old_driver_first(make_env: MakeEnv, doctor: Doctor) -> None:
     env = make_env()
     cuda_torch(env, available=False)
-    machine = make_machine(nvidia={"driver": "550.54.14", "gpus": [{"name": "RTX 4090", "compute_capability": "8.9"}]})
+    machine = make_machine(
+        nvidia={"driver": "550.54.14", "gpus": [{"name": "RTX 4090", "compute_capability": "8.9"}]}
+    )
     report = doctor(env, machine=machine, root=H100_ROOT)
     assert ids(report) == ["driver-too-old", "cuda-unavailable"]
     assert only(report, "cuda-unavailable").message.endswith(
-        "the NVIDIA driver 550.54.14 is older than 580.65.6, which CUDA 13.0 needs (see driver-too-old)"
+        "the NVIDIA driver 550.54.14 is older than 580.65.06, which CUDA 13.0 needs (see driver-too-old)"
     )
 
 
@@ -126,7 +131,10 @@ def test_library_shadowing(make_env: MakeEnv, doctor: Doctor, tmp_path: Path) ->
     assert finding.severity == "warning"
     assert finding.fix == f"export LD_LIBRARY_PATH={harmless}"
     assert finding.evidence[0] == f"`{shadow}` holds libcublas.so.12, libcudart.so.12"
-    assert finding.evidence[-1] == f"the wheels' own copies: `{env.site}/nvidia/cuda_runtime/lib` (libcudart.so.13)"
+    assert (
+        finding.evidence[-1]
+        == f"the wheels' own copies: `{env.site}/nvidia/cuda_runtime/lib` (libcudart.so.13)"
+    )
 
 
 def test_library_shadowing_ignores_cpu_builds(make_env: MakeEnv, doctor: Doctor, tmp_path: Path) -> None:
@@ -136,23 +144,34 @@ def test_library_shadowing_ignores_cpu_builds(make_env: MakeEnv, doctor: Doctor,
     assert ids(doctor(env, environ=base_env(LD_LIBRARY_PATH=str(tmp_path)))) == []
 
 
-RADEON_6700 = make_machine(amd={"rocm": "6.2.4", "gpus": [{"name": "AMD Radeon RX 6700 XT", "gfx": "gfx1031"}]})
+RADEON_6700 = make_machine(
+    amd={"rocm": "6.2.4", "gpus": [{"name": "AMD Radeon RX 6700 XT", "gfx": "gfx1031"}]}
+)
 
 
 def test_rocm_gfx_override(make_env: MakeEnv, doctor: Doctor, tmp_path: Path) -> None:
     env = make_env()
-    env.add_torch(version="2.5.1+rocm6.2", hip="6.2.41133", available=True,
-                  devices=[{"name": "AMD Radeon RX 6700 XT", "capability": "10.3", "gfx": "gfx1031"}])
+    env.add_torch(
+        version="2.5.1+rocm6.2",
+        hip="6.2.41133",
+        available=True,
+        devices=[{"name": "AMD Radeon RX 6700 XT", "capability": "10.3", "gfx": "gfx1031"}],
+    )
     report = doctor(env, machine=RADEON_6700, root=tmp_path)
     finding = only(report, "rocm-gfx-override")
     assert finding.fix == "export HSA_OVERRIDE_GFX_VERSION=10.3.0"
     assert "AMD Radeon RX 6700 XT (gfx1031)" in finding.message
-    quiet = doctor(env, machine=RADEON_6700, root=tmp_path, environ=base_env(HSA_OVERRIDE_GFX_VERSION="10.3.0"))
+    quiet = doctor(
+        env, machine=RADEON_6700, root=tmp_path, environ=base_env(HSA_OVERRIDE_GFX_VERSION="10.3.0")
+    )
     assert ids(quiet) == []
 
 
 APPLE_SILICON = make_machine(
-    os="macos", arch="arm64", libc=None, apple={"chip": "Apple M2", "macos": "14.5", "rosetta": False, "mps": True}
+    os="macos",
+    arch="arm64",
+    libc=None,
+    apple={"chip": "Apple M2", "macos": "14.5", "rosetta": False, "mps": True},
 )
 
 

@@ -22,16 +22,30 @@ def test_script_parses_as_python_36_grammar() -> None:
     tree = ast.parse(runner.script_text(), feature_version=(3, 6))
     names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     assert "annotations" not in names
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    imported = {
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    imported |= {
+        node.module.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module
+    }
     assert imported <= set(sys.stdlib_module_names)
 
 
 @pytest.mark.parametrize("python", OLD_PYTHONS, ids=lambda p: p.parent.parent.name)
 def test_old_python_with_fake_torch_and_device_test(python: Path, make_env: Callable[..., FakeEnv]) -> None:
     env = make_env(python)
-    env.add_torch(version="2.5.0a0+nv24.08", cuda="12.6", available=True,
-                  devices=[{"name": "Orin", "capability": "8.7"}], arch_list=["sm_72", "sm_87"])
+    env.add_torch(
+        version="2.5.0a0+nv24.08",
+        cuda="12.6",
+        available=True,
+        devices=[{"name": "Orin", "capability": "8.7"}],
+        arch_list=["sm_72", "sm_87"],
+    )
     facts = runner.start(str(env.python), env=base_env(), timeout=60).wait()
     assert facts.python.version.startswith(python.parent.parent.name[:3])
     assert facts.python.tag == "cp3" + python.parent.parent.name.split(".")[1]
@@ -47,13 +61,16 @@ def test_old_python_with_fake_torch_and_device_test(python: Path, make_env: Call
 def test_noise_on_stdout_does_not_corrupt_the_records(make_env: Callable[..., FakeEnv]) -> None:
     env = make_env()
     path = env.add_torch(dist=False)
-    path.write_text("import sys, os\nprint('hello from torch')\nos.write(1, b'{broken json\\n')\n" + path.read_text())
+    path.write_text(
+        "import sys, os\nprint('hello from torch')\nos.write(1, b'{broken json\\n')\n" + path.read_text()
+    )
     facts = runner.start(str(env.python), env=base_env(), timeout=60, device_test=False).wait()
     assert facts.torch is not None and facts.interrupted is None
 
 
-def test_cwd_torch_directory_is_not_imported(make_env: Callable[..., FakeEnv], tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cwd_torch_directory_is_not_imported(
+    make_env: Callable[..., FakeEnv], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = make_env()
     (tmp_path / "torch").mkdir()
     (tmp_path / "torch" / "__init__.py").write_text("__version__ = 'from-cwd'\n")
@@ -75,8 +92,13 @@ def test_crash_during_import_keeps_earlier_facts(make_env: Callable[..., FakeEnv
 
 def test_timeout_during_device_test_is_reported_not_raised(make_env: Callable[..., FakeEnv]) -> None:
     env = make_env()
-    env.add_torch(version="2.13.0+cu130", cuda="13.0", available=True,
-                  devices=[{"name": "H100", "capability": "9.0"}], faults={"cuda": "matmul:hang"})
+    env.add_torch(
+        version="2.13.0+cu130",
+        cuda="13.0",
+        available=True,
+        devices=[{"name": "H100", "capability": "9.0"}],
+        faults={"cuda": "matmul:hang"},
+    )
     facts = runner.start(str(env.python), env=base_env(), timeout=3).wait()
     assert facts.interrupted is not None
     assert (facts.interrupted.reason, facts.interrupted.during) == ("timed-out", "device test on cuda:0")

@@ -12,7 +12,7 @@ import pytest
 from torchsmith.export import export
 
 PLATFORM_TAGS = {
-    "linux-x86_64": ["manylinux_2_28_x86_64", "linux_x86_64"],
+    "linux-x86_64": ["manylinux_2_28_x86_64", "manylinux2014_x86_64", "linux_x86_64"],
     "linux-aarch64": ["manylinux_2_28_aarch64"],
     "windows-x86_64": ["win_amd64"],
     "macos-arm64": ["macosx_14_0_arm64"],
@@ -32,6 +32,10 @@ EXPECTED = {
 def _dry_run(requirements: Path, platform: str, env: dict[str, str], tmp: Path) -> dict[str, str]:
     report = tmp / f"{requirements.stem}.json"
     platforms = [arg for tag in PLATFORM_TAGS[platform] for arg in ("--platform", tag)]
+    # pip evaluates dependency markers against this (Linux x86_64) host even with --platform, so for other
+    # platforms it would ask for Linux-only dependencies: resolve the file's own pins alone there.
+    if platform != "linux-x86_64":
+        platforms.append("--no-deps")
     command = [
         sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
         "--only-binary=:all:", *platforms, "--python-version", "3.11", "--report", str(report),

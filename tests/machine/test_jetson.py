@@ -75,11 +75,23 @@ def test_nv_tegra_release_wins_over_dpkg(tmp_path: Path) -> None:
 def test_garbled_release_file_falls_back_to_dpkg(tmp_path: Path) -> None:
     root = FakeRoot(tmp_path).write("/etc/nv_tegra_release", "\x00\x00garbage")
     root.write("/var/lib/dpkg/status", (RECORDED / "dpkg-status" / "xavier-nx-35.2.1.txt").read_text())
+    root.write("/proc/device-tree/model", (RECORDED / "device-tree-model" / "xavier-nx.bin").read_bytes())
     ctx = root.context()
     assert jetson.detect(ctx) == JetsonInfo(
-        l4t="35.2.1", jetpack="5.1", cuda="11.4", module=None, source="dpkg"
+        l4t="35.2.1",
+        jetpack="5.1",
+        cuda="11.4",
+        module="NVIDIA Jetson Xavier NX Developer Kit",
+        source="dpkg+device-tree",
     )
     assert ctx.warnings == ["unrecognised first line in `/etc/nv_tegra_release`"]
+
+
+def test_dpkg_is_not_read_without_a_device_tree(tmp_path: Path) -> None:
+    # An x86 image that happens to carry the package (a cross-build sysroot) is not a Jetson.
+    root = FakeRoot(tmp_path)
+    root.write("/var/lib/dpkg/status", (RECORDED / "dpkg-status" / "xavier-nx-35.2.1.txt").read_text())
+    assert jetson.detect(root.context()) is None
 
 
 def test_unlisted_patch_release_uses_the_nearest_older_row(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ A healthy report still says what works (the build, its backend, the devices and 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from torchsmith.doctor.context import RuleContext, grouped
@@ -58,7 +59,8 @@ def _build_line(ctx: RuleContext) -> str | None:
     detail = {"cuda": torch.cuda, "rocm": torch.hip, "xpu": torch.xpu}.get(kind)
     build = f"{_BUILD_NAMES[kind]} {detail}" if detail and kind != "xpu" else _BUILD_NAMES[kind]
     seconds = f", imported in {torch.import_seconds:.2f} s" if torch.import_seconds is not None else ""
-    return f"torch {torch.version} ({build} build) from `{torch.file}`{seconds}"
+    where = str(Path(torch.file).parent) if torch.file else "?"
+    return f"torch {torch.version} ({build} build) from `{where}`{seconds}"
 
 
 def _devices_line(ctx: RuleContext) -> str | None:

@@ -119,6 +119,12 @@ def _compile(job: Job, target: Target, lines: list[str], python: Version) -> str
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("UV_INDEX", "UV_DEFAULT_INDEX", "UV_EXTRA"))
     }
+    if target.os == "macos":
+        # uv assumes an old macOS for `--python-platform`; current torch needs the release table's floor.
+        from torchsmith.knowledge import releases
+
+        floors = [r.macos_min for r in releases.releases() if r.macos_min]
+        env["MACOSX_DEPLOYMENT_TARGET"] = max(floors, key=Version) if floors else "14.0"
     try:
         done = subprocess.run(
             command, input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=300, env=env

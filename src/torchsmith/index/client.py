@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
-from torchsmith.errors import IndexFetchError
+from torchsmith.errors import IndexFetchError, IndexUnreachableError
 from torchsmith.index._net import GetAddrInfo, UnreachableError, build_opener
 from torchsmith.index.cache import CacheEntry, HttpCache
 from torchsmith.index.simple import JSON_CONTENT_TYPE, DistFile, ProjectPage, parse_project_page
@@ -88,9 +88,9 @@ class IndexClient:
 
         url = f"{index_url.rstrip('/')}/{canonicalize_name(project)}/"
         try:
-            entry = self._get(url, accept=PAGE_ACCEPT, cacheable=True)
+            entry = self._get(url, accept=PAGE_ACCEPT)
         except _NotFoundError:
-            raise IndexFetchError(
+            raise _MissingProjectError(
                 f"no project `{project}` on `{index_url.rstrip('/')}`",
                 hint=f"the index has no page at `{url}`; check the index URL and the project name",
             ) from None
@@ -99,12 +99,30 @@ class IndexClient:
     def project_pages(self, requests: Sequence[tuple[str, str]]) -> list[ProjectPage]:
         """`project_page` for each (index_url, project), fetched in parallel; results in request order.
         If any fails, the first failure (in request order) is raised."""
+        pages = self._pages(requests, missing_ok=False)
+        return [page for page in pages if page is not None]
+
+    def project_pages_or_none(self, requests: Sequence[tuple[str, str]]) -> list[ProjectPage | None]:
+        """As `project_pages`, but a project the index does not have (404) gives None instead of an error:
+        a backend index may lack a companion (no torchaudio on a new backend)."""
+        return self._pages(requests, missing_ok=True)
+
+    def _pages(self, requests: Sequence[tuple[str, str]], *, missing_ok: bool) -> list[ProjectPage | None]:
         if not requests:
             return []
         self.reporter.step(f"fetching {len(requests)} index page{'s' if len(requests) != 1 else ''}")
+
+        def one(index: str, project: str) -> ProjectPage | None:
+            try:
+                return self.project_page(index, project)
+            except _MissingProjectError:
+                if missing_ok:
+                    return None
+                raise
+
         workers = max(1, min(self.max_workers, len(requests)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="torchsmith-index") as pool:
-            futures = [pool.submit(self.project_page, index, project) for index, project in requests]
+            futures = [pool.submit(one, index, project) for index, project in requests]
             return [future.result() for future in futures]
 
     def metadata(self, file: DistFile) -> list[str]:
@@ -113,7 +131,7 @@ class IndexClient:
         if url is None:
             return []
         try:
-            entry = self._get(url, accept="*/*", cacheable=True, immutable=True)
+            entry = self._get(url, accept="*/*", immutable=True)
         except _NotFoundError:
             raise IndexFetchError(
                 f"the index lists metadata for `{file.filename}` but `{url}` is missing"
@@ -157,16 +175,21 @@ class IndexClient:
 
     # -- fetching ---------------------------------------------------------------------------------------
 
-    def _get(self, url: str, *, accept: str, cacheable: bool, immutable: bool = False) -> CacheEntry:
-        cached = self.cache.get(url) if cacheable else None
+    def _get(self, url: str, *, accept: str, immutable: bool = False) -> CacheEntry:
+        """The body of `url` via the cache; `immutable` entries (hash-pinned metadata) never revalidate."""
+        cached = self.cache.get(url)
         if self.offline:
             if cached is None:
                 raise IndexFetchError(
                     f"offline (`TORCHSMITH_OFFLINE=1`): no cached copy of `{url}`",
                     hint="run once with network access to fill the cache, or unset `TORCHSMITH_OFFLINE`",
                 )
+            if cached.content_type == _MISSING:
+                raise _NotFoundError(f"`{url}` was not found (cached answer)")
             return cached
         if cached is not None and (immutable or cached.age() < self.max_age):
+            if cached.content_type == _MISSING:
+                raise _NotFoundError(f"`{url}` was not found (cached answer)")
             return cached
         headers = {"Accept": accept}
         if cached is not None and cached.etag:
@@ -175,17 +198,19 @@ class IndexClient:
             headers["If-Modified-Since"] = cached.last_modified
         try:
             fetched = self._fetch(url, headers)
+        except _NotFoundError:
+            # Remember the 404 as long as a page, so a backend lacking a project costs one request.
+            self.cache.put(url, b"", _MISSING, None, None)
+            raise
         except IndexFetchError as e:
             if cached is None or not isinstance(e, _TransientError):
                 raise
+            if cached.content_type == _MISSING:
+                raise _NotFoundError(f"`{url}` was not found (cached answer)") from e
             self.reporter.warn(f"{e.message}; using the cached copy from before")
             return cached
         if fetched.status == 304 and cached is not None:
             return self.cache.touch(cached)
-        if not cacheable:
-            return CacheEntry(
-                url, fetched.body, fetched.content_type, fetched.etag, fetched.last_modified, 0.0
-            )
         return self.cache.put(url, fetched.body, fetched.content_type, fetched.etag, fetched.last_modified)
 
     def _open(self, url: str, headers: dict[str, str]) -> http.client.HTTPResponse:
@@ -250,6 +275,10 @@ class IndexClient:
             raise _truncated(url, got, expected)
 
 
+_MISSING = "application/x-torchsmith-not-found"
+"""Content type of a cache entry that records a 404."""
+
+
 class _NotModifiedError(Exception):
     """Internal: the server answered 304."""
 
@@ -258,8 +287,16 @@ class _NotFoundError(IndexFetchError):
     """Internal: HTTP 404 / 410, turned into a message that names the project where one is known."""
 
 
+class _MissingProjectError(IndexFetchError):
+    """The index has no page for the project (what `project_pages_or_none` turns into None)."""
+
+
 class _TransientError(IndexFetchError):
     """A failure that a cached copy may stand in for: unreachable, 5xx, timeouts, cut connections."""
+
+
+class _UnreachableError(_TransientError, IndexUnreachableError):
+    """The host could not be reached at all: callers may fall back to offline knowledge."""
 
 
 def _http_error(url: str, code: int, reason: str) -> IndexFetchError:
@@ -284,7 +321,7 @@ def _truncated(url: str, got: int, expected: int | None) -> IndexFetchError:
 def _transport_error(url: str, reason: object, timeout: float) -> IndexFetchError:
     host = _host(url)
     if isinstance(reason, UnreachableError):
-        return _TransientError(
+        return _UnreachableError(
             f"cannot reach `{reason.host}` to fetch `{url}`: {reason.reason}", hint=OFFLINE_HINT
         )
     if isinstance(reason, ssl.SSLError):

@@ -94,7 +94,12 @@ def optional_version(value: Any) -> Version | None:
 def load_table(name: str) -> Table:
     """Read `data/<name>.toml` from the installed package (parsed once per process)."""
     try:
-        text = resources.files("torchsmith.knowledge").joinpath("data").joinpath(f"{name}.toml").read_text("utf-8")
+        text = (
+            resources.files("torchsmith.knowledge")
+            .joinpath("data")
+            .joinpath(f"{name}.toml")
+            .read_text("utf-8")
+        )
     except FileNotFoundError as error:
         raise KnowledgeError(f"knowledge table `{name}` is missing from the package") from error
     try:

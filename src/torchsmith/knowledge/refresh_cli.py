@@ -21,8 +21,10 @@ class RefreshSummary:
         return {"path": str(self.result.path), **self.result.to_json()}
 
     def summary(self) -> str:
-        lines = [f"refreshed {len(self.result.wheels)} backend indexes from {self.result.index_base}",
-                 f"written to {self.result.path}"]
+        lines = [
+            f"refreshed {len(self.result.wheels)} backend indexes from {self.result.index_base}",
+            f"written to {self.result.path}",
+        ]
         lines.extend(f"warning: {why}" for why in self.result.errors.values())
         return "\n".join(lines)
 

@@ -104,8 +104,9 @@ def _check(doc: Document, ctx: Context) -> list[Hit]:
     return check_pip_conf(doc, ctx)
 
 
-def lint_text(text: str, path: Path, kind: Kind, *, display: str | None = None,
-              index_base: str | None = None) -> list[Hit]:
+def lint_text(
+    text: str, path: Path, kind: Kind, *, display: str | None = None, index_base: str | None = None
+) -> list[Hit]:
     """Lint one file's text as format `kind` (all rules); the parse step never raises on bad text."""
     shown = display if display is not None else path.as_posix()
     parsed = _parse(path, shown, kind, text)
@@ -156,7 +157,11 @@ def lint_paths(
             reason = "cannot be read" if raw is None else "is not UTF-8 text"
             findings.append(parse_error(display, path.name, f"the file {reason}"))
             continue
-        hits = [h for h in lint_text(text, path, kind, display=display, index_base=base) if h.finding.rule in rules]
+        hits = [
+            h
+            for h in lint_text(text, path, kind, display=display, index_base=base)
+            if h.finding.rule in rules
+        ]
         if fix and kind in _TOML_KINDS:
             hits, done = _fix(path, display, kind, text, hits, rules, base)
             fixes += done
@@ -164,8 +169,9 @@ def lint_paths(
     return LintResult(tuple(findings), tuple(fixes), tuple(p for p, _ in files))
 
 
-def _fix(path: Path, display: str, kind: Kind, text: str, hits: list[Hit], rules: frozenset[str],
-         base: str | None) -> tuple[list[Hit], list[str]]:
+def _fix(
+    path: Path, display: str, kind: Kind, text: str, hits: list[Hit], rules: frozenset[str], base: str | None
+) -> tuple[list[Hit], list[str]]:
     from torchsmith.lint.fix import apply_edits
 
     fixable = [h for h in hits if h.edit is not None]
@@ -177,10 +183,13 @@ def _fix(path: Path, display: str, kind: Kind, text: str, hits: list[Hit], rules
     new_text, applied = result
     path.write_bytes(new_text.encode("utf-8"))
     done = []
-    for hit in fixable:
+    for hit in sorted(fixable, key=lambda h: _sort_key(h.finding)):
         if hit.edit in applied:
             line = hit.finding.location.line if hit.finding.location else 1
             done.append(f"{display}:{line}: {hit.edit.description}")
-    remaining = [h for h in lint_text(new_text, path, kind, display=display, index_base=base)
-                 if h.finding.rule in rules]
+    remaining = [
+        h
+        for h in lint_text(new_text, path, kind, display=display, index_base=base)
+        if h.finding.rule in rules
+    ]
     return remaining, done

@@ -30,8 +30,14 @@ _PATTERNS: tuple[tuple[str, Kind], ...] = (
     ("requirements*.txt", "requirements"),
     ("constraints*.txt", "requirements"),
 )
-_BY_SUFFIX: dict[str, Kind] = {".yml": "conda", ".yaml": "conda", ".txt": "requirements", ".in": "requirements",
-                               ".conf": "pip-conf", ".ini": "pip-conf"}
+_BY_SUFFIX: dict[str, Kind] = {
+    ".yml": "conda",
+    ".yaml": "conda",
+    ".txt": "requirements",
+    ".in": "requirements",
+    ".conf": "pip-conf",
+    ".ini": "pip-conf",
+}
 
 
 def kind_of(path: Path, *, explicit: bool = False) -> Kind | None:
@@ -51,8 +57,13 @@ def kind_of(path: Path, *, explicit: bool = False) -> Kind | None:
 
 def _walk(root: Path) -> Iterator[Path]:
     for directory, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS
-                         and not (Path(directory) / d / "pyvenv.cfg").exists())
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith(".")
+            and d not in _SKIP_DIRS
+            and not (Path(directory) / d / "pyvenv.cfg").exists()
+        )
         for name in sorted(files):
             path = Path(directory) / name
             if kind_of(path) is not None:

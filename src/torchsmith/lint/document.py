@@ -121,7 +121,9 @@ class Document:
 
     def location(self, key: KeyPath, breadcrumb: str | None = None) -> Location:
         line, column = self.position(key)
-        return Location(self.display, line, column, breadcrumb if breadcrumb is not None else self.breadcrumb(key))
+        return Location(
+            self.display, line, column, breadcrumb if breadcrumb is not None else self.breadcrumb(key)
+        )
 
     def hit(
         self,

@@ -10,6 +10,7 @@ second `--fix` a no-op byte for byte.
 from __future__ import annotations
 
 import copy
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -77,6 +78,8 @@ def apply_edits(text: str, edits: Sequence[Edit]) -> tuple[str, list[Edit]] | No
         for edit in applied:
             _apply_tomlkit(document, edit)
         new_text = tomlkit.dumps(document)
+        if "\r\n" in text and text.count("\n") == text.count("\r\n"):
+            new_text = re.sub(r"(?<!\r)\n", "\r\n", new_text)  # tomlkit writes new lines as "\n"
         if tomllib.loads(new_text) != expected:
             return None
     except (KeyError, IndexError, TypeError, AttributeError, ValueError, TOMLKitError):

@@ -36,11 +36,28 @@ CONDA = "conda"
 CONDA_TORCH_NAMES = frozenset({"pytorch", "pytorch-gpu", "pytorch-cpu"})
 """conda-forge's names for torch itself (`pytorch-gpu`/`-cpu` are metapackages pinning a variant)."""
 
-TORCH_DEPENDENTS = frozenset({
-    "torchvision", "torchaudio", "torchtext", "torchdata", "torchmetrics", "pytorch-lightning", "lightning",
-    "timm", "kornia", "xformers", "torch-geometric", "pytorch-geometric", "pyg", "accelerate",
-    "torch-scatter", "torch-sparse", "sentence-transformers", "ultralytics",
-})
+TORCH_DEPENDENTS = frozenset(
+    {
+        "torchvision",
+        "torchaudio",
+        "torchtext",
+        "torchdata",
+        "torchmetrics",
+        "pytorch-lightning",
+        "lightning",
+        "timm",
+        "kornia",
+        "xformers",
+        "torch-geometric",
+        "pytorch-geometric",
+        "pyg",
+        "accelerate",
+        "torch-scatter",
+        "torch-sparse",
+        "sentence-transformers",
+        "ultralytics",
+    }
+)
 """Packages that depend on torch: installed from conda, they pull conda's pytorch (and the reverse)."""
 
 
@@ -92,8 +109,12 @@ def exact_pin(spec: SpecifierSet | None) -> str | None:
     if spec is None:
         return None
     items = list(spec)
-    if len(items) == 1 and isinstance(items[0], Specifier) and items[0].operator in ("==", "===") \
-            and not items[0].version.endswith("*"):
+    if (
+        len(items) == 1
+        and isinstance(items[0], Specifier)
+        and items[0].operator in ("==", "===")
+        and not items[0].version.endswith("*")
+    ):
         return items[0].version
     return None
 
@@ -113,7 +134,7 @@ class TorchDep:
     origin: str
     scope: str
     platforms: frozenset[str]
-    at: KeyPath          # where the origin is decided (a source entry, or the dependency itself)
-    spec_at: KeyPath     # where the version constraint is written
-    text: str            # the requirement as written, for messages (`torch>=2.5.1`)
+    at: KeyPath  # where the origin is decided (a source entry, or the dependency itself)
+    spec_at: KeyPath  # where the version constraint is written
+    text: str  # the requirement as written, for messages (`torch>=2.5.1`)
     marker: str | None = None

@@ -22,9 +22,9 @@ __all__ = ["Declared", "declared", "extras_of"]
 
 @dataclass(frozen=True, slots=True)
 class Declared:
-    name: str                 # canonical
+    name: str  # canonical
     requirement: Requirement
-    scope: str                # "", "extra <name>", "group <name>"
+    scope: str  # "", "extra <name>", "group <name>"
     at: KeyPath
 
 

@@ -32,7 +32,9 @@ def parse_pip_conf(path: Path, display: str, text: str) -> Document | Finding:
     try:
         parser.read_string(text)
     except configparser.MissingSectionHeaderError as error:  # a ParsingError: catch it first
-        return parse_error(display, path.name, "invalid INI syntax: a key before any `[section]`", error.lineno, 1)
+        return parse_error(
+            display, path.name, "invalid INI syntax: a key before any `[section]`", error.lineno, 1
+        )
     except configparser.ParsingError as error:
         line = error.errors[0][0] if error.errors else 1
         return parse_error(display, path.name, "invalid INI syntax", line, 1)
@@ -44,13 +46,13 @@ def parse_pip_conf(path: Path, display: str, text: str) -> Document | Finding:
     }
     positions: dict[KeyPath, Position] = {}
     section = ""
-    for number, line in enumerate(text.splitlines(), start=1):
-        header = _SECTION.match(line)
+    for number, raw in enumerate(text.splitlines(), start=1):
+        header = _SECTION.match(raw)
         if header:
             section = header.group(1).strip().lower()
-            positions.setdefault((section,), (number, line.index("[") + 1))
+            positions.setdefault((section,), (number, raw.index("[") + 1))
             continue
-        key = _KEY.match(line)
-        if key and section and not line[:1].isspace():
+        key = _KEY.match(raw)
+        if key and section and not raw[:1].isspace():
             positions.setdefault((section, _key(key.group(2))), (number, len(key.group(1)) + 1))
     return Document(path, display, "pip-conf", text, data, positions)

@@ -68,14 +68,17 @@ def _platforms(body: dict[str, Any], at: KeyPath) -> list[PlatformDecl]:
         if isinstance(item, str):
             out.append(PlatformDecl(item, None, False, (*at, "platforms", i)))
         elif isinstance(item, dict) and isinstance(item.get("platform"), str):
-            out.append(PlatformDecl(item["platform"], text(item.get("name")), "cuda" in item,
-                                    (*at, "platforms", i)))
+            out.append(
+                PlatformDecl(item["platform"], text(item.get("name")), "cuda" in item, (*at, "platforms", i))
+            )
     return out
 
 
 def _deps(body: dict[str, Any], at: KeyPath, key: str) -> dict[str, Dep]:
-    return {canonicalize_name(name): Dep(canonicalize_name(name), value, (*at, key, name))
-            for name, value in table(body.get(key)).items()}
+    return {
+        canonicalize_name(name): Dep(canonicalize_name(name), value, (*at, key, name))
+        for name, value in table(body.get(key)).items()
+    }
 
 
 @dataclass(slots=True)
@@ -105,13 +108,17 @@ def _features(root: dict[str, Any], at: KeyPath, data: dict[str, Any], kind: str
         features[name] = _Feature(table(body), (*at, "feature", name))
     if kind == "pyproject":
         project = table(data.get("project"))
-        features["default"].extra_pypi = _pep621_pypi(project.get("dependencies"), ("project", "dependencies"))
+        features["default"].extra_pypi = _pep621_pypi(
+            project.get("dependencies"), ("project", "dependencies")
+        )
         for extra, items in table(project.get("optional-dependencies")).items():
             feature = features.setdefault(extra, _Feature({}, ("project", "optional-dependencies", extra)))
             feature.extra_pypi = _pep621_pypi(items, ("project", "optional-dependencies", extra))
         requires = text(project.get("requires-python"))
         if requires is not None and "python" not in table(root.get("dependencies")):
-            features["default"].extra_pypi["\x00python"] = Dep("python", requires, ("project", "requires-python"))
+            features["default"].extra_pypi["\x00python"] = Dep(
+                "python", requires, ("project", "requires-python")
+            )
     return features
 
 
@@ -136,14 +143,23 @@ def pixi_environments(data: dict[str, Any], kind: str) -> list[PixiEnv]:
     features = _features(root, at, data, kind)
     out: list[PixiEnv] = []
     for env_name, (feature_names, no_default) in _environments(root).items():
-        chain = ([] if no_default else ["default"]) + [f for f in feature_names if f in features and f != "default"]
-        platforms = next((p for f in reversed(chain) if (p := _platforms(features[f].body, features[f].at))), None)
+        chain = ([] if no_default else ["default"]) + [
+            f for f in feature_names if f in features and f != "default"
+        ]
+        platforms = next(
+            (p for f in reversed(chain) if (p := _platforms(features[f].body, features[f].at))), None
+        )
         platforms = platforms or _platforms(workspace, (*at, workspace_key))
-        channels = [(c, (*at, workspace_key, "channels", i)) for i, c in enumerate(str_list(workspace.get("channels")))]
+        channels = [
+            (c, (*at, workspace_key, "channels", i))
+            for i, c in enumerate(str_list(workspace.get("channels")))
+        ]
         for name in chain:
             feature = features[name]
-            channels += [(c, (*feature.at, "channels", i))
-                         for i, c in enumerate(str_list(feature.body.get("channels")))]
+            channels += [
+                (c, (*feature.at, "channels", i))
+                for i, c in enumerate(str_list(feature.body.get("channels")))
+            ]
         cuda = any("cuda" in table(features[f].body.get("system-requirements")) for f in chain)
         for platform in platforms:
             env = PixiEnv(env_name, platform, channels=channels, cuda_declared=cuda or platform.cuda)

@@ -31,33 +31,70 @@ class RuleInfo:
 
 RULES: tuple[RuleInfo, ...] = (
     RuleInfo("parse-error", "error", "the file is not valid TOML, YAML, INI or requirements syntax"),
-    RuleInfo("uv-index-not-explicit", "warning",
-             "a PyTorch index without `explicit = true`: unrelated packages may resolve from it", True),
-    RuleInfo("uv-source-without-platform-marker", "error",
-             "a PyTorch index source that also applies on a platform the index has no wheels for", True),
-    RuleInfo("uv-extras-without-conflicts", "error",
-             "extras (or groups) pointing a package at different indexes without `tool.uv.conflicts`", True),
-    RuleInfo("companion-from-other-index", "error",
-             "torchvision / torchaudio from another index (or PyPI) than torch"),
-    RuleInfo("companion-version-mismatch", "error",
-             "torch and torchvision / torchaudio pins that no release pairs"),
-    RuleInfo("pytorch-index-as-default", "warning",
-             "a PyTorch index used as the primary index for every package"),
-    RuleInfo("poetry-source-not-explicit", "warning",
-             "a PyTorch Poetry source without `priority = \"explicit\"`", True),
-    RuleInfo("poetry-extra-cpu-fallback", "warning",
-             "an accelerator extra whose accelerator source is only in an optional group: CPU build installs"),
-    RuleInfo("pixi-cuda-not-declared", "error",
-             "conda-forge CUDA PyTorch wanted but no CUDA declared for the environment: CPU builds resolve"),
+    RuleInfo(
+        "uv-index-not-explicit",
+        "warning",
+        "a PyTorch index without `explicit = true`: unrelated packages may resolve from it",
+        True,
+    ),
+    RuleInfo(
+        "uv-source-without-platform-marker",
+        "error",
+        "a PyTorch index source that also applies on a platform the index has no wheels for",
+        True,
+    ),
+    RuleInfo(
+        "uv-extras-without-conflicts",
+        "error",
+        "extras (or groups) pointing a package at different indexes without `tool.uv.conflicts`",
+        True,
+    ),
+    RuleInfo(
+        "companion-from-other-index",
+        "error",
+        "torchvision / torchaudio from another index (or PyPI) than torch",
+    ),
+    RuleInfo(
+        "companion-version-mismatch", "error", "torch and torchvision / torchaudio pins that no release pairs"
+    ),
+    RuleInfo(
+        "pytorch-index-as-default", "warning", "a PyTorch index used as the primary index for every package"
+    ),
+    RuleInfo(
+        "poetry-source-not-explicit",
+        "warning",
+        'a PyTorch Poetry source without `priority = "explicit"`',
+        True,
+    ),
+    RuleInfo(
+        "poetry-extra-cpu-fallback",
+        "warning",
+        "an accelerator extra whose accelerator source is only in an optional group: CPU build installs",
+    ),
+    RuleInfo(
+        "pixi-cuda-not-declared",
+        "error",
+        "conda-forge CUDA PyTorch wanted but no CUDA declared for the environment: CPU builds resolve",
+    ),
     RuleInfo("conda-mixed-channels", "warning", "conda-forge together with the legacy `pytorch` channel"),
-    RuleInfo("conda-legacy-pytorch-channel", "warning",
-             "the discontinued `pytorch` channel or the `pytorch-cuda` metapackage"),
-    RuleInfo("conda-pypi-torch-mix", "error",
-             "torch from PyPI with torch-dependent conda packages, or the reverse"),
-    RuleInfo("requires-python-without-wheels", "error",
-             "the Python range admits versions the allowed torch has no wheels for"),
-    RuleInfo("platform-without-wheels", "error",
-             "a declared platform the allowed torch (from its index) has no wheels for"),
+    RuleInfo(
+        "conda-legacy-pytorch-channel",
+        "warning",
+        "the discontinued `pytorch` channel or the `pytorch-cuda` metapackage",
+    ),
+    RuleInfo(
+        "conda-pypi-torch-mix", "error", "torch from PyPI with torch-dependent conda packages, or the reverse"
+    ),
+    RuleInfo(
+        "requires-python-without-wheels",
+        "error",
+        "the Python range admits versions the allowed torch has no wheels for",
+    ),
+    RuleInfo(
+        "platform-without-wheels",
+        "error",
+        "a declared platform the allowed torch (from its index) has no wheels for",
+    ),
     RuleInfo("insecure-index", "error", "an index or channel over plain `http://`"),
 )
 

@@ -42,8 +42,10 @@ def _human(result: LintResult) -> str:
         warnings = sum(f.severity == "warning" for f in result.findings)
         if lines:
             lines.append("")
-        lines.append(f"found {_plural(len(result.findings), 'problem')} ({_plural(errors, 'error')}, "
-                     f"{_plural(warnings, 'warning')}) in {files}")
+        lines.append(
+            f"found {_plural(len(result.findings), 'problem')} ({_plural(errors, 'error')}, "
+            f"{_plural(warnings, 'warning')}) in {files}"
+        )
     elif not result.files:
         lines.append("no config files found")
     else:

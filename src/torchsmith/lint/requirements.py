@@ -26,16 +26,31 @@ __all__ = ["ReqLine", "ReqOption", "RequirementsFile", "parse_requirements"]
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _OPTIONS = {
-    "-i": "index-url", "--index-url": "index-url",
+    "-i": "index-url",
+    "--index-url": "index-url",
     "--extra-index-url": "extra-index-url",
-    "-f": "find-links", "--find-links": "find-links",
-    "-r": "requirement", "--requirement": "requirement",
-    "-c": "constraint", "--constraint": "constraint",
-    "-e": "editable", "--editable": "editable",
+    "-f": "find-links",
+    "--find-links": "find-links",
+    "-r": "requirement",
+    "--requirement": "requirement",
+    "-c": "constraint",
+    "--constraint": "constraint",
+    "-e": "editable",
+    "--editable": "editable",
     "--trusted-host": "trusted-host",
 }
-_FLAGS = frozenset({"--no-index", "--pre", "--prefer-binary", "--require-hashes", "--only-binary",
-                    "--no-binary", "--use-feature", "--no-deps"})
+_FLAGS = frozenset(
+    {
+        "--no-index",
+        "--pre",
+        "--prefer-binary",
+        "--require-hashes",
+        "--only-binary",
+        "--no-binary",
+        "--use-feature",
+        "--no-deps",
+    }
+)
 _PER_REQUIREMENT = re.compile(r"\s+--(hash|config-settings|global-option|install-option)\b.*$")
 _URLISH = re.compile(r"^(https?|file|git\+\w+)://|^[./~]|\.(whl|zip|tar\.gz|tgz)$")
 _WHEEL_NAME = re.compile(r"^([A-Za-z0-9_.]+)-")
@@ -53,7 +68,7 @@ class ReqOption:
 
 @dataclass(frozen=True, slots=True)
 class ReqLine:
-    """One requirement: `name` is canonical; `url` is set for direct references (`name @ URL` or a bare URL)."""
+    """One requirement: `name` is canonical; `url` is set for direct references (`name @ URL`, a URL)."""
 
     name: str | None
     requirement: Requirement | None

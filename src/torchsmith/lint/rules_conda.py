@@ -43,8 +43,9 @@ def _channel_name(channel: str) -> str:
     return channel.strip().rstrip("/").rsplit("/", 1)[-1].lower()
 
 
-def _channel_hits(doc: Document, channels: list[tuple[str, KeyPath]],
-                  dep_channels: list[tuple[str, KeyPath]]) -> list[Hit]:
+def _channel_hits(
+    doc: Document, channels: list[tuple[str, KeyPath]], dep_channels: list[tuple[str, KeyPath]]
+) -> list[Hit]:
     hits: list[Hit] = []
     seen: set[KeyPath] = set()
     names = {_channel_name(c) for c, _ in channels + dep_channels}
@@ -53,22 +54,29 @@ def _channel_hits(doc: Document, channels: list[tuple[str, KeyPath]],
             continue
         seen.add(at)
         if is_insecure(channel):
-            hits.append(doc.hit("insecure-index", f"channel `{channel}` uses plain http", at=at,
-                                fix="use `https://`"))
+            hits.append(
+                doc.hit("insecure-index", f"channel `{channel}` uses plain http", at=at, fix="use `https://`")
+            )
         if _channel_name(channel) != "pytorch":
             continue
-        hits.append(doc.hit(
-            "conda-legacy-pytorch-channel",
-            "the `pytorch` conda channel is discontinued: it has no builds after torch 2.5",
-            at=at, fix="use conda-forge's `pytorch` (with `cuda-version`), or torch from PyPI",
-        ))
+        hits.append(
+            doc.hit(
+                "conda-legacy-pytorch-channel",
+                "the `pytorch` conda channel is discontinued: it has no builds after torch 2.5",
+                at=at,
+                fix="use conda-forge's `pytorch` (with `cuda-version`), or torch from PyPI",
+            )
+        )
         if "conda-forge" in names and not any(h.finding.rule == "conda-mixed-channels" for h in hits):
-            hits.append(doc.hit(
-                "conda-mixed-channels",
-                "conda-forge and the legacy `pytorch` channel are mixed: their builds link different "
-                "libraries and conflict in one environment",
-                at=at, fix="pick one channel for pytorch and its dependents (conda-forge)",
-            ))
+            hits.append(
+                doc.hit(
+                    "conda-mixed-channels",
+                    "conda-forge and the legacy `pytorch` channel are mixed: their builds link different "
+                    "libraries and conflict in one environment",
+                    at=at,
+                    fix="pick one channel for pytorch and its dependents (conda-forge)",
+                )
+            )
     return hits
 
 
@@ -77,7 +85,8 @@ def _metapackage_hit(doc: Document, at: KeyPath, aarch64: bool) -> Hit:
     return doc.hit(
         "conda-legacy-pytorch-channel",
         f"`pytorch-cuda` is the legacy `pytorch` channel's CUDA selector{extra}",
-        at=at, fix="use conda-forge's `pytorch-gpu` with `cuda-version`, or NVIDIA's wheels on Jetson",
+        at=at,
+        fix="use conda-forge's `pytorch-gpu` with `cuda-version`, or NVIDIA's wheels on Jetson",
     )
 
 
@@ -86,21 +95,28 @@ def _mix_hits(doc: Document, conda: dict[str, KeyPath], pypi: dict[str, KeyPath]
     if "torch" in pypi:
         for name, at in conda.items():
             if name in TORCH_DEPENDENTS:
-                hits.append(doc.hit(
-                    "conda-pypi-torch-mix",
-                    f"`torch` comes from PyPI but `{name}`, which depends on it, from conda{where}: conda "
-                    "installs its own pytorch next to the PyPI one",
-                    at=at, fix=f"take `{name}` from PyPI as well",
-                ))
+                hits.append(
+                    doc.hit(
+                        "conda-pypi-torch-mix",
+                        f"`torch` comes from PyPI but `{name}`, which depends on it, from "
+                        f"conda{where}: conda "
+                        "installs its own pytorch next to the PyPI one",
+                        at=at,
+                        fix=f"take `{name}` from PyPI as well",
+                    )
+                )
     if conda.keys() & CONDA_TORCH_NAMES:
         for name, at in pypi.items():
             if name in TORCH_DEPENDENTS or name == "torch":
-                hits.append(doc.hit(
-                    "conda-pypi-torch-mix",
-                    f"`pytorch` comes from conda but `{name}` from PyPI{where}: the PyPI wheel pulls (or "
-                    "breaks against) a second torch",
-                    at=at, fix=f"take `{name}` from conda as well",
-                ))
+                hits.append(
+                    doc.hit(
+                        "conda-pypi-torch-mix",
+                        f"`pytorch` comes from conda but `{name}` from PyPI{where}: the PyPI wheel pulls (or "
+                        "breaks against) a second torch",
+                        at=at,
+                        fix=f"take `{name}` from conda as well",
+                    )
+                )
     return hits
 
 
@@ -114,11 +130,13 @@ def _conda_value(dep: Dep) -> tuple[SpecifierSet | None, str | None, str | None]
 
 def _pypi_value(dep: Dep, ctx: Context, default: str) -> tuple[SpecifierSet | None, str]:
     """(version spec, origin) of a pixi PyPI dependency value."""
+
     def spec(raw: str) -> SpecifierSet | None:
         try:
             return SpecifierSet("" if raw.strip() == "*" else raw)
         except InvalidSpecifier:
             return None
+
     if isinstance(dep.value, str):
         return spec(dep.value), default
     body = table(dep.value)
@@ -147,15 +165,35 @@ def _env_torch_deps(env: PixiEnv, ctx: Context, platform: str, scope: str) -> li
         if family is None:
             continue
         spec, origin = _pypi_value(dep, ctx, default)
-        out.append(TorchDep(family, public_spec(spec), origin, scope, frozenset({platform}), dep.at, dep.at,
-                            f"{name} {spec or ''}".strip()))
+        out.append(
+            TorchDep(
+                family,
+                public_spec(spec),
+                origin,
+                scope,
+                frozenset({platform}),
+                dep.at,
+                dep.at,
+                f"{name} {spec or ''}".strip(),
+            )
+        )
     for name, dep in env.conda.items():
         family = family_name(name)
         if family is None:
             continue
         spec, _, _ = _conda_value(dep)
-        out.append(TorchDep(family, spec, CONDA, scope, frozenset({platform}), dep.at, dep.at,
-                            f"{name} {spec or ''}".strip()))
+        out.append(
+            TorchDep(
+                family,
+                spec,
+                CONDA,
+                scope,
+                frozenset({platform}),
+                dep.at,
+                dep.at,
+                f"{name} {spec or ''}".strip(),
+            )
+        )
     return out
 
 
@@ -168,13 +206,17 @@ def _cuda_hits(doc: Document, env: PixiEnv) -> list[Hit]:
         _, build, _ = _conda_value(dep)
         if name in _CUDA_MARKERS or (name in CONDA_TORCH_NAMES and build is not None and "cuda" in build):
             label = env.platform.name or env.platform.subdir
-            return [doc.hit(
-                "pixi-cuda-not-declared",
-                f"`{name}` asks for a CUDA build, but environment `{env.name}` declares no CUDA for `{label}`: "
-                "without a `__cuda` virtual package pixi resolves CPU builds (or fails)",
-                at=dep.at,
-                fix="add `[system-requirements] cuda = \"12\"` (or `cuda` on the platform) to the environment",
-            )]
+            return [
+                doc.hit(
+                    "pixi-cuda-not-declared",
+                    f"`{name}` asks for a CUDA build, but environment `{env.name}` declares no CUDA "
+                    f"for `{label}`: "
+                    "without a `__cuda` virtual package pixi resolves CPU builds (or fails)",
+                    at=dep.at,
+                    fix='add `[system-requirements] cuda = "12"` (or `cuda` on the platform) to the '
+                    "environment",
+                )
+            ]
     return []
 
 
@@ -196,18 +238,27 @@ def check_pixi(doc: Document, ctx: Context) -> list[Hit]:
             if dep.name == "pytorch-cuda":
                 hits.append(_metapackage_hit(doc, dep.at, env.platform.subdir == "linux-aarch64"))
         hits += _cuda_hits(doc, env)
-        hits += _mix_hits(doc, {n: d.at for n, d in env.conda.items()}, {n: d.at for n, d in env.pypi.items()},
-                          where)
+        hits += _mix_hits(
+            doc, {n: d.at for n, d in env.conda.items()}, {n: d.at for n, d in env.pypi.items()}, where
+        )
         if env.pypi_index is not None:
             url, at = env.pypi_index
             if is_insecure(url):
-                hits.append(doc.hit("insecure-index", f"`index-url` uses plain http: `{url}`", at=at,
-                                    fix="use `https://`"))
+                hits.append(
+                    doc.hit(
+                        "insecure-index", f"`index-url` uses plain http: `{url}`", at=at, fix="use `https://`"
+                    )
+                )
             if ctx.pytorch_index(url) is not None:
-                hits.append(doc.hit("pytorch-index-as-default",
-                                    f"`pypi-options.index-url` is the PyTorch index `{url}`: every PyPI package "
-                                    "resolves from it", at=at,
-                                    fix="keep PyPI as the index; set `index = ...` on torch and its companions"))
+                hits.append(
+                    doc.hit(
+                        "pytorch-index-as-default",
+                        f"`pypi-options.index-url` is the PyTorch index `{url}`: every PyPI package "
+                        "resolves from it",
+                        at=at,
+                        fix="keep PyPI as the index; set `index = ...` on torch and its companions",
+                    )
+                )
         platform = conda_subdir_platform(env.platform.subdir)
         if platform is None:
             continue
@@ -217,11 +268,21 @@ def check_pixi(doc: Document, ctx: Context) -> list[Hit]:
         if python is not None and env.pypi.keys() & {"torch"}:
             spec = conda_spec(python.value) if isinstance(python.value, str) else None
             if spec is not None:
-                hits += python_hits(doc, [d for d in env_deps if d.origin != CONDA], spec,
-                                    f"python = \"{python.value}\"", python.at, check_all=True)
+                hits += python_hits(
+                    doc,
+                    [d for d in env_deps if d.origin != CONDA],
+                    spec,
+                    f'python = "{python.value}"',
+                    python.at,
+                    check_all=True,
+                )
         label = f"platform `{env.platform.name or env.platform.subdir}`"
-        hits += platform_hits(doc, [d for d in env_deps if d.origin != CONDA], [(platform, env.platform.at, label)])
-    hits += _channel_hits(doc, [(c, at) for at, c in channels.items()], [(c, at) for at, c in dep_channels.items()])
+        hits += platform_hits(
+            doc, [d for d in env_deps if d.origin != CONDA], [(platform, env.platform.at, label)]
+        )
+    hits += _channel_hits(
+        doc, [(c, at) for at, c in channels.items()], [(c, at) for at, c in dep_channels.items()]
+    )
     hits += companion_hits(doc, deps)
     hits += pairing_hits(doc, deps)
     return _unique(hits)
@@ -239,8 +300,9 @@ def _unique(hits: list[Hit]) -> list[Hit]:
     return out
 
 
-def _pip_section(items: list[Any], at: KeyPath, ctx: Context, doc: Document,
-                 hits: list[Hit]) -> tuple[dict[str, KeyPath], list[TorchDep], str]:
+def _pip_section(
+    items: list[Any], at: KeyPath, ctx: Context, doc: Document, hits: list[Hit]
+) -> tuple[dict[str, KeyPath], list[TorchDep], str]:
     """Requirements and index options of an environment file's `pip:` list."""
     names: dict[str, KeyPath] = {}
     deps: list[TorchDep] = []
@@ -256,14 +318,25 @@ def _pip_section(items: list[Any], at: KeyPath, ctx: Context, doc: Document,
             option, _, inline = option.partition("=")
             url = (inline or value).strip()
             if is_insecure(url):
-                hits.append(doc.hit("insecure-index", f"`{option}` uses plain http: `{url}`", at=where,
-                                    fix="use `https://`"))
+                hits.append(
+                    doc.hit(
+                        "insecure-index",
+                        f"`{option}` uses plain http: `{url}`",
+                        at=where,
+                        fix="use `https://`",
+                    )
+                )
             info = ctx.pytorch_index(url) if url else None
             if option in ("-i", "--index-url") and info is not None:
                 default = info.key
-                hits.append(doc.hit("pytorch-index-as-default",
-                                    f"`{option}` makes the PyTorch index `{url}` the index of every pip package",
-                                    at=where, fix="use `--extra-index-url` for the PyTorch index"))
+                hits.append(
+                    doc.hit(
+                        "pytorch-index-as-default",
+                        f"`{option}` makes the PyTorch index `{url}` the index of every pip package",
+                        at=where,
+                        fix="use `--extra-index-url` for the PyTorch index",
+                    )
+                )
             continue
         try:
             requirement = Requirement(line)
@@ -280,15 +353,27 @@ def _pip_section(items: list[Any], at: KeyPath, ctx: Context, doc: Document,
             origin = info.key if info else f"url:{requirement.url}"
         else:
             origin = label_origin(requirement.specifier) or default
-        deps.append(TorchDep(family, public_spec(requirement.specifier), origin, "", ALL_PLATFORMS,
-                             where, where, str(requirement)))
+        deps.append(
+            TorchDep(
+                family,
+                public_spec(requirement.specifier),
+                origin,
+                "",
+                ALL_PLATFORMS,
+                where,
+                where,
+                str(requirement),
+            )
+        )
     return names, deps, default
 
 
 def check_environment_yml(doc: Document, ctx: Context) -> list[Hit]:
     data = doc.data
     hits: list[Hit] = []
-    channels = [(c, ("channels", i)) for i, c in enumerate(str_list(data.get("channels")))]
+    channels: list[tuple[str, KeyPath]] = [
+        (c, ("channels", i)) for i, c in enumerate(str_list(data.get("channels")))
+    ]
     dep_channels: list[tuple[str, KeyPath]] = []
     conda: dict[str, KeyPath] = {}
     pypi: dict[str, KeyPath] = {}
@@ -322,6 +407,7 @@ def check_environment_yml(doc: Document, ctx: Context) -> list[Hit]:
     hits += companion_hits(doc, deps)
     hits += pairing_hits(doc, deps)
     if python is not None and python[1] is not None and "torch" in pypi:
-        hits += python_hits(doc, [d for d in deps if d.origin != CONDA], python[1], python[0], python[2],
-                            check_all=True)
+        hits += python_hits(
+            doc, [d for d in deps if d.origin != CONDA], python[1], python[0], python[2], check_all=True
+        )
     return _unique(hits)

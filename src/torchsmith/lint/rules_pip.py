@@ -16,8 +16,10 @@ from torchsmith.lint.wheels import companion_hits, pairing_hits
 
 __all__ = ["check_pip_conf", "check_requirements"]
 
-_INDEX_DEFAULT_FIX = ("install torch with `--index-url` on the command line only, or name the index per "
-                      "package with `--extra-index-url` and a `+cu124`-style pin")
+_INDEX_DEFAULT_FIX = (
+    "install torch with `--index-url` on the command line only, or name the index per "
+    "package with `--extra-index-url` and a `+cu124`-style pin"
+)
 
 
 def check_requirements(doc: Document, ctx: Context) -> list[Hit]:
@@ -29,25 +31,45 @@ def check_requirements(doc: Document, ctx: Context) -> list[Hit]:
         at: KeyPath = ("line", option.line)
         for url in option.value.split():
             if option.name in ("index-url", "extra-index-url", "find-links") and is_insecure(url):
-                hits.append(doc.hit("insecure-index", f"`--{option.name}` uses plain http: `{url}`", at=at,
-                                    fix="use `https://`", breadcrumb=f"{doc.name} › --{option.name}"))
+                hits.append(
+                    doc.hit(
+                        "insecure-index",
+                        f"`--{option.name}` uses plain http: `{url}`",
+                        at=at,
+                        fix="use `https://`",
+                        breadcrumb=f"{doc.name} › --{option.name}",
+                    )
+                )
             info = ctx.pytorch_index(url)
             if info is None:
                 continue
             if option.name == "index-url":
                 default = info.key
-                hits.append(doc.hit(
-                    "pytorch-index-as-default",
-                    f"`--index-url` makes the PyTorch index `{url}` the index of every requirement in this file",
-                    at=at, fix=_INDEX_DEFAULT_FIX, breadcrumb=f"{doc.name} › --index-url"))
+                hits.append(
+                    doc.hit(
+                        "pytorch-index-as-default",
+                        f"`--index-url` makes the PyTorch index `{url}` the index of every "
+                        "requirement in this file",
+                        at=at,
+                        fix=_INDEX_DEFAULT_FIX,
+                        breadcrumb=f"{doc.name} › --index-url",
+                    )
+                )
             elif option.name == "extra-index-url" and extra is None:
                 extra = info.key
     deps: list[TorchDep] = []
     for line in parsed.requirements:
         at = ("line", line.line)
         if line.url is not None and is_insecure(line.url):
-            hits.append(doc.hit("insecure-index", f"`{line.url}` is downloaded over plain http", at=at,
-                                fix="use `https://`", breadcrumb=f"{doc.name} › {line.name or line.url}"))
+            hits.append(
+                doc.hit(
+                    "insecure-index",
+                    f"`{line.url}` is downloaded over plain http",
+                    at=at,
+                    fix="use `https://`",
+                    breadcrumb=f"{doc.name} › {line.name or line.url}",
+                )
+            )
         family = family_name(line.name) if line.name in ("torch", "torchvision", "torchaudio") else None
         if family is None:
             continue
@@ -72,12 +94,20 @@ def check_pip_conf(doc: Document, ctx: Context) -> list[Hit]:
             for url in str(values.get(key, "")).split():
                 at: KeyPath = (section, key)
                 if is_insecure(url):
-                    hits.append(doc.hit("insecure-index", f"`{key}` uses plain http: `{url}`", at=at,
-                                        fix="use `https://`"))
+                    hits.append(
+                        doc.hit(
+                            "insecure-index", f"`{key}` uses plain http: `{url}`", at=at, fix="use `https://`"
+                        )
+                    )
                 if key == "index-url" and ctx.pytorch_index(url) is not None:
-                    hits.append(doc.hit(
-                        "pytorch-index-as-default",
-                        f"`[{section}] index-url` is the PyTorch index `{url}`: every `pip install` on this "
-                        "machine resolves every package from it",
-                        at=at, fix="remove it from pip.conf; pass `--index-url` only when installing torch"))
+                    hits.append(
+                        doc.hit(
+                            "pytorch-index-as-default",
+                            f"`[{section}] index-url` is the PyTorch index `{url}`: every `pip "
+                            "install` on this "
+                            "machine resolves every package from it",
+                            at=at,
+                            fix="remove it from pip.conf; pass `--index-url` only when installing torch",
+                        )
+                    )
     return hits

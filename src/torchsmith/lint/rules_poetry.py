@@ -27,8 +27,11 @@ from torchsmith.lint.wheels import companion_hits, pairing_hits, python_hits
 __all__ = ["check_poetry"]
 
 _ACCELERATOR = re.compile(r"cuda|gpu|cu\d+|rocm|xpu", re.IGNORECASE)
-_PLATFORM_FIELD = {"linux": "sys_platform == 'linux'", "darwin": "sys_platform == 'darwin'",
-                   "win32": "sys_platform == 'win32'"}
+_PLATFORM_FIELD = {
+    "linux": "sys_platform == 'linux'",
+    "darwin": "sys_platform == 'darwin'",
+    "win32": "sys_platform == 'win32'",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +46,13 @@ class _Source:
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    package: str          # canonical
+    package: str  # canonical
     spec: SpecifierSet | None
     constraint: str
     source: str | None
     markers: str | None
     optional: bool
-    scope: str            # "" or "group <name>"
+    scope: str  # "" or "group <name>"
     group: str | None
     at: KeyPath
 
@@ -62,13 +65,24 @@ def _sources(ctx: Context, poetry: dict[str, Any]) -> list[_Source]:
         name, url = text(entry.get("name")), text(entry.get("url"))
         if name is None or url is None:
             continue
-        priority = text(entry.get("priority")) or (
-            "default" if entry.get("default") is True else "supplemental" if entry.get("secondary") is True
-            else "primary")
+        priority: str = text(entry.get("priority")) or (
+            "default"
+            if entry.get("default") is True
+            else "supplemental"
+            if entry.get("secondary") is True
+            else "primary"
+        )
         info = ctx.pytorch_index(url)
-        out.append(_Source(name, url, info.key if info else None,
-                           info.backend.kind if info and info.backend else None,
-                           priority, ("tool", "poetry", "source", i)))
+        out.append(
+            _Source(
+                name,
+                url,
+                info.key if info else None,
+                info.backend.kind if info and info.backend else None,
+                priority,
+                ("tool", "poetry", "source", i),
+            )
+        )
     return out
 
 
@@ -78,26 +92,56 @@ def _entries(poetry: dict[str, Any]) -> list[_Entry]:
         (table(poetry.get("dev-dependencies")), ("tool", "poetry", "dev-dependencies"), "group dev", "dev"),
     ]
     for group, body in table(poetry.get("group")).items():
-        tables.append((table(table(body).get("dependencies")), ("tool", "poetry", "group", group, "dependencies"),
-                       f"group {group}", group))
+        tables.append(
+            (
+                table(table(body).get("dependencies")),
+                ("tool", "poetry", "group", group, "dependencies"),
+                f"group {group}",
+                group,
+            )
+        )
     out: list[_Entry] = []
-    for deps, at, scope, group in tables:
+    for deps, at, scope, group_name in tables:
         for name, value in deps.items():
-            items = [(value, (*at, name))] if not isinstance(value, list) else [
-                (v, (*at, name, i)) for i, v in enumerate(value)]
+            items: list[tuple[Any, KeyPath]] = (
+                [(value, (*at, name))]
+                if not isinstance(value, list)
+                else [(v, (*at, name, i)) for i, v in enumerate(value)]
+            )
             for item, where in items:
                 if isinstance(item, str):
-                    out.append(_Entry(canonicalize_name(name), poetry_spec(item), item, None, None, False,
-                                      scope, group, where))
+                    out.append(
+                        _Entry(
+                            canonicalize_name(name),
+                            poetry_spec(item),
+                            item,
+                            None,
+                            None,
+                            False,
+                            scope,
+                            group_name,
+                            where,
+                        )
+                    )
                 elif isinstance(item, dict):
                     constraint = text(item.get("version")) or "*"
                     markers = text(item.get("markers"))
                     platform = _PLATFORM_FIELD.get(text(item.get("platform")) or "")
                     if platform:
                         markers = platform if markers is None else f"({markers}) and {platform}"
-                    out.append(_Entry(canonicalize_name(name), poetry_spec(constraint), constraint,
-                                      text(item.get("source")), markers, item.get("optional") is True,
-                                      scope, group, where))
+                    out.append(
+                        _Entry(
+                            canonicalize_name(name),
+                            poetry_spec(constraint),
+                            constraint,
+                            text(item.get("source")),
+                            markers,
+                            item.get("optional") is True,
+                            scope,
+                            group_name,
+                            where,
+                        )
+                    )
     return out
 
 
@@ -106,33 +150,58 @@ def _source_hits(doc: Document, sources: list[_Source], entries: list[_Entry]) -
     family = [e for e in entries if family_name(e.package) and e.package != "python"]
     for source in sources:
         if is_insecure(source.url):
-            hits.append(doc.hit("insecure-index", f"source `{source.name}` uses plain http: `{source.url}`",
-                                at=(*source.at, "url"), fix="use `https://`"))
+            hits.append(
+                doc.hit(
+                    "insecure-index",
+                    f"source `{source.name}` uses plain http: `{source.url}`",
+                    at=(*source.at, "url"),
+                    fix="use `https://`",
+                )
+            )
         if source.key is None or source.priority == "explicit":
             continue
         if source.priority == "default":
-            hits.append(doc.hit(
-                "pytorch-index-as-default",
-                f"PyTorch source `{source.name}` is the default source: PyPI is not searched for any package",
-                at=source.at, fix="set `priority = \"explicit\"` and name it with `source = ...` on torch"))
+            hits.append(
+                doc.hit(
+                    "pytorch-index-as-default",
+                    f"PyTorch source `{source.name}` is the default source: PyPI is not searched "
+                    "for any package",
+                    at=source.at,
+                    fix='set `priority = "explicit"` and name it with `source = ...` on torch',
+                )
+            )
             continue
         referenced = any(e.source == source.name for e in entries)
         safe = referenced and all(e.source is not None for e in family)
-        hits.append(doc.hit(
-            "poetry-source-not-explicit",
-            f"PyTorch source `{source.name}` has priority `{source.priority}`: Poetry searches it for every "
-            "package, so unrelated packages may resolve from it (and lookups slow down)",
-            at=source.at,
-            fix="set `priority = \"explicit\"`" + ("" if safe else " and add `source = \"" + source.name
-                                                   + "\"` to torch, torchvision and torchaudio"),
-            edit=Edit(source.at, "priority", "explicit",
-                      f"set `priority = \"explicit\"` on source `{source.name}`") if safe else None,
-        ))
+        hits.append(
+            doc.hit(
+                "poetry-source-not-explicit",
+                f"PyTorch source `{source.name}` has priority `{source.priority}`: Poetry searches "
+                "it for every "
+                "package, so unrelated packages may resolve from it (and lookups slow down)",
+                at=source.at,
+                fix='set `priority = "explicit"`'
+                + (
+                    ""
+                    if safe
+                    else ' and add `source = "' + source.name + '"` to torch, torchvision and torchaudio'
+                ),
+                edit=Edit(
+                    source.at,
+                    "priority",
+                    "explicit",
+                    f'set `priority = "explicit"` on source `{source.name}`',
+                )
+                if safe
+                else None,
+            )
+        )
     return hits
 
 
-def _fallback_hits(doc: Document, poetry: dict[str, Any], sources: list[_Source],
-                   entries: list[_Entry]) -> list[Hit]:
+def _fallback_hits(
+    doc: Document, poetry: dict[str, Any], sources: list[_Source], entries: list[_Entry]
+) -> list[Hit]:
     """Seed 001: extra `cuda` lists torch, whose CUDA source is only in an optional group."""
     by_name = {s.name: s for s in sources}
     groups = table(poetry.get("group"))
@@ -144,29 +213,43 @@ def _fallback_hits(doc: Document, poetry: dict[str, Any], sources: list[_Source]
             if family_name(package) is None:
                 continue
             main = [e for e in entries if e.package == package and e.scope == ""]
-            accelerated = [e for e in entries if e.package == package and e.group is not None
-                           and (src := by_name.get(e.source or "")) is not None
-                           and src.kind not in (None, "cpu")
-                           and table(groups.get(e.group)).get("optional") is True]
-            main_accelerated = [e for e in main if (src := by_name.get(e.source or "")) is not None
-                                and src.kind not in (None, "cpu")]
+            accelerated = [
+                e
+                for e in entries
+                if e.package == package
+                and e.group is not None
+                and (src := by_name.get(e.source or "")) is not None
+                and src.kind not in (None, "cpu")
+                and table(groups.get(e.group)).get("optional") is True
+            ]
+            main_accelerated = [
+                e
+                for e in main
+                if (src := by_name.get(e.source or "")) is not None and src.kind not in (None, "cpu")
+            ]
             if not accelerated or main_accelerated:
                 continue
             group = accelerated[0].group
             source = accelerated[0].source
-            hits.append(doc.hit(
-                "poetry-extra-cpu-fallback",
-                f"extra `{extra}` installs `{package}`, but its accelerator source `{source}` is only in the "
-                f"optional group `{group}`: `poetry sync -E {extra}` silently installs the CPU build",
-                at=("tool", "poetry", "extras", extra),
-                fix=f"install with `poetry sync -E {extra} --with {group}` (and document it), or move the "
-                f"`{source}` dependency out of the optional group",
-            ))
+            hits.append(
+                doc.hit(
+                    "poetry-extra-cpu-fallback",
+                    f"extra `{extra}` installs `{package}`, but its accelerator source `{source}` "
+                    "is only in the "
+                    f"optional group `{group}`: `poetry sync -E {extra}` silently installs the CPU build",
+                    at=("tool", "poetry", "extras", extra),
+                    fix=f"install with `poetry sync -E {extra} --with {group}` (and document it), "
+                    "or move the "
+                    f"`{source}` dependency out of the optional group",
+                )
+            )
             break
     return hits
 
 
-def _deps(ctx: Context, sources: list[_Source], entries: list[_Entry], extras: tuple[str, ...]) -> list[TorchDep]:
+def _deps(
+    ctx: Context, sources: list[_Source], entries: list[_Entry], extras: tuple[str, ...]
+) -> list[TorchDep]:
     by_name = {s.name: s for s in sources}
     default = next((s.key or PYPI for s in sources if s.priority in ("default", "primary")), PYPI)
     out: list[TorchDep] = []
@@ -176,10 +259,24 @@ def _deps(ctx: Context, sources: list[_Source], entries: list[_Entry], extras: t
             continue
         source = by_name.get(entry.source or "")
         origin = (source.key or source.url) if source is not None else default
-        platforms = frozenset(p for p in PLATFORMS
-                              if entry.markers is None or marker_applies(entry.markers, p, extras) is not False)
-        out.append(TorchDep(name, public_spec(entry.spec), origin, entry.scope, platforms, entry.at, entry.at,
-                            f"{entry.package} {entry.constraint}", entry.markers))
+        platforms = frozenset(
+            p
+            for p in PLATFORMS
+            if entry.markers is None or marker_applies(entry.markers, p, extras) is not False
+        )
+        out.append(
+            TorchDep(
+                name,
+                public_spec(entry.spec),
+                origin,
+                entry.scope,
+                platforms,
+                entry.at,
+                entry.at,
+                f"{entry.package} {entry.constraint}",
+                entry.markers,
+            )
+        )
     return out
 
 
@@ -194,6 +291,7 @@ def check_poetry(doc: Document, ctx: Context) -> list[Hit]:
     hits += pairing_hits(doc, deps)
     python = next((e for e in entries if e.package == "python" and e.scope == ""), None)
     if python is not None and python.spec is not None:
-        hits += python_hits(doc, deps, python.spec, f"python = \"{python.constraint}\"", python.at,
-                            check_all=False)
+        hits += python_hits(
+            doc, deps, python.spec, f'python = "{python.constraint}"', python.at, check_all=False
+        )
     return hits

@@ -38,7 +38,7 @@ _GUARDS = {
 class _Index:
     name: str | None
     url: str
-    key: str | None       # PyTorch index key (`cu124`), None for other indexes
+    key: str | None  # PyTorch index key (`cu124`), None for other indexes
     kind: str | None
     explicit: bool
     default: bool
@@ -54,11 +54,17 @@ def _indexes(doc: Document, ctx: Context, uv: dict[str, Any], base: KeyPath) -> 
         if url is None:
             continue
         info = ctx.pytorch_index(url)
-        out.append(_Index(
-            name=text(entry.get("name")), url=url, key=info.key if info else None,
-            kind=info.backend.kind if info and info.backend else None,
-            explicit=entry.get("explicit") is True, default=entry.get("default") is True, at=(*base, "index", i),
-        ))
+        out.append(
+            _Index(
+                name=text(entry.get("name")),
+                url=url,
+                key=info.key if info else None,
+                kind=info.backend.kind if info and info.backend else None,
+                explicit=entry.get("explicit") is True,
+                default=entry.get("default") is True,
+                at=(*base, "index", i),
+            )
+        )
     return out
 
 
@@ -70,57 +76,93 @@ def _source_entries(value: Any, at: KeyPath) -> list[tuple[dict[str, Any], KeyPa
     return []
 
 
-def _index_hits(doc: Document, ctx: Context, uv: dict[str, Any], base: KeyPath,
-                indexes: list[_Index], referenced: set[str]) -> list[Hit]:
+def _index_hits(
+    doc: Document,
+    ctx: Context,
+    uv: dict[str, Any],
+    base: KeyPath,
+    indexes: list[_Index],
+    referenced: set[str],
+) -> list[Hit]:
     hits: list[Hit] = []
     for index in indexes:
         label = f"`{index.name}`" if index.name else f"`{index.url}`"
         if is_insecure(index.url):
-            hits.append(doc.hit("insecure-index", f"index {label} uses plain http: `{index.url}`",
-                                at=(*index.at, "url"), fix="use `https://`"))
+            hits.append(
+                doc.hit(
+                    "insecure-index",
+                    f"index {label} uses plain http: `{index.url}`",
+                    at=(*index.at, "url"),
+                    fix="use `https://`",
+                )
+            )
         if index.key is None:
             continue
         if index.default:
-            hits.append(doc.hit(
-                "pytorch-index-as-default",
-                f"PyTorch index {label} is the default index: every package resolves from it, and PyPI is "
-                "not searched",
-                at=(*index.at, "default"),
-                fix="drop `default = true`, set `explicit = true` and point torch at it in `[tool.uv.sources]`",
-            ))
+            hits.append(
+                doc.hit(
+                    "pytorch-index-as-default",
+                    f"PyTorch index {label} is the default index: every package resolves from it, "
+                    "and PyPI is "
+                    "not searched",
+                    at=(*index.at, "default"),
+                    fix="drop `default = true`, set `explicit = true` and point torch at it in "
+                    "`[tool.uv.sources]`",
+                )
+            )
         elif not index.explicit:
             safe = doc.kind == "pyproject" and index.name is not None and index.name in referenced
-            hits.append(doc.hit(
-                "uv-index-not-explicit",
-                f"PyTorch index {label} is not `explicit = true`: uv searches it before PyPI for every "
-                "package, so unrelated packages (jinja2, numpy, ...) may resolve from it",
-                at=index.at,
-                fix="add `explicit = true`" + ("" if safe else " and point torch at it in `[tool.uv.sources]`"),
-                edit=Edit(index.at, "explicit", True, f"added `explicit = true` to index {label}") if safe else None,
-            ))
+            hits.append(
+                doc.hit(
+                    "uv-index-not-explicit",
+                    f"PyTorch index {label} is not `explicit = true`: uv searches it before PyPI for every "
+                    "package, so unrelated packages (jinja2, numpy, ...) may resolve from it",
+                    at=index.at,
+                    fix="add `explicit = true`"
+                    + ("" if safe else " and point torch at it in `[tool.uv.sources]`"),
+                    edit=Edit(index.at, "explicit", True, f"added `explicit = true` to index {label}")
+                    if safe
+                    else None,
+                )
+            )
     for section in (base, (*base, "pip")):
         settings = at_path(doc.data, tuple(str(p) for p in section))
         for key in ("index-url", "extra-index-url", "find-links"):
             for j, url in enumerate(str_list(settings.get(key))):
                 where: KeyPath = (*section, key) if isinstance(settings.get(key), str) else (*section, key, j)
                 if is_insecure(url):
-                    hits.append(doc.hit("insecure-index", f"`{key}` uses plain http: `{url}`", at=where,
-                                        fix="use `https://`"))
+                    hits.append(
+                        doc.hit(
+                            "insecure-index",
+                            f"`{key}` uses plain http: `{url}`",
+                            at=where,
+                            fix="use `https://`",
+                        )
+                    )
                 if ctx.pytorch_index(url) is None or key == "find-links":
                     continue
                 if key == "index-url":
-                    hits.append(doc.hit(
-                        "pytorch-index-as-default",
-                        f"`index-url` is the PyTorch index `{url}`: every package resolves from it",
-                        at=where, fix="keep PyPI as the default; declare the PyTorch index with "
-                        "`explicit = true` and point torch at it in `[tool.uv.sources]`"))
+                    hits.append(
+                        doc.hit(
+                            "pytorch-index-as-default",
+                            f"`index-url` is the PyTorch index `{url}`: every package resolves from it",
+                            at=where,
+                            fix="keep PyPI as the default; declare the PyTorch index with "
+                            "`explicit = true` and point torch at it in `[tool.uv.sources]`",
+                        )
+                    )
                 else:
-                    hits.append(doc.hit(
-                        "uv-index-not-explicit",
-                        f"`extra-index-url` lists the PyTorch index `{url}`: uv searches it before PyPI for "
-                        "every package",
-                        at=where, fix="declare it as a `[[tool.uv.index]]` with `explicit = true` and point "
-                        "torch at it in `[tool.uv.sources]`"))
+                    hits.append(
+                        doc.hit(
+                            "uv-index-not-explicit",
+                            f"`extra-index-url` lists the PyTorch index `{url}`: uv searches it "
+                            "before PyPI for "
+                            "every package",
+                            at=where,
+                            fix="declare it as a `[[tool.uv.index]]` with `explicit = true` and point "
+                            "torch at it in `[tool.uv.sources]`",
+                        )
+                    )
     return hits
 
 
@@ -141,8 +183,14 @@ def _targets(uv: dict[str, Any], base: KeyPath) -> tuple[frozenset[str], list[tu
     return frozenset(platforms), declared_targets
 
 
-def _marker_hits(doc: Document, uv: dict[str, Any], base: KeyPath, by_name: dict[str, _Index],
-                 targets: frozenset[str], extras: tuple[str, ...]) -> tuple[list[Hit], set[tuple[KeyPath, str]]]:
+def _marker_hits(
+    doc: Document,
+    uv: dict[str, Any],
+    base: KeyPath,
+    by_name: dict[str, _Index],
+    targets: frozenset[str],
+    extras: tuple[str, ...],
+) -> tuple[list[Hit], set[tuple[KeyPath, str]]]:
     hits: list[Hit] = []
     flagged: set[tuple[KeyPath, str]] = set()
     for package, value in table(uv.get("sources")).items():
@@ -164,15 +212,22 @@ def _marker_hits(doc: Document, uv: dict[str, Any], base: KeyPath, by_name: dict
             guard = _GUARDS[index.kind]
             new_marker = guard if marker is None else f"{guard} and ({marker})"
             where = ", ".join(platform_label(p) for p in bad)
-            hits.append(doc.hit(
-                "uv-source-without-platform-marker",
-                f"`{package}` source `{index.name}` also applies on {where}, where `{index.key}` has no wheels: "
-                "resolution fails there",
-                at=at,
-                fix=f"add `marker = \"{new_marker}\"` so other platforms fall back to PyPI",
-                edit=Edit(at, "marker", new_marker, f"added marker `{guard}` to the `{package}` source "
-                          f"`{index.name}`"),
-            ))
+            hits.append(
+                doc.hit(
+                    "uv-source-without-platform-marker",
+                    f"`{package}` source `{index.name}` also applies on {where}, where "
+                    f"`{index.key}` has no wheels: "
+                    "resolution fails there",
+                    at=at,
+                    fix=f'add `marker = "{new_marker}"` so other platforms fall back to PyPI',
+                    edit=Edit(
+                        at,
+                        "marker",
+                        new_marker,
+                        f"added marker `{guard}` to the `{package}` source `{index.name}`",
+                    ),
+                )
+            )
     return hits, flagged
 
 
@@ -180,8 +235,17 @@ def _conflict_items(uv: dict[str, Any]) -> list[frozenset[tuple[str, str]]]:
     sets: list[frozenset[tuple[str, str]]] = []
     raw = uv.get("conflicts")
     for group in raw if isinstance(raw, list) else []:
-        items = {(k, str(item[k])) for item in group if isinstance(item, dict)
-                 for k in ("extra", "group") if k in item} if isinstance(group, list) else set()
+        items = (
+            {
+                (k, str(item[k]))
+                for item in group
+                if isinstance(item, dict)
+                for k in ("extra", "group")
+                if k in item
+            }
+            if isinstance(group, list)
+            else set()
+        )
         sets.append(frozenset(items))
     return sets
 
@@ -215,14 +279,20 @@ def _conflict_hits(doc: Document, uv: dict[str, Any], base: KeyPath) -> list[Hit
     names = " and ".join(f"{kind} `{name}`" for kind, name in uncovered)
     value = [[{kind: name} for kind, name in uncovered]]
     table_name = "[tool.uv]" if base else "the top level"
-    return [doc.hit(
-        "uv-extras-without-conflicts",
-        f"{names} point `{first_package}` at different indexes but are not declared as conflicting: "
-        "`uv lock` fails (or resolves one torch for both)",
-        at=first_at,
-        fix="add `conflicts = [[" + ", ".join(f'{{ {k} = "{n}" }}' for k, n in uncovered) + "]]` to `[tool.uv]`",
-        edit=Edit(base, "conflicts", value, f"added `conflicts` between {names} to {table_name}", append=True),
-    )]
+    return [
+        doc.hit(
+            "uv-extras-without-conflicts",
+            f"{names} point `{first_package}` at different indexes but are not declared as conflicting: "
+            "`uv lock` fails (or resolves one torch for both)",
+            at=first_at,
+            fix="add `conflicts = [["
+            + ", ".join(f'{{ {k} = "{n}" }}' for k, n in uncovered)
+            + "]]` to `[tool.uv]`",
+            edit=Edit(
+                base, "conflicts", value, f"added `conflicts` between {names} to {table_name}", append=True
+            ),
+        )
+    ]
 
 
 def _default_origin(indexes: list[_Index], uv: dict[str, Any], ctx: Context) -> str:
@@ -241,8 +311,14 @@ def _default_origin(indexes: list[_Index], uv: dict[str, Any], ctx: Context) -> 
     return info.key if info is not None else PYPI
 
 
-def _deps(doc: Document, ctx: Context, uv: dict[str, Any], by_name: dict[str, _Index],
-          default: str, extras: tuple[str, ...]) -> list[TorchDep]:
+def _deps(
+    doc: Document,
+    ctx: Context,
+    uv: dict[str, Any],
+    by_name: dict[str, _Index],
+    default: str,
+    extras: tuple[str, ...],
+) -> list[TorchDep]:
     out: list[TorchDep] = []
     sources = table(uv.get("sources"))
     for dep in declared(doc.data):
@@ -251,13 +327,26 @@ def _deps(doc: Document, ctx: Context, uv: dict[str, Any], by_name: dict[str, _I
             continue
         req = dep.requirement
         marker = str(req.marker) if req.marker else None
-        wanted = frozenset(p for p in PLATFORMS if marker is None or marker_applies(marker, p, extras) is not False)
+        wanted = frozenset(
+            p for p in PLATFORMS if marker is None or marker_applies(marker, p, extras) is not False
+        )
         spec = public_spec(req.specifier)
         shown = str(req)
         if req.url:
             info = wheel_backend(req.url, ctx.index_base)
-            out.append(TorchDep(name, spec, info.key if info else f"url:{req.url}", dep.scope, wanted,
-                                dep.at, dep.at, shown, marker))
+            out.append(
+                TorchDep(
+                    name,
+                    spec,
+                    info.key if info else f"url:{req.url}",
+                    dep.scope,
+                    wanted,
+                    dep.at,
+                    dep.at,
+                    shown,
+                    marker,
+                )
+            )
             continue
         remaining = set(wanted)
         for entry, at in _source_entries(sources.get(dep.name), ("tool", "uv", "sources", dep.name)):
@@ -268,8 +357,11 @@ def _deps(doc: Document, ctx: Context, uv: dict[str, Any], by_name: dict[str, _I
             if dep.scope not in ("", scope):
                 continue
             entry_marker = text(entry.get("marker"))
-            on = frozenset(p for p in wanted
-                           if entry_marker is None or marker_applies(entry_marker, p, extras) is not False)
+            on = frozenset(
+                p
+                for p in wanted
+                if entry_marker is None or marker_applies(entry_marker, p, extras) is not False
+            )
             index = by_name.get(text(entry.get("index")) or "")
             url = text(entry.get("url"))
             if index is not None:
@@ -283,8 +375,9 @@ def _deps(doc: Document, ctx: Context, uv: dict[str, Any], by_name: dict[str, _I
             if scope == dep.scope:
                 remaining -= on
         if remaining:
-            out.append(TorchDep(name, spec, default, dep.scope, frozenset(remaining), dep.at, dep.at, shown,
-                                marker))
+            out.append(
+                TorchDep(name, spec, default, dep.scope, frozenset(remaining), dep.at, dep.at, shown, marker)
+            )
     return out
 
 
@@ -319,8 +412,14 @@ def check_uv(doc: Document, ctx: Context, *, dependencies: bool = True) -> list[
         except InvalidSpecifier:
             python = None
         if python is not None:
-            hits += python_hits(doc, deps, python, f"requires-python = \"{requires}\"",
-                                ("project", "requires-python"), check_all=False)
+            hits += python_hits(
+                doc,
+                deps,
+                python,
+                f'requires-python = "{requires}"',
+                ("project", "requires-python"),
+                check_all=False,
+            )
     skip = frozenset((d.at, p) for d in deps for (at, p) in flagged if d.at == at)
     hits += platform_hits(doc, deps, declared_targets, skip=skip)
     return hits

@@ -139,7 +139,7 @@ class MatchSpec:
 
 
 def parse_match_spec(text: str) -> MatchSpec | None:
-    """`conda-forge::pytorch=2.5.1=cuda*`, `pytorch 2.5.1 cuda*`, `pytorch[version='>=2.5']`; None if no name."""
+    """Parse `conda-forge::pytorch=2.5.1=cuda*`, `pytorch 2.5.1 cuda*`, `pytorch[version='>=2.5']`."""
     spec = text.strip()
     channel: str | None = None
     if "::" in spec:

@@ -2,8 +2,8 @@
 
 `tomllib` (https://docs.python.org/3/library/tomllib.html) is fast and strict (TOML 1.0); text it rejects
 gets a second chance with tomlkit, which reads the TOML 1.1 inline tables pixi's documentation uses.
-Positions are computed only when a rule reports something. Malformed TOML becomes a `parse-error` finding at the line and column
-`tomllib` names, never an exception.
+Positions are computed only when a rule reports something. Malformed TOML becomes a `parse-error`
+finding at the line and column `tomllib` names, never an exception.
 """
 
 from __future__ import annotations

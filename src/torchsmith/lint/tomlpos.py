@@ -28,7 +28,7 @@ _SCALAR_END = frozenset(",]}\n#")
 _ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
 
 
-class _Stop(Exception):
+class _ScanError(Exception):
     """Internal: the text is not what the scanner expects; keep the positions found so far."""
 
 
@@ -54,7 +54,7 @@ class _Scanner:
     def advance(self, count: int = 1) -> None:
         for _ in range(count):
             if self.i >= self.n:
-                raise _Stop
+                raise _ScanError
             if self.text[self.i] == "\n":
                 self.line += 1
                 self.line_start = self.i + 1
@@ -90,7 +90,7 @@ class _Scanner:
             self.advance(3)
             end = self.text.find(quote * 3, self.i)
             if end < 0:
-                raise _Stop
+                raise _ScanError
             while self.text.startswith(quote, end + 3):  # up to two quotes may end the content
                 end += 1
             value = self.text[self.i : end]
@@ -101,7 +101,7 @@ class _Scanner:
         while True:
             ch = self.peek()
             if ch in ("", "\n"):
-                raise _Stop
+                raise _ScanError
             if ch == quote:
                 self.advance()
                 return "".join(out)
@@ -117,10 +117,10 @@ class _Scanner:
                     try:
                         out.append(chr(int(digits, 16)))
                     except ValueError as error:
-                        raise _Stop from error
+                        raise _ScanError from error
                     self.advance(2 + width)
                     continue
-                raise _Stop
+                raise _ScanError
             out.append(ch)
             self.advance()
 
@@ -135,7 +135,7 @@ class _Scanner:
             else:
                 match = _BARE_KEY.match(self.text, self.i)
                 if not match:
-                    raise _Stop
+                    raise _ScanError
                 parts.append(match.group())
                 self.i = match.end()
             self.skip_inline_space()
@@ -158,7 +158,7 @@ class _Scanner:
             while self.i < self.n and self.text[self.i] not in _SCALAR_END:
                 self.i += 1
             if self.i == start:
-                raise _Stop
+                raise _ScanError
 
     def array(self, path: Path) -> None:
         self.advance()  # [
@@ -175,7 +175,7 @@ class _Scanner:
             if self.peek() == ",":
                 self.advance()
             elif self.peek() != "]":
-                raise _Stop
+                raise _ScanError
 
     def inline_table(self, path: Path) -> None:
         self.advance()  # {
@@ -188,14 +188,14 @@ class _Scanner:
             key = self.read_key()
             self._record_key(path, key, where)
             if self.peek() != "=":
-                raise _Stop
+                raise _ScanError
             self.advance()
             self.value((*path, *key))
             self.skip_blank()
             if self.peek() == ",":
                 self.advance()
             elif self.peek() != "}":
-                raise _Stop
+                raise _ScanError
 
     def _record_key(self, base: Path, key: tuple[str, ...], where: Position) -> None:
         for depth in range(1, len(key) + 1):
@@ -219,7 +219,7 @@ class _Scanner:
         key = self.read_key()
         closing = "]]" if double else "]"
         if not self.text.startswith(closing, self.i):
-            raise _Stop
+            raise _ScanError
         self.advance(len(closing))
         path = self.resolve_header(key)
         if double:
@@ -247,10 +247,10 @@ class _Scanner:
                 key = self.read_key()
                 self._record_key(table, key, where)
                 if self.peek() != "=":
-                    raise _Stop
+                    raise _ScanError
                 self.advance()
                 self.value((*table, *key))
-        except _Stop:
+        except _ScanError:
             pass
         return self.positions
 

@@ -46,8 +46,8 @@ class IndexInfo:
     """A PyTorch (or Jetson) index: its normalized URL, a comparison key and the backend it serves."""
 
     url: str
-    key: str                   # `cu124`, `nightly/cu126`, `jp6-cu126`, or the URL when no backend is named
-    backend: Backend | None    # None for the flat `whl` root (every backend at once)
+    key: str  # `cu124`, `nightly/cu126`, `jp6-cu126`, or the URL when no backend is named
+    backend: Backend | None  # None for the flat `whl` root (every backend at once)
 
 
 def _backend(name: str) -> Backend | None:
@@ -94,7 +94,7 @@ def wheel_backend(url: str, index_base: str | None = None) -> IndexInfo | None:
 
 
 def is_insecure(url: str) -> bool:
-    """An `http://` URL to anything but this machine (pip and uv refuse or warn; anyone on the path can swap wheels)."""
+    """An `http://` URL to anything but this machine: anyone on the path can swap the wheels."""
     text = url.strip()
     if not text.lower().startswith("http://"):
         return False

@@ -46,8 +46,11 @@ def _known_companions(package: str) -> tuple[Version, ...]:
 
 
 def _admits_newer(spec: SpecifierSet, newest: Version) -> bool:
-    candidates = (Version(f"{newest.major}.{newest.minor + 1}.0"), Version(f"{newest.major + 1}.0.0"),
-                  Version("99.0"))
+    candidates = (
+        Version(f"{newest.major}.{newest.minor + 1}.0"),
+        Version(f"{newest.major + 1}.0.0"),
+        Version("99.0"),
+    )
     return any(spec.contains(c, prereleases=True) for c in candidates)
 
 
@@ -59,7 +62,9 @@ def pairable(torch_spec: SpecifierSet, package: str, spec: SpecifierSet) -> bool
         return None  # a version the table does not know: not this rule's business
     if any((c := companion_for(package, p)) is not None and spec.contains(c) for p in patches):
         return True
-    if _admits_newer(torch_spec, _known_patches()[-1]) and _admits_newer(spec, _known_companions(package)[-1]):
+    if _admits_newer(torch_spec, _known_patches()[-1]) and _admits_newer(
+        spec, _known_companions(package)[-1]
+    ):
         return None
     return False
 
@@ -168,8 +173,11 @@ def python_hits(
     check_all: bool,
 ) -> list[Hit]:
     """`requires-python-without-wheels`: the lowest admitted Python (or all, `check_all`) must have wheels."""
-    admitted = [p for p in _known_pythons()
-                if python.contains(f"{p}.0", prereleases=True) or python.contains(f"{p}.99", prereleases=True)]
+    admitted = [
+        p
+        for p in _known_pythons()
+        if python.contains(f"{p}.0", prereleases=True) or python.contains(f"{p}.99", prereleases=True)
+    ]
     if not admitted:
         return []
     if not check_all and not python.contains("3.99", prereleases=True):
@@ -186,24 +194,33 @@ def python_hits(
         key = str(dep.spec)
         if not allowed or key in seen:
             continue
-        newest_supported = max((Version(f"3.{t[3:]}") for r in allowed for t in r.python if not t.endswith("t")),
-                               default=Version("3.0"))
-        missing = [p for p in checked
-                   if not any(_cp(p) in r.python for r in allowed)
-                   and not (future and Version(p) > newest_supported)]
+        newest_supported = max(
+            (Version(f"3.{t[3:]}") for r in allowed for t in r.python if not t.endswith("t")),
+            default=Version("3.0"),
+        )
+        missing = [
+            p
+            for p in checked
+            if not any(_cp(p) in r.python for r in allowed) and not (future and Version(p) > newest_supported)
+        ]
         if not missing:
             continue
         seen.add(key)
         series = ", ".join(str(r.torch) for r in sorted(allowed, key=lambda r: r.torch))
-        supported = sorted({p for r in allowed for p in r.python if not p.endswith("t")}, key=lambda t: int(t[3:]))
-        hits.append(doc.hit(
-            "requires-python-without-wheels",
-            f"`{python_text}` admits Python {', '.join(missing)}, but `{dep.text}` (torch {series}) has no "
-            f"{'/'.join(_cp(p) for p in missing)} wheels: resolution fails with an ABI-tag mismatch",
-            at=at,
-            fix=f"limit the Python range to what torch has wheels for ({supported[0]}–{supported[-1]}) "
-            "or allow a torch release with wheels for it",
-        ))
+        supported = sorted(
+            {p for r in allowed for p in r.python if not p.endswith("t")}, key=lambda t: int(t[3:])
+        )
+        hits.append(
+            doc.hit(
+                "requires-python-without-wheels",
+                f"`{python_text}` admits Python {', '.join(missing)}, but `{dep.text}` (torch "
+                f"{series}) has no "
+                f"{'/'.join(_cp(p) for p in missing)} wheels: resolution fails with an ABI-tag mismatch",
+                at=at,
+                fix=f"limit the Python range to what torch has wheels for ({supported[0]}–{supported[-1]}) "
+                "or allow a torch release with wheels for it",
+            )
+        )
     return hits
 
 
@@ -237,7 +254,7 @@ def platform_hits(
 ) -> list[Hit]:
     """`platform-without-wheels`: each declared (platform, where, how it is written) must have wheels.
 
-    `written` is a phrase naming the declaration (``platform `osx-64` ``, ``environment `sys_platform ...` ``).
+    `written` is a phrase naming the declaration (platform `osx-64`, environment `sys_platform ...`).
     """
     hits: list[Hit] = []
     seen: set[tuple[str, str, str]] = set()
@@ -258,12 +275,14 @@ def platform_hits(
                 continue
             seen.add(key)
             source = "PyPI" if dep.origin == PYPI else f"the `{dep.origin}` index"
-            hits.append(doc.hit(
-                "platform-without-wheels",
-                f"{written} is declared, but {source} has no `{dep.text}` wheels for "
-                f"{platform_label(platform)}: resolution fails with a platform-tag mismatch",
-                at=at,
-                fix="drop the platform, or give it a source that has wheels for it (e.g. the `cpu` index "
-                "or PyPI on macOS)",
-            ))
+            hits.append(
+                doc.hit(
+                    "platform-without-wheels",
+                    f"{written} is declared, but {source} has no `{dep.text}` wheels for "
+                    f"{platform_label(platform)}: resolution fails with a platform-tag mismatch",
+                    at=at,
+                    fix="drop the platform, or give it a source that has wheels for it (e.g. the `cpu` index "
+                    "or PyPI on macOS)",
+                )
+            )
     return hits

@@ -28,7 +28,8 @@ def _walk(node: Any, path: KeyPath, positions: dict[KeyPath, Position]) -> Any:
         for key, value in node.items():
             try:
                 line, column = node.lc.key(key)
-                positions[(*path, str(key))] = (line + 1, column + 1)
+                where: KeyPath = (*path, str(key))
+                positions[where] = (line + 1, column + 1)
             except (KeyError, TypeError, AttributeError):
                 pass
             out[str(key)] = _walk(value, (*path, str(key)), positions)
@@ -38,7 +39,8 @@ def _walk(node: Any, path: KeyPath, positions: dict[KeyPath, Position]) -> Any:
         for index, value in enumerate(node):
             try:
                 line, column = node.lc.item(index)
-                positions[(*path, index)] = (line + 1, column + 1)
+                item_at: KeyPath = (*path, index)
+                positions[item_at] = (line + 1, column + 1)
             except (KeyError, TypeError, AttributeError, IndexError):
                 pass
             items.append(_walk(value, (*path, index), positions))

@@ -294,8 +294,10 @@ def _read_tools(ctx: ProbeContext) -> tuple[tuple[AmdGpu, ...], str] | None:
     return None
 
 
-def _read_pci(ctx: ProbeContext, ids: str | None) -> list[tuple[AmdGpu, bool]]:
+def _read_pci(ctx: ProbeContext) -> list[tuple[AmdGpu, bool]]:
     gpus: list[tuple[AmdGpu, bool]] = []
+    ids: str | None = None
+    ids_read = False
     for device in ctx.glob("/sys/bus/pci/devices", "*"):
         base = f"/sys/bus/pci/devices/{device.name}"
         vendor = ctx.read_text(f"{base}/vendor", limit=64)
@@ -307,6 +309,8 @@ def _read_pci(ctx: ProbeContext, ids: str | None) -> list[tuple[AmdGpu, bool]]:
             ctx.read_text(f"{base}/class", limit=64) or "",
         )
         if device_id is not None:
+            if not ids_read:  # read the names file only once an AMD GPU is found
+                ids, ids_read = _read_ids(ctx), True
             name, from_ids = _gpu_name(ctx, ids, device_id, device.name, "")
             gpus.append((AmdGpu(name=name, gfx=None), from_ids))
     return gpus
@@ -332,7 +336,7 @@ def detect(ctx: ProbeContext) -> AmdInfo | None:
             gpus, tool = answered
             sources.append(tool)
         else:
-            named = _read_pci(ctx, _read_ids(ctx))
+            named = _read_pci(ctx)
             if named:
                 sources.append("pci")
     if named:

@@ -10,7 +10,8 @@ Ladder, cheapest first; the first answer wins (`source`: `nv_tegra_release` or `
              `# R36 (release), REVISION: 4.0, GCID: 37537400, BOARD: generic, EABI: aarch64, DATE: ...`
              -> 36.4.0 (format as parsed by jetson-containers' `l4t_version.py`).
           2. the `nvidia-l4t-core` stanza of `<root>/var/lib/dpkg/status` (`Version: 35.2.1-20230124153320`
-             -> 35.2.1), what `dpkg-query --show nvidia-l4t-core` prints, without running dpkg.
+             -> 35.2.1), what `dpkg-query --show nvidia-l4t-core` prints, without running dpkg; only read
+             on boards with a device tree (`/proc/device-tree/model`), as every Jetson has one.
   module  `<root>/proc/device-tree/model`, NUL-terminated (`NVIDIA Jetson AGX Orin Developer Kit\\0`).
 JetPack and CUDA come from the knowledge table; an L4T release it does not list gets the nearest older
 release of the same `R<major>.<revision>` line, with a warning naming both.
@@ -93,6 +94,8 @@ def _read_l4t(ctx: ProbeContext) -> tuple[str | None, str]:
         if l4t is not None:
             return l4t, "nv_tegra_release"
         ctx.warn("unrecognised first line in `/etc/nv_tegra_release`")
+    if not ctx.exists("/proc/device-tree/model"):
+        return None, ""  # every Jetson has a device tree; spare x86 hosts reading the dpkg database
     text = ctx.read_text("/var/lib/dpkg/status", limit=64 << 20)
     if text is not None and _L4T_PACKAGE in text:
         l4t = parse_dpkg_status(text)

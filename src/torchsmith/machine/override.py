@@ -71,8 +71,13 @@ def override_machine(machine: Machine, *, python: str | None = None, platform: s
         changes["backends"] = ("cpu",)
     if os_name == "macos":
         chip = machine.apple.chip if machine.apple else None
-        changes["apple"] = AppleInfo(chip=chip, macos=macos or (machine.apple.macos if machine.apple else None),
-                                     rosetta=False, mps=arch == "arm64", source="--platform")
+        changes["apple"] = AppleInfo(
+            chip=chip,
+            macos=macos or (machine.apple.macos if machine.apple else None),
+            rosetta=False,
+            mps=arch == "arm64",
+            source="--platform",
+        )
     elif machine.apple is not None:
         changes["apple"] = None
     return dataclasses.replace(machine, **changes)  # type: ignore[arg-type]

@@ -147,8 +147,8 @@ def runnable_backends(machine: Machine, ctx: ProbeContext | None = None) -> tupl
             result.extend(native + compat)
         if machine.amd is not None and machine.os == "linux":
             result.extend(_rocm_backends(machine, names))
-        if machine.intel is not None and "xpu" in names:
-            if any(gpu.device_id and xpu.xpu_supported(gpu.device_id) for gpu in machine.intel.gpus):
-                result.append("xpu")
+        intel = machine.intel.gpus if machine.intel is not None else ()
+        if "xpu" in names and any(gpu.device_id and xpu.xpu_supported(gpu.device_id) for gpu in intel):
+            result.append("xpu")
     result.append("cpu")
     return tuple(dict.fromkeys(result))

@@ -147,7 +147,7 @@ class IndexCatalog:
         todo = [key for key in dict.fromkeys(wanted) if key not in self._pages]
         if not todo:
             return
-        for key, page in zip(todo, self.client.project_pages(todo, missing_ok=True), strict=True):
+        for key, page in zip(todo, self.client.project_pages_or_none(todo), strict=True):
             self._pages[key] = page.files if page is not None else None
 
     def _files(self, backend: Backend, package: str) -> tuple[DistFile, ...] | None:

@@ -19,10 +19,10 @@ from torchsmith.planning.requirements import Requirements
 __all__ = [
     "gpu_without_backend",
     "has_gpu",
+    "newer_release",
     "no_companion",
     "no_versions",
     "nothing_fits",
-    "newer_release",
     "nothing_fits_hint",
     "reasons",
     "rejections",
@@ -54,9 +54,11 @@ def no_companion(name: str, torch: Version) -> str:
         return f"{name} has no release for torch {torch}"
     last_companion, last_torch = max(paired)
     if torch > last_torch:
-        return (f"{name} has no release for torch >= {last_torch.major}.{last_torch.minor + 1}: the last is "
-                f"{name} {last_companion} (for torch {last_torch}); drop {name} or ask for `torch<="
-                f"{last_torch}`")
+        return (
+            f"{name} has no release for torch >= {last_torch.major}.{last_torch.minor + 1}: the last is "
+            f"{name} {last_companion} (for torch {last_torch}); drop {name} or ask for `torch<="
+            f"{last_torch}`"
+        )
     return f"torchsmith knows no {name} release paired with torch {torch}"
 
 
@@ -69,8 +71,10 @@ def _machine_lines(machine: Machine) -> list[str]:
     lines: list[str] = []
     if machine.jetson:
         j = machine.jetson
-        lines.append(f"Jetson {j.module or 'board'}: L4T {j.l4t} = JetPack {j.jetpack or '?'} with CUDA "
-                     f"{j.cuda or '?'}; upstream aarch64 wheels don't run on Tegra, NVIDIA's Jetson builds do")
+        lines.append(
+            f"Jetson {j.module or 'board'}: L4T {j.l4t} = JetPack {j.jetpack or '?'} with CUDA "
+            f"{j.cuda or '?'}; upstream aarch64 wheels don't run on Tegra, NVIDIA's Jetson builds do"
+        )
     if machine.nvidia:
         n = machine.nvidia
         if n.driver:
@@ -101,16 +105,20 @@ def reasons(
     """Why this choice: the machine facts it rests on, then the choice, then caveats."""
     lines = _machine_lines(machine)
     python = f"CPython {machine.python.version}" if machine.python else "this Python"
-    lines.append(f"torch {torch} is the newest release matching `{reqs.spec_text('torch')}` with a "
-                 f"`{backend}` build for {machine.platform_key} and {python}")
+    lines.append(
+        f"torch {torch} is the newest release matching `{reqs.spec_text('torch')}` with a "
+        f"`{backend}` build for {machine.platform_key} and {python}"
+    )
     for name in reqs.family:
         if name != "torch":
             paired = releases.companion_for(name, torch)
             lines.append(f"{name} {paired} pairs with torch {torch}; taken from the same `{backend}` index")
     lines.extend(notes)
     if newer_cpu is not None:
-        lines.append(f"torch {newer_cpu} exists but none of its accelerated builds runs here; "
-                     f"`--backend cpu` gets it on the CPU")
+        lines.append(
+            f"torch {newer_cpu} exists but none of its accelerated builds runs here; "
+            f"`--backend cpu` gets it on the CPU"
+        )
     return lines
 
 
@@ -145,9 +153,7 @@ def rejections(
 ) -> list[Rejection]:
     """One entry per considered backend that was not chosen, with the reason at the chosen torch version."""
     return [
-        Rejection(b.name, _why(b.name, chosen, torch, failures))
-        for b in backends
-        if b.name != chosen.name
+        Rejection(b.name, _why(b.name, chosen, torch, failures)) for b in backends if b.name != chosen.name
     ]
 
 
@@ -174,20 +180,28 @@ def unrunnable(machine: Machine, considered: Sequence[Backend], torch: Version) 
 def why_cpu(rejected: Sequence[Rejection]) -> str:
     gpu = [r for r in rejected if r.backend != "cpu"]
     details = "; ".join(f"`{r.backend}`: {r.why}" for r in gpu[:3])
-    return f"CPU build chosen although this machine has an accelerator backend, because no accelerated build " \
-           f"fits: {details}"
+    return (
+        f"CPU build chosen although this machine has an accelerator backend, because no accelerated build "
+        f"fits: {details}"
+    )
 
 
 def gpu_without_backend(machine: Machine) -> str:
-    overridden = machine.nvidia and machine.nvidia.driver and not any(
-        v.startswith("__cuda=") for v in machine.virtual_packages
+    overridden = (
+        machine.nvidia
+        and machine.nvidia.driver
+        and not any(v.startswith("__cuda=") for v in machine.virtual_packages)
     )
     if overridden:
-        return ("CPU build chosen: the NVIDIA driver is loaded but the machine reports no CUDA (`__cuda` "
-                "absent: is `CONDA_OVERRIDE_CUDA` set to an empty value?)")
+        return (
+            "CPU build chosen: the NVIDIA driver is loaded but the machine reports no CUDA (`__cuda` "
+            "absent: is `CONDA_OVERRIDE_CUDA` set to an empty value?)"
+        )
     if machine.nvidia and machine.nvidia.driver is None:
-        return ("CPU build chosen: an NVIDIA GPU is present but no NVIDIA driver is loaded; install the driver "
-                "(e.g. `sudo ubuntu-drivers install`), reboot, and plan again")
+        return (
+            "CPU build chosen: an NVIDIA GPU is present but no NVIDIA driver is loaded; install the driver "
+            "(e.g. `sudo ubuntu-drivers install`), reboot, and plan again"
+        )
     if machine.intel and not machine.amd and not machine.nvidia:
         return "CPU build chosen: this Intel GPU is not one PyTorch XPU supports"
     if machine.amd:
@@ -195,17 +209,21 @@ def gpu_without_backend(machine: Machine) -> str:
     return "CPU build chosen: no accelerated PyTorch build runs on this machine's GPU"
 
 
-def nothing_fits(reqs: Requirements, machine: Machine, backends: Sequence[Backend], failures: Failures) -> str:
+def nothing_fits(
+    reqs: Requirements, machine: Machine, backends: Sequence[Backend], failures: Failures
+) -> str:
     parts = []
     for backend in backends:
         entries = failures.get(backend.name)
         if entries:
-            version, why = max(entries, key=lambda e: e[0])
+            _, why = max(entries, key=lambda e: e[0])
             parts.append(f"`{backend}`: {why}")
     detail = "\n  ".join(parts) if parts else "no candidate versions were found"
     python = machine.python.version if machine.python else "?"
-    return (f"no build of `{' '.join(reqs.texts)}` runs on this machine ({machine.platform_key}, Python "
-            f"{python}):\n  {detail}")
+    return (
+        f"no build of `{' '.join(reqs.texts)}` runs on this machine ({machine.platform_key}, Python "
+        f"{python}):\n  {detail}"
+    )
 
 
 def nothing_fits_hint(

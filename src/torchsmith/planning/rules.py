@@ -125,7 +125,7 @@ def _macos_rule(release: Release, machine: Machine) -> str | None:
 def _cuda_rule(release: Release | None, torch: Version, backend: Backend, machine: Machine) -> Verdict:
     assert backend.cuda is not None
     nvidia = machine.nvidia
-    if nvidia is None or not nvidia.gpus and nvidia.driver is None:
+    if nvidia is None or (not nvidia.gpus and nvidia.driver is None):
         return Verdict(f"`{backend}` needs an NVIDIA GPU; none was found")
     driver = _v(nvidia.driver)
     if driver is None:
@@ -138,8 +138,10 @@ def _cuda_rule(release: Release | None, torch: Version, backend: Backend, machin
     own = _v(nvidia.cuda_driver) or cuda_drivers.cuda_for_driver(driver, os_key)
     own_text = f" (supports CUDA up to {own})" if own else ""
     if floor is not None and driver < floor:
-        return Verdict(f"driver {nvidia.driver}{own_text}; `{backend}` needs driver >= {cuda_drivers.format_driver(floor)}, so it is "
-                       "rejected")
+        needed = cuda_drivers.format_driver(floor)
+        return Verdict(
+            f"driver {nvidia.driver}{own_text}; `{backend}` needs driver >= {needed}, so it is rejected"
+        )
     notes: list[str] = []
     if own is not None and backend.cuda > own:
         notes.append(
@@ -153,7 +155,9 @@ def _cuda_rule(release: Release | None, torch: Version, backend: Backend, machin
     for index, gpu in enumerate(nvidia.gpus):
         cc = gpu.compute_capability
         if cc and not cuda_arches.runs_on(archs, cc):
-            listed = f"sm_{archs.sm[0].replace('.', '')}…sm_{archs.sm[-1].replace('.', '')}" if archs.sm else ""
+            listed = (
+                f"sm_{archs.sm[0].replace('.', '')}…sm_{archs.sm[-1].replace('.', '')}" if archs.sm else ""
+            )
             ptx = f" (+PTX {archs.ptx})" if archs.ptx else ""
             return Verdict(
                 f"the `{backend}` build of torch {torch} has kernels for {listed}{ptx}; GPU {index} "
@@ -196,8 +200,13 @@ def check(machine: Machine, torch: Version, backend: Backend) -> Verdict:
             return Verdict(
                 f"upstream `{backend}` wheels do not run on Jetson (Tegra) boards; use NVIDIA's Jetson builds"
             )
-        return Verdict(None, (f"JetPack {jp.jetpack} uses Arm SBSA CUDA {jp.cuda}, so upstream aarch64 "
-                              f"`{backend}` wheels apply",))
+        return Verdict(
+            None,
+            (
+                f"JetPack {jp.jetpack} uses Arm SBSA CUDA {jp.cuda}, so upstream aarch64 "
+                f"`{backend}` wheels apply",
+            ),
+        )
     if release is not None:
         for rule in (
             _platform_rule(release, backend, machine.platform_key),

@@ -193,18 +193,21 @@ def driver_too_old(ctx: RuleContext) -> list[Finding]:
     floor = cuda_drivers.min_driver(cuda, ctx.os_key)
     if floor is None or at_least(driver, floor):
         return []
+    need, have = cuda_drivers.format_driver(floor), cuda_drivers.format_driver(driver)
     supported = cuda_drivers.cuda_for_driver(driver, ctx.os_key)
     evidence = [_torch_evidence(ctx), *_gpu_evidence(ctx)]
     if (full := cuda_drivers.toolkit_driver(cuda, ctx.os_key)) is not None:
-        evidence.append(f"or upgrade the NVIDIA driver to >= {full} (CUDA {cuda}'s own driver)")
+        own = cuda_drivers.format_driver(full)
+        evidence.append(f"or upgrade the NVIDIA driver to >= {own} (CUDA {cuda}'s own driver)")
     backend = _cuda_backend_within(ctx, supported, same_release=False)
     return [
         Finding(
             rule="driver-too-old",
             severity="error",
             message=(
-                f"{describe_torch(ctx)} is built with CUDA {cuda}, which needs NVIDIA driver >= {floor}; "
-                f"this machine's driver is {driver}" + (f" (CUDA up to {supported})" if supported else "")
+                f"{describe_torch(ctx)} is built with CUDA {cuda}, which needs NVIDIA driver >= {need}; "
+                f"this machine's driver is {have}"
+                + (f" (CUDA up to {supported})" if supported else "")
             ),
             fix=ctx.install_command(backend=backend) if backend else None,
             evidence=tuple(evidence),
@@ -225,13 +228,14 @@ def minor_version_compat(ctx: RuleContext) -> list[Finding]:
     backend = _cuda_backend_within(ctx, supported, same_release=True)
     evidence = [_torch_evidence(ctx), *_gpu_evidence(ctx)]
     if (full := cuda_drivers.toolkit_driver(cuda, ctx.os_key)) is not None:
-        evidence.append(f"or upgrade the NVIDIA driver to >= {full} (CUDA {cuda}'s own driver)")
+        own = cuda_drivers.format_driver(full)
+        evidence.append(f"or upgrade the NVIDIA driver to >= {own} (CUDA {cuda}'s own driver)")
     return [
         Finding(
             rule="minor-version-compat",
             severity="warning",
             message=(
-                f"{describe_torch(ctx)} (CUDA {cuda}) runs on driver {driver}"
+                f"{describe_torch(ctx)} (CUDA {cuda}) runs on driver {cuda_drivers.format_driver(driver)}"
                 + (f" (CUDA {supported})" if supported else "")
                 + " only through minor-version compatibility: JIT of newer PTX (torch.compile, Triton, GPUs "
                 "newer than the build's SASS) and calls needing a newer driver fail"

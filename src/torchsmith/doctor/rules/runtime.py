@@ -63,7 +63,8 @@ def _driver_too_old(ctx: RuleContext) -> str | None:
     floor = cuda_drivers.min_driver(cuda, ctx.os_key) if cuda is not None else None
     if driver is None or floor is None or at_least(driver, floor):
         return None
-    return f"the NVIDIA driver {driver} is older than {floor}, which CUDA {cuda} needs (see driver-too-old)"
+    have, need = cuda_drivers.format_driver(driver), cuda_drivers.format_driver(floor)
+    return f"the NVIDIA driver {have} is older than {need}, which CUDA {cuda} needs (see driver-too-old)"
 
 
 def _cuda_reasons(ctx: RuleContext, kind: str) -> list[tuple[str, str | None]]:

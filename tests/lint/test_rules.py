@@ -1,0 +1,233 @@
+"""One positive and one negative case per rule: the bad config triggers the rule, its repaired twin does not.
+
+The pairs differ only in the trap, so each negative also shows what the rule's fix looks like.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from torchsmith.errors import UsageError
+from torchsmith.findings import Finding
+from torchsmith.lint import RULES, lint_paths
+
+UV_HEAD = '[project]\nname = "p"\nversion = "0"\nrequires-python = ">=3.12"\n'
+CU124 = '[[tool.uv.index]]\nname = "cu124"\nurl = "https://download.pytorch.org/whl/cu124"\nexplicit = true\n'
+LINUX = "marker = \"sys_platform == 'linux'\""
+PT_CPU = '[[tool.poetry.source]]\nname = "cpu"\nurl = "https://download.pytorch.org/whl/cpu"\n'
+PT_CPU += 'priority = "explicit"\n'
+PT_CU = PT_CPU.replace('"cpu"', '"cu"').replace("/cpu", "/cu126")
+PIXI = '[workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n'
+
+# rule id -> (file name, bad text, good text)
+PAIRS: dict[str, tuple[str, str, str]] = {
+    "uv-index-not-explicit": (
+        "pyproject.toml",
+        UV_HEAD
+        + 'dependencies = ["torch"]\n[tool.uv.sources]\ntorch = { index = "cu124", '
+        + LINUX
+        + " }\n"
+        + CU124.replace("explicit = true\n", ""),
+        UV_HEAD
+        + 'dependencies = ["torch"]\n[tool.uv.sources]\ntorch = { index = "cu124", '
+        + LINUX
+        + " }\n"
+        + CU124,
+    ),
+    "uv-source-without-platform-marker": (
+        "pyproject.toml",
+        UV_HEAD + 'dependencies = ["torch"]\n[tool.uv.sources]\ntorch = { index = "cu124" }\n' + CU124,
+        UV_HEAD
+        + 'dependencies = ["torch"]\n[tool.uv.sources]\ntorch = { index = "cu124", '
+        + LINUX
+        + " }\n"
+        + CU124,
+    ),
+    "uv-extras-without-conflicts": (
+        "pyproject.toml",
+        UV_HEAD + '[project.optional-dependencies]\na = ["torch"]\nb = ["torch"]\n[tool.uv.sources]\n'
+        'torch = [{ index = "cu124", extra = "a" }, { index = "cu118", extra = "b" }]\n'
+        + CU124
+        + CU124.replace("cu124", "cu118"),
+        UV_HEAD + '[project.optional-dependencies]\na = ["torch"]\nb = ["torch"]\n'
+        '[tool.uv]\nconflicts = [[{ extra = "a" }, { extra = "b" }]]\n[tool.uv.sources]\n'
+        'torch = [{ index = "cu124", extra = "a" }, { index = "cu118", extra = "b" }]\n'
+        + CU124
+        + CU124.replace("cu124", "cu118"),
+    ),
+    "companion-from-other-index": (
+        "requirements.txt",
+        "--extra-index-url https://download.pytorch.org/whl/cu124\ntorch==2.5.1+cu124\ntorchvision==0.20.1+cu121\n",
+        "--extra-index-url https://download.pytorch.org/whl/cu124\ntorch==2.5.1+cu124\ntorchvision==0.20.1+cu124\n",
+    ),
+    "companion-version-mismatch": (
+        "requirements.txt",
+        "torch==2.5.1\ntorchvision==0.21.0\n",
+        "torch==2.5.1\ntorchvision==0.20.1\n",
+    ),
+    "pytorch-index-as-default": (
+        "requirements.txt",
+        "-i https://download.pytorch.org/whl/cpu\ntorch\n",
+        "--extra-index-url https://download.pytorch.org/whl/cpu\ntorch\n",
+    ),
+    "poetry-source-not-explicit": (
+        "pyproject.toml",
+        '[tool.poetry.dependencies]\ntorch = { version = "*", source = "pt" }\n'
+        '[[tool.poetry.source]]\nname = "pt"\nurl = "https://download.pytorch.org/whl/cpu"\n',
+        '[tool.poetry.dependencies]\ntorch = { version = "*", source = "pt" }\n'
+        '[[tool.poetry.source]]\nname = "pt"\nurl = "https://download.pytorch.org/whl/cpu"\n'
+        'priority = "explicit"\n',
+    ),
+    "poetry-extra-cpu-fallback": (
+        "pyproject.toml",
+        '[tool.poetry.dependencies]\ntorch = { version = "*", source = "cpu", optional = true }\n'
+        "[tool.poetry.group.gpu]\noptional = true\n[tool.poetry.group.gpu.dependencies]\n"
+        'torch = { version = "*", source = "cu" }\n[tool.poetry.extras]\ngpu = ["torch"]\n' + PT_CPU + PT_CU,
+        '[tool.poetry.dependencies]\ntorch = { version = "*", source = "cpu", optional = true }\n'
+        "[tool.poetry.group.gpu]\noptional = false\n[tool.poetry.group.gpu.dependencies]\n"
+        'torch = { version = "*", source = "cu" }\n[tool.poetry.extras]\ngpu = ["torch"]\n' + PT_CPU + PT_CU,
+    ),
+    "pixi-cuda-not-declared": (
+        "pixi.toml",
+        PIXI + '[dependencies]\npytorch-gpu = "*"\n',
+        '[workspace]\nchannels = ["conda-forge"]\nplatforms = [{ platform = "linux-64", cuda = "12" }]\n'
+        '[dependencies]\npytorch-gpu = "*"\n',
+    ),
+    "conda-mixed-channels": (
+        "environment.yml",
+        "channels:\n  - conda-forge\n  - pytorch\ndependencies:\n  - pytorch\n",
+        "channels:\n  - conda-forge\ndependencies:\n  - pytorch\n",
+    ),
+    "conda-legacy-pytorch-channel": (
+        "environment.yml",
+        "channels: [nvidia, defaults]\ndependencies:\n  - pytorch==2.1.0\n  - pytorch-cuda=11.8\n",
+        "channels: [conda-forge]\ndependencies:\n  - pytorch-gpu==2.1.0\n  - cuda-version=11.8\n",
+    ),
+    "conda-pypi-torch-mix": (
+        "pixi.toml",
+        PIXI + '[dependencies]\nlightning = "*"\n[pypi-dependencies]\ntorch = "*"\n',
+        PIXI + '[pypi-dependencies]\nlightning = "*"\ntorch = "*"\n',
+    ),
+    "requires-python-without-wheels": (
+        "pyproject.toml",
+        '[project]\nname = "p"\nversion = "0"\nrequires-python = ">=3.8"\ndependencies = ["torch>=2.6"]\n',
+        '[project]\nname = "p"\nversion = "0"\nrequires-python = ">=3.9"\ndependencies = ["torch>=2.6"]\n',
+    ),
+    "platform-without-wheels": (
+        "pixi.toml",
+        '[workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64", "osx-64"]\n[dependencies]\n'
+        'python = "3.12.*"\n[pypi-dependencies]\ntorch = ">=2.5"\n',
+        '[workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64", "osx-64"]\n[dependencies]\n'
+        'python = "3.12.*"\n[pypi-dependencies]\ntorch = ">=2.2,<2.3"\n',
+    ),
+    "insecure-index": (
+        "pip.conf",
+        "[global]\nextra-index-url =\n    https://pypi.example.org/simple\n    http://mirror.example.org/simple\n",
+        "[global]\nextra-index-url =\n    https://pypi.example.org/simple\n    https://mirror.example.org/simple\n",
+    ),
+    "parse-error": ("pixi.toml", '[workspace\nname = "x"\n', '[workspace]\nname = "x"\n'),
+}
+
+
+def _lint(tmp_path: Path, name: str, text: str) -> list[Finding]:
+    path = tmp_path / name
+    path.write_text(text)
+    return list(lint_paths([path]).findings)
+
+
+def test_every_rule_has_a_pair() -> None:
+    assert set(PAIRS) == {r.id for r in RULES}
+
+
+@pytest.mark.parametrize("rule", sorted(PAIRS))
+def test_bad_config_triggers_the_rule(rule: str, tmp_path: Path) -> None:
+    name, bad, _ = PAIRS[rule]
+    assert rule in {f.rule for f in _lint(tmp_path, name, bad)}
+
+
+@pytest.mark.parametrize("rule", sorted(PAIRS))
+def test_repaired_config_does_not(rule: str, tmp_path: Path) -> None:
+    name, _, good = PAIRS[rule]
+    assert rule not in {f.rule for f in _lint(tmp_path, name, good)}
+
+
+def test_positions_point_at_the_offending_entry(tmp_path: Path) -> None:
+    name, bad, _ = PAIRS["uv-source-without-platform-marker"]
+    [finding] = [f for f in _lint(tmp_path, name, bad) if f.rule == "uv-source-without-platform-marker"]
+    assert finding.location is not None
+    assert (finding.location.line, finding.location.column) == (7, 1)  # the `torch` key of the single source
+    assert finding.location.breadcrumb == "pyproject.toml › tool.uv.sources › torch"
+
+
+def test_requirement_findings_point_at_their_line(tmp_path: Path) -> None:
+    found = _lint(tmp_path, "requirements.txt", "numpy\n\n  torch==2.5.1\ntorchvision==0.21.0  # old\n")
+    [finding] = found
+    assert finding.location is not None
+    assert (finding.location.line, finding.location.column, finding.location.breadcrumb) == (
+        4,
+        1,
+        "requirements.txt › line 4",
+    )
+
+
+def test_environment_yaml_positions(tmp_path: Path) -> None:
+    found = _lint(tmp_path, "environment.yml", "name: x\nchannels:\n  - conda-forge\n    # c\n  - pytorch\n")
+    located = {(f.rule, f.location.line, f.location.column) for f in found if f.location}
+    assert located == {("conda-legacy-pytorch-channel", 5, 5), ("conda-mixed-channels", 5, 5)}
+
+
+def test_select_and_ignore(tmp_path: Path) -> None:
+    name, bad, _ = PAIRS["conda-mixed-channels"]
+    path = tmp_path / name
+    path.write_text(bad)
+    assert {f.rule for f in lint_paths([path], select=["conda-mixed-channels"]).findings} == {
+        "conda-mixed-channels"
+    }
+    assert {f.rule for f in lint_paths([path], ignore=["conda-mixed-channels"]).findings} == {
+        "conda-legacy-pytorch-channel"
+    }
+
+
+def test_unknown_rule_ids_are_a_usage_error_listing_the_valid_ones(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as raised:
+        lint_paths([tmp_path], select=["uv-index-not-explicit", "no-such-rule"])
+    assert "`no-such-rule`" in raised.value.message
+    assert all(f"`{r.id}`" in raised.value.message for r in RULES)
+
+
+def test_index_base_override_makes_a_mirror_a_pytorch_index(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text("--index-url https://mirror.example.org/pytorch/cu126\ntorch\n")
+    assert not lint_paths([path]).findings
+    found = lint_paths([path], index_base="https://mirror.example.org/pytorch").findings
+    assert [f.rule for f in found] == ["pytorch-index-as-default"]
+
+
+def test_index_base_defaults_to_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text("--index-url https://mirror.example.org/pytorch/cu126\ntorch\n")
+    monkeypatch.setenv("TORCHSMITH_INDEX_URL", "https://mirror.example.org/pytorch/")
+    assert [f.rule for f in lint_paths([path]).findings] == ["pytorch-index-as-default"]
+
+
+def test_folders_skip_virtual_environments_and_vcs(tmp_path: Path) -> None:
+    for folder in (".venv", ".git", "node_modules", "env"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "requirements.txt").write_text("-i https://download.pytorch.org/whl/cpu\n")
+    (tmp_path / "env" / "pyvenv.cfg").write_text("home = /usr\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "requirements-dev.txt").write_text("pytest\n")
+    result = lint_paths([tmp_path])
+    assert [p.relative_to(tmp_path).as_posix() for p in result.files] == ["sub/requirements-dev.txt"]
+
+
+def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError):
+        lint_paths([tmp_path / "nope"])
+
+
+def test_non_utf8_file_is_a_parse_error(tmp_path: Path) -> None:
+    (tmp_path / "pixi.toml").write_bytes(b'name = "\xff"\n')
+    assert [f.rule for f in lint_paths([tmp_path]).findings] == ["parse-error"]
