@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import urllib.request
 from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -15,7 +14,8 @@ import pytest
 from packaging.version import Version
 
 from torchsmith.errors import IndexFetchError
-from torchsmith.knowledge.refresh import REFRESH_FILE, load_refreshed, parse_simple_page, refresh
+from torchsmith.index.client import IndexClient
+from torchsmith.knowledge.refresh import REFRESH_FILE, load_refreshed, refresh, torch_wheels
 
 PAGES = {
     "cu124": [
@@ -67,9 +67,24 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
-def _fetch(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return str(response.read().decode("utf-8"))
+_CLIENT: dict[str, IndexClient] = {}
+
+
+def _fetch(url: str) -> list[str]:
+    """File names on a project page, through the real index client (as `knowledge refresh` does)."""
+    index, _, project = url.rstrip("/").rpartition("/")
+    client = _CLIENT.setdefault("client", IndexClient(Path(_CACHE[0]), max_age=0))
+    return [f.filename for f in client.project_page(index, project).files]
+
+
+_CACHE: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _client_cache(tmp_path: Path) -> Iterator[None]:
+    _CACHE[:] = [str(tmp_path / "http")]
+    _CLIENT.clear()
+    yield
 
 
 def test_refresh_writes_versions_per_backend(index: str, tmp_path: Path) -> None:
@@ -80,7 +95,7 @@ def test_refresh_writes_versions_per_backend(index: str, tmp_path: Path) -> None
     assert result.versions("cpu") == (Version("2.9.1"), Version("2.5.1"))
     assert result.wheels["cu124"]["2.5.1+cu124"] == ("cp311-cp311-linux_x86_64", "cp312-cp312-win_amd64")
     assert set(result.wheels["cpu"]) == {"2.5.1", "2.5.1+cpu", "2.9.1+cpu"}
-    assert list(result.errors) == ["rocm9.9"] and "404" in result.errors["rocm9.9"]
+    assert list(result.errors) == ["rocm9.9"] and "no project `torch`" in result.errors["rocm9.9"]
     assert result.index_base == index
 
     loaded = load_refreshed(cache)
@@ -107,9 +122,9 @@ def test_refresh_server_down(tmp_path: Path) -> None:
 def test_default_backends_come_from_the_release_table(tmp_path: Path) -> None:
     asked: list[str] = []
 
-    def fetch(url: str) -> str:
+    def fetch(url: str) -> list[str]:
         asked.append(url)
-        return _page(["torch-2.5.1%2Bcu124-cp311-cp311-linux_x86_64.whl"])
+        return ["torch-2.5.1+cu124-cp311-cp311-linux_x86_64.whl"]
 
     result = refresh(tmp_path, fetch, "https://example.invalid/whl")
     assert "https://example.invalid/whl/cu124/torch/" in asked
@@ -128,7 +143,11 @@ def test_load_refreshed_missing(tmp_path: Path) -> None:
     assert load_refreshed(tmp_path / "nowhere") is None
 
 
-def test_parse_simple_page_uses_anchor_text_when_href_has_no_file_name() -> None:
-    html = '<a href="https://files.example/abc123">torch-2.6.0+cu126-cp313-cp313-win_amd64.whl</a>'
-    assert parse_simple_page(html) == {"2.6.0+cu126": ("cp313-cp313-win_amd64",)}
-    assert parse_simple_page("<html><a>broken") == {}
+def test_torch_wheels_keeps_only_torch_wheels() -> None:
+    names = [
+        "torch-2.6.0+cu126-cp313-cp313-win_amd64.whl",
+        "torchvision-0.21.0+cu126-cp313-cp313-win_amd64.whl",
+        "torch-2.6.0.tar.gz",
+        "torch-not-a-wheel.whl",
+    ]
+    assert torch_wheels(names) == {"2.6.0+cu126": ("cp313-cp313-win_amd64",)}

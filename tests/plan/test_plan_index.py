@@ -27,14 +27,20 @@ from torchsmith.target import find_uv
 
 
 def settings_for(index: LocalIndex, tmp_path: Path, base: str | None = None) -> IndexSettings:
-    env = {"TORCHSMITH_INDEX_URL": base or index.base, "UV_INDEX_URL": index.pypi,
-           "TORCHSMITH_CACHE_DIR": str(tmp_path / "cache")}
+    env = {
+        "TORCHSMITH_INDEX_URL": base or index.base,
+        "UV_INDEX_URL": index.pypi,
+        "TORCHSMITH_CACHE_DIR": str(tmp_path / "cache"),
+    }
     return IndexSettings.from_env(env)
 
 
 def test_online_plan_pins_files_and_hashes(local_index: LocalIndex, tmp_path: Path) -> None:
-    plan = make_plan(["torch", "torchvision"], machine=machine("h100-driver580"),
-                     settings=settings_for(local_index, tmp_path))
+    plan = make_plan(
+        ["torch", "torchvision"],
+        machine=machine("h100-driver580"),
+        settings=settings_for(local_index, tmp_path),
+    )
     assert not plan.offline and plan.warnings == ()
     assert plan.backend == "cu130"
     torch, vision = plan.packages
@@ -48,24 +54,32 @@ def test_online_plan_pins_files_and_hashes(local_index: LocalIndex, tmp_path: Pa
 
 
 def test_online_plan_respects_compute_capability(local_index: LocalIndex, tmp_path: Path) -> None:
-    plan = make_plan(["torch"], machine=machine("gtx1080-driver580"), settings=settings_for(local_index, tmp_path))
+    plan = make_plan(
+        ["torch"], machine=machine("gtx1080-driver580"), settings=settings_for(local_index, tmp_path)
+    )
     assert (plan.backend, plan.packages[0].version) == ("cu126", "2.13.0+cu126")
     assert "sm_61" in next(r.why for r in plan.rejected if r.backend == "cu130")
 
 
 def test_online_plan_torchaudio_stops_at_211(local_index: LocalIndex, tmp_path: Path) -> None:
-    plan = make_plan(["torch", "torchaudio"], machine=machine("h100-driver580"),
-                     settings=settings_for(local_index, tmp_path))
-    assert [p.version for p in plan.packages] == ["2.11.0+cu130", "2.11.0+cu130"]
-    assert any("torch 2.13.0" in r.why and "torchaudio has no release" in r.why for r in plan.rejected) or any(
-        "torchaudio" in reason for reason in plan.reasons
+    plan = make_plan(
+        ["torch", "torchaudio"],
+        machine=machine("h100-driver580"),
+        settings=settings_for(local_index, tmp_path),
     )
+    assert [p.version for p in plan.packages] == ["2.11.0+cu130", "2.11.0+cu130"]
+    assert any(
+        "torch 2.13.0" in r.why and "torchaudio has no release" in r.why for r in plan.rejected
+    ) or any("torchaudio" in reason for reason in plan.reasons)
 
 
 def test_unreachable_index_falls_back_to_knowledge_fast(local_index: LocalIndex, tmp_path: Path) -> None:
     start = time.monotonic()
-    plan = make_plan(["torch==2.11.*"], machine=machine("h100-driver580"),
-                     settings=settings_for(local_index, tmp_path, base="http://nonexistent.invalid/whl"))
+    plan = make_plan(
+        ["torch==2.11.*"],
+        machine=machine("h100-driver580"),
+        settings=settings_for(local_index, tmp_path, base="http://nonexistent.invalid/whl"),
+    )
     assert time.monotonic() - start < 2.0
     assert plan.offline and plan.packages[0].version == "2.11.0+cu130" and plan.packages[0].sha256 is None
     assert "cannot reach `nonexistent.invalid`" in plan.warnings[0]
@@ -73,8 +87,10 @@ def test_unreachable_index_falls_back_to_knowledge_fast(local_index: LocalIndex,
 
 
 def test_server_error_is_a_clear_error(local_index: LocalIndex, tmp_path: Path) -> None:
-    with local_index.faults({"prefix": "/whl/cu130/torch/", "fault": "500"}), \
-            pytest.raises(IndexFetchError) as raised:
+    with (
+        local_index.faults({"prefix": "/whl/cu130/torch/", "fault": "500"}),
+        pytest.raises(IndexFetchError) as raised,
+    ):
         make_plan(["torch"], machine=machine("h100-driver580"), settings=settings_for(local_index, tmp_path))
     assert "answered HTTP 500" in str(raised.value)
     assert "/whl/cu130/torch/" in str(raised.value)
@@ -104,10 +120,13 @@ def _plan_command(plan: Plan, tool: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_uv_and_pip_resolve_the_plan_commands_to_the_same_pins(local_index: LocalIndex, tmp_path: Path) -> None:
+def test_uv_and_pip_resolve_the_plan_commands_to_the_same_pins(
+    local_index: LocalIndex, tmp_path: Path
+) -> None:
     settings = settings_for(local_index, tmp_path)
-    plan = make_plan(["torch==2.9.1", "torchvision", "numpy<2"], machine=machine("gtx1080-driver580"),
-                     settings=settings)
+    plan = make_plan(
+        ["torch==2.9.1", "torchvision", "numpy<2"], machine=machine("gtx1080-driver580"), settings=settings
+    )
     assert [p.version for p in plan.packages] == ["2.9.1+cu126", "0.24.1+cu126"]
     uv = find_uv()
     venv = tmp_path / "venv"
@@ -116,19 +135,38 @@ def test_uv_and_pip_resolve_the_plan_commands_to_the_same_pins(local_index: Loca
 
     uv_args = _plan_command(plan, "uv")
     assert uv_args[:3] == ["uv", "pip", "install"] and "--default-index" in uv_args
-    uv_run = subprocess.run([uv, *uv_args[1:], "--dry-run", "--python", str(venv / "bin/python")],
-                            capture_output=True, text=True, env=env, check=False)
+    uv_run = subprocess.run(
+        [uv, *uv_args[1:], "--dry-run", "--python", str(venv / "bin/python")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert uv_run.returncode == 0, uv_run.stderr
     uv_pins = dict(_uv_pin(line) for line in uv_run.stderr.splitlines() if line.startswith(" + "))
 
     pip_args = _plan_command(plan, "pip")
     assert pip_args[:4] == ["python", "-m", "pip", "install"]
     report = tmp_path / "report.json"
-    pip_run = subprocess.run([sys.executable, *pip_args[1:], "--dry-run", "--ignore-installed", "--report",
-                              str(report), "--no-cache-dir"], capture_output=True, text=True, check=False,
-                             env={**env, "PIP_CONFIG_FILE": "/dev/null"})
+    pip_run = subprocess.run(
+        [
+            sys.executable,
+            *pip_args[1:],
+            "--dry-run",
+            "--ignore-installed",
+            "--report",
+            str(report),
+            "--no-cache-dir",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**env, "PIP_CONFIG_FILE": "/dev/null"},
+    )
     assert pip_run.returncode == 0, pip_run.stderr
-    pip_pins = {i["metadata"]["name"]: i["metadata"]["version"] for i in json.loads(report.read_text())["install"]}
+    pip_pins = {
+        i["metadata"]["name"]: i["metadata"]["version"] for i in json.loads(report.read_text())["install"]
+    }
 
     assert uv_pins["torch"] == pip_pins["torch"] == "2.9.1+cu126"
     assert uv_pins["torchvision"] == pip_pins["torchvision"] == "0.24.1+cu126"

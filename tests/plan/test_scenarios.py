@@ -293,3 +293,58 @@ def test_nothing_fits_lists_every_backend(offline: Callable[[], IndexSettings]) 
     message = str(raised.value)
     assert "`cu124`:" in message and "`cpu`:" in message
     assert raised.value.hint == "plan for another Python with `--python 3.12` (or relax the torch version)"
+
+
+def test_rosetta_python_is_told_to_use_an_arm64_python(offline: Callable[[], IndexSettings]) -> None:
+    plan = make_plan(["torch"], machine=machine("macos-rosetta"), settings=offline())
+    assert (plan.backend, plan.packages[0].version) == ("cpu", "2.2.2")
+    assert any("running under Rosetta" in r and "arm64 Python" in r for r in plan.reasons)
+    assert not any("include MPS" in r for r in plan.reasons)
+
+
+def test_apple_silicon_gets_the_newest_torch_with_mps(offline: Callable[[], IndexSettings]) -> None:
+    plan = make_plan(["torch==2.13.*"], machine=machine("macos-m2"), settings=offline())
+    assert (plan.backend, plan.packages[0].version) == ("cpu", "2.13.0")
+    assert any("include MPS" in r for r in plan.reasons)
+
+
+def test_jetson_orin_gets_nvidia_wheel_never_the_cpu_one(offline: Callable[[], IndexSettings]) -> None:
+    plan = make_plan(["torch"], machine=machine("jetson-orin-jp6.1", python="3.10"), settings=offline())
+    assert plan.backend == "jp6-cu126"
+    torch = plan.packages[0]
+    assert torch.version.startswith("2.5.0a0+") and ".nv24.08." in torch.version
+    assert torch.url is not None and torch.url.endswith("-cp310-cp310-linux_aarch64.whl")
+    assert any("NVIDIA's Jetson builds" in r for r in plan.reasons)
+
+
+def test_jetson_jp5_gets_nvidias_direct_wheel(offline: Callable[[], IndexSettings]) -> None:
+    plan = make_plan(["torch"], machine=machine("jetson-xavier-nx-jp5.1", python="3.8"), settings=offline())
+    assert plan.backend == "jp5-cu114"
+    assert plan.packages[0].url is not None and "/jp/v5" in plan.packages[0].url
+    assert plan.packages[0].url.endswith("-cp38-cp38-linux_aarch64.whl")
+
+
+def test_jetson_with_wrong_python_is_loud_about_the_cpu_build(offline: Callable[[], IndexSettings]) -> None:
+    plan = make_plan(
+        ["torch==2.5.*"], machine=machine("jetson-orin-jp6.1", python="3.12"), settings=offline()
+    )
+    assert plan.backend == "cpu"
+    why = next(r for r in plan.reasons if r.startswith("CPU build chosen"))
+    assert "NVIDIA's `jp6-cu126` wheels are built for CPython 3.10" in why
+    assert "use the system Python 3.10" in why
+
+
+def test_amd_instinct_gets_rocm(offline: Callable[[], IndexSettings]) -> None:
+    plan = make_plan(["torch==2.5.*"], machine=machine("mi250x-rocm6.2"), settings=offline())
+    assert (plan.backend, plan.packages[0].version) == ("rocm6.2", "2.5.1+rocm6.2")
+    assert any("gfx90a" in r for r in plan.reasons)
+
+
+def test_radeon_7900xtx_gets_rocm(offline: Callable[[], IndexSettings]) -> None:
+    plan = make_plan(["torch==2.9.*"], machine=machine("rx7900xtx-rocm6.4"), settings=offline())
+    assert plan.backend == "rocm6.4" and plan.packages[0].version == "2.9.1+rocm6.4"
+
+
+def test_intel_arc_gets_xpu(offline: Callable[[], IndexSettings]) -> None:
+    plan = make_plan(["torch==2.9.*"], machine=machine("intel-arc-a770"), settings=offline())
+    assert (plan.backend, plan.packages[0].version) == ("xpu", "2.9.1+xpu")

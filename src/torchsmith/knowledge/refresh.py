@@ -4,8 +4,8 @@ The shipped tables are the offline truth; the live PyTorch index knows which tor
 index really holds today (a new patch, a backend added after this release of torchsmith). `refresh` reads
 the PEP 503 page `<index_base>/<backend>/torch/` of every backend (https://peps.python.org/pep-0503/),
 parses the wheel file names (https://packaging.python.org/en/latest/specifications/binary-distribution-format/)
-and writes `knowledge-refresh.json` into the cache dir. Fetching is injected: the index client (with its
-HTTP cache and offline handling) belongs to `torchsmith.index`, and tests pass `urllib.request`.
+and writes `knowledge-refresh.json` into the cache dir. Fetching is injected: `fetch(page_url)` returns the
+file names on that page; `torchsmith.knowledge.refresh_cli` feeds it from the cached index client.
 """
 
 from __future__ import annotations
@@ -15,18 +15,16 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from html.parser import HTMLParser
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import Version
 
 from torchsmith.errors import IndexFetchError, TorchsmithError
+from torchsmith.index.wheel import parse_wheel_file
 
-__all__ = ["REFRESH_FILE", "RefreshResult", "load_refreshed", "parse_simple_page", "refresh"]
+__all__ = ["REFRESH_FILE", "RefreshResult", "load_refreshed", "refresh", "torch_wheels"]
 
 REFRESH_FILE = "knowledge-refresh.json"
 _SCHEMA = 1
@@ -74,51 +72,14 @@ class RefreshResult:
         )
 
 
-class _Anchors(HTMLParser):
-    """Collects (href, text) of every `<a>` on a simple page."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: list[tuple[str, str]] = []
-        self._href: str | None = None
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self._href = dict(attrs).get("href") or ""
-            self._text = []
-
-    def handle_data(self, data: str) -> None:
-        if self._href is not None:
-            self._text.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a" and self._href is not None:
-            self.links.append((self._href, "".join(self._text).strip()))
-            self._href = None
-
-
-def parse_simple_page(html: str, project: str = "torch") -> dict[str, tuple[str, ...]]:
-    """Wheels of `project` on a PEP 503 page: version (with local label) → sorted `py-abi-platform` tags.
-
-    The file name comes from the href's last path segment (`torch-2.5.1%2Bcu124-...whl#sha256=...`), else
-    the anchor text. Links that are not valid wheel names of `project` are ignored.
-    """
-    parser = _Anchors()
-    parser.feed(html)
-    parser.close()
+def torch_wheels(filenames: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Wheels of torch among `filenames`: version (with local label) → sorted `py-abi-platform` tags."""
     found: dict[str, set[str]] = {}
-    for href, text in parser.links:
-        name = unquote(urlsplit(href).path.rsplit("/", 1)[-1]) or text
-        if not name.endswith(".whl"):
-            name = text
-        try:
-            dist, version, _build, tags = parse_wheel_filename(name)
-        except (InvalidWheelFilename, ValueError):
+    for name in filenames:
+        wheel = parse_wheel_file(name)
+        if wheel is None or wheel.name != "torch":
             continue
-        if dist != project:
-            continue
-        found.setdefault(str(version), set()).update(str(tag) for tag in tags)
+        found.setdefault(str(wheel.version), set()).update(str(tag) for tag in wheel.tags)
     return {v: tuple(sorted(t)) for v, t in sorted(found.items(), key=lambda item: Version(item[0]))}
 
 
@@ -131,7 +92,7 @@ def _default_backends() -> tuple[str, ...]:
 
 def refresh(
     cache_dir: Path,
-    fetch: Callable[[str], str],
+    fetch: Callable[[str], Iterable[str]],
     index_base: str,
     *,
     backends: Iterable[str] | None = None,
@@ -148,7 +109,7 @@ def refresh(
     for backend in names:
         url = f"{base}/{backend}/torch/"
         try:
-            wheels[backend] = MappingProxyType(parse_simple_page(fetch(url)))
+            wheels[backend] = MappingProxyType(torch_wheels(fetch(url)))
         except (TorchsmithError, OSError, ValueError, UnicodeError) as error:
             errors[backend] = f"{url}: {error}"
     if names and not wheels:

@@ -63,6 +63,19 @@ def no_companion(name: str, torch: Version) -> str:
 
 
 def no_versions(reqs: Requirements, backend: Backend, offline: bool) -> str:
+    if backend.kind == "jetson":
+        from torchsmith.knowledge import jetson
+        from torchsmith.machine.runnable import jetson_backend_name
+
+        pythons = sorted(
+            {r.python for r in jetson.jetpack_releases() if jetson_backend_name(r) == backend.name}
+        )
+        if pythons:
+            return (
+                f"NVIDIA's `{backend}` wheels are built for CPython {', '.join(pythons)} (the JetPack's own "
+                f"Python) and none matches `{reqs.spec_text('torch')}` for this Python; use the system "
+                f"Python {pythons[-1]} (e.g. `python{pythons[-1]} -m venv`)"
+            )
     where = "in torchsmith's knowledge" if offline else "on its index"
     return f"no torch matching `{reqs.spec_text('torch')}` for this platform and Python {where}"
 
@@ -89,7 +102,12 @@ def _machine_lines(machine: Machine) -> list[str]:
     if machine.intel:
         for i, igpu in enumerate(machine.intel.gpus):
             lines.append(f"Intel GPU {i}: {igpu.name}")
-    if machine.apple and machine.apple.mps:
+    if machine.apple and machine.apple.rosetta:
+        lines.append(
+            "this Python is x86_64 running under Rosetta: it gets x86_64 wheels (the last is torch 2.2) "
+            "and no MPS; install an arm64 Python (e.g. `uv python install 3.12`) to use the GPU"
+        )
+    elif machine.apple and machine.apple.mps:
         lines.append("macOS wheels include MPS (Metal) support: the CPU build is the GPU build on a Mac")
     return lines
 
