@@ -128,31 +128,39 @@ def _run(command: list[str], reporter: Reporter) -> tuple[int, str]:
     """Run the installer, streaming its output to the reporter; return (status, last lines)."""
     env = dict(os.environ)
     env.pop("PIP_REQUIRE_VIRTUALENV", None)
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-    assert process.stdout is not None
     tail: list[str] = []
-    for raw in process.stdout:
-        text = raw.decode(errors="replace").rstrip("\n")
-        reporter.line(text)
-        tail = [*tail[-19:], text]
-    return process.wait(), "\n".join(tail)
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env) as process:
+        assert process.stdout is not None
+        for raw in process.stdout:
+            text = raw.decode(errors="replace").rstrip("\n")
+            reporter.line(text)
+            tail = [*tail[-19:], text]
+    return process.returncode, "\n".join(tail)
+
+
+_KEYWORDS = ("mismatch", "error", "failed", "could not", "no matching", "not found", "refused", "cause:")
+
+
+def _gist(output: str) -> str:
+    """The installer's own words for what went wrong: its error lines, without box-drawing decoration."""
+    lines = [line.strip(" \u2502\u251c\u2500\u25b6\u2570\u00d7\t") for line in output.splitlines()]
+    wanted = [line for line in lines if line and any(k in line.lower() for k in _KEYWORDS)]
+    chosen = wanted[:2] or [line for line in lines if line][-1:] or ["no output"]
+    return " / ".join(chosen)
 
 
 def _failure(
     what: str, output: str, restore_file: Path, before: Sequence[InstalledDist], now: Sequence[InstalledDist]
 ) -> InstallError:
-    changed = {(d.name, d.version) for d in before} != {(d.name, d.version) for d in now}
-    state = (
-        (
-            "the environment was changed: torch-family pins are now "
-            + (", ".join(f"{d.name} {d.version}" for d in now) or "none")
-        )
-        if changed
-        else "the environment is unchanged"
-    )
-    last = output.strip().splitlines()[-1] if output.strip() else "no output"
+    """The error for a failed installer run: its own words, and whether torch was left half-replaced."""
+    if {(d.name, d.version) for d in before} != {(d.name, d.version) for d in now}:
+        pins = ", ".join(f"{d.name} {d.version}" for d in now) or "none"
+        state = f"the environment was changed: torch-family pins are now {pins}"
+    else:
+        state = "the environment is unchanged"
     return InstallError(
-        f"{what}: {last}; {state}", hint=f"go back with `torchsmith install --restore {restore_file}`"
+        f"{what}: {_gist(output)}; {state}",
+        hint=f"go back with `torchsmith install --restore {restore_file}`",
     )
 
 

@@ -202,9 +202,9 @@ def _pypi_wheels() -> Iterator[WheelSpec]:
         yield WheelSpec(PYPI, runtime, version, "py3", "none", "manylinux2014_x86_64")
     # PyPI's macOS torch is the same file as the cpu index's (no label): a `macos` target installs from PyPI.
     for py in _SIDE_PYTHONS:
-        yield WheelSpec(PYPI, "torch", "2.13.0", py, "none", "macosx_14_0_arm64", _torch_requires(None), ">=3.10")
-        yield WheelSpec(PYPI, "torchvision", "0.28.0", py, py, "macosx_14_0_arm64", ("numpy", "torch==2.13.0"),
-                        ">=3.10")  # fmt: skip
+        mac = "macosx_14_0_arm64"
+        yield WheelSpec(PYPI, "torch", "2.13.0", py, "none", mac, _torch_requires(None), ">=3.10")
+        yield WheelSpec(PYPI, "torchvision", "0.28.0", py, py, mac, ("numpy", "torch==2.13.0"), ">=3.10")
     # PyPI's own torch: CUDA builds for Linux x86_64, without a local label
     for torch, vision, platform, backend in (
         ("2.5.1", "0.20.1", "manylinux1_x86_64", "cu124"),

@@ -1,8 +1,9 @@
 """The exact `uv pip install` and `pip install` commands for a plan.
 
 With files known (online plans), the torch family is pinned by direct URL with its sha256
-(`name @ url#sha256`), so only those files come from the backend index and every other dependency resolves from the default
-(PyPI-like) index: the "explicit index" rule of uv's and poetry's guides, in a form both installers accept.
+(`name @ url#sha256`), so only those files come from the backend index and every other dependency resolves
+from the default (PyPI-like) index: the "explicit index" rule of uv's and poetry's guides, in a form both
+installers accept.
 Offline plans pin `name==version+label` and name the backend index as a priority index.
 """
 

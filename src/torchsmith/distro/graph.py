@@ -1,0 +1,287 @@
+"""The dependency graph of a distro's members, from their real metadata, and the downstream closure.
+
+Edges come from each member's `Requires-Dist` (https://packaging.python.org/en/latest/specifications/
+core-metadata/#requires-dist-multi-use): for an index member from the PEP 658 `.metadata` file of its
+newest matching wheel (`IndexClient.metadata`, no download), for a local wheel from the wheel's own
+`METADATA`, for a local project from the wheel `uv build` makes. Requirements behind an `extra` marker are
+not edges (installing a member does not pull its extras). When a member changes, its own tests and then
+its dependents' run, in topological order (`distro affected PKG`).
+"""
+
+from __future__ import annotations
+
+import email.parser
+import subprocess
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.version import Version
+
+from torchsmith.distro.registry import Distro, DistroError, Member, load_distro
+from torchsmith.index.settings import IndexSettings
+from torchsmith.report import NullReporter, Reporter
+
+__all__ = [
+    "AffectedResult",
+    "Graph",
+    "MemberInfo",
+    "affected",
+    "build_graph",
+    "resolve_members",
+    "wheel_metadata",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberInfo:
+    """A member as resolved: its version, its `Requires-Dist`, and the wheel (local) or URL it installs."""
+
+    name: str
+    version: str
+    requires: tuple[str, ...]
+    install: str
+    """What an installer is given: `name @ file:///…whl`, a requirement, or `name @ git+URL@ref`."""
+    wheel: Path | None = None
+    url: str | None = None
+
+    def torch_specifier(self) -> str | None:
+        """The specifier this member puts on torch (`""` = unbounded), None when it does not name torch."""
+        for text in _runtime(self.requires):
+            req = Requirement(text)
+            if canonicalize_name(req.name) == "torch":
+                return str(req.specifier)
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "requires": list(self.requires),
+            "install": self.install,
+            "wheel": str(self.wheel) if self.wheel else None,
+            "url": self.url,
+        }
+
+
+def _runtime(requires: Iterable[str]) -> list[str]:
+    """Requirements that apply without extras (markers naming `extra` are dropped)."""
+    out = []
+    for text in requires:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if req.marker is not None and "extra" in str(req.marker):
+            continue
+        out.append(text)
+    return out
+
+
+def wheel_metadata(wheel: Path) -> tuple[str, str, tuple[str, ...]]:
+    """(name, version, Requires-Dist) from a wheel's `*.dist-info/METADATA`."""
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            names = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+            if not names:
+                raise DistroError(f"`{wheel}` has no `.dist-info/METADATA`")
+            data = archive.read(names[0])
+    except (zipfile.BadZipFile, OSError) as error:
+        raise DistroError(f"cannot read the wheel `{wheel}`: {error}") from error
+    headers = email.parser.BytesHeaderParser().parsebytes(data)
+    requires = tuple(str(v).strip() for v in headers.get_all("Requires-Dist") or [])
+    return str(headers["Name"]), str(headers["Version"]), requires
+
+
+def _pick_wheel(folder: Path, member: Member) -> Path:
+    """The newest wheel of `member` in `folder`."""
+    found: list[tuple[Version, Path]] = []
+    for wheel in folder.glob("*.whl"):
+        try:
+            name, version, _, _ = parse_wheel_filename(wheel.name)
+        except ValueError:
+            continue
+        if name == member.key:
+            found.append((version, wheel))
+    if not found:
+        raise DistroError(f"no wheel of `{member.name}` in `{folder}` (member at line {member.line})")
+    return max(found)[1]
+
+
+def _build_project(project: Path, out: Path, member: Member) -> Path:
+    from torchsmith.target import find_uv
+
+    out.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [find_uv(), "build", "--wheel", "--out-dir", str(out), str(project)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise DistroError(f"cannot build member `{member.name}` from `{project}`: {done.stderr.strip()[-400:]}")
+    return _pick_wheel(out, member)
+
+
+def _local(distro: Distro, member: Member) -> MemberInfo:
+    path = Path(member.source.value)
+    path = path if path.is_absolute() else (distro.root / path).resolve()
+    if path.is_file():
+        wheel = path
+    elif (path / "pyproject.toml").exists() or (path / "setup.py").exists():
+        wheel = _build_project(path, distro.root / ".distro" / "build" / member.key, member)
+    elif path.is_dir():
+        wheel = _pick_wheel(path, member)
+    else:
+        raise DistroError(f"`path` of member `{member.name}` does not exist: `{path}`")
+    name, version, requires = wheel_metadata(wheel)
+    if canonicalize_name(name) != member.key:
+        raise DistroError(f"`{wheel.name}` is `{name}`, not member `{member.name}`")
+    if member.requires is not None:
+        requires = member.requires
+    return MemberInfo(member.name, version, requires, f"{member.name} @ {wheel.as_uri()}", wheel=wheel)
+
+
+def _from_index(member: Member, settings: IndexSettings, index: str, reporter: Reporter) -> MemberInfo:
+    req = Requirement(member.source.value)
+    client = settings.client(reporter)
+    page = client.project_page(index, member.name)
+    candidates = []
+    for file in page.files:
+        try:
+            _, version, _, tags = parse_wheel_filename(file.filename)
+        except ValueError:
+            continue
+        if file.yanked or not req.specifier.contains(version):
+            continue
+        universal = any(t.abi == "none" and t.platform == "any" for t in tags)
+        candidates.append((version, universal, file))
+    if not candidates:
+        raise DistroError(f"no wheel of `{member.source.value}` on `{index}` (member `{member.name}`)")
+    version, _, file = max(candidates, key=lambda c: (c[0], c[1]))
+    requires = tuple(member.requires) if member.requires is not None else tuple(client.metadata(file))
+    return MemberInfo(member.name, str(version), requires, f"{member.name}=={version}", url=file.url)
+
+
+def resolve_members(
+    distro: Distro, *, settings: IndexSettings | None = None, reporter: Reporter | None = None
+) -> dict[str, MemberInfo]:
+    """Each member's version and `Requires-Dist`, keyed by canonical name."""
+    import os
+
+    reporter = reporter or NullReporter()
+    settings = settings or IndexSettings.from_env(os.environ)
+    index = distro.index_url or settings.default_index
+    out: dict[str, MemberInfo] = {}
+    for member in distro.members:
+        kind = member.source.kind
+        if kind == "path":
+            info = _local(distro, member)
+        elif kind == "requirement":
+            info = _from_index(member, settings, index, reporter)
+        else:
+            url = f"{member.name} @ git+{member.source.value}@{member.source.ref}"
+            info = MemberInfo(member.name, member.source.ref or "", member.requires or (), url, url=url)
+        out[member.key] = info
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Graph:
+    """Member → the members it requires (edges only between members), in registry order."""
+
+    order: tuple[str, ...]
+    deps: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def from_infos(cls, names: Sequence[str], infos: dict[str, MemberInfo]) -> Graph:
+        keys = [canonicalize_name(n) for n in names]
+        deps: dict[str, tuple[str, ...]] = {}
+        for key in keys:
+            wanted = {canonicalize_name(Requirement(r).name) for r in _runtime(infos[key].requires)}
+            deps[key] = tuple(k for k in keys if k in wanted and k != key)
+        return cls(tuple(keys), deps)
+
+    def dependents(self, name: str) -> tuple[str, ...]:
+        key = canonicalize_name(name)
+        return tuple(k for k in self.order if key in self.deps[k])
+
+    def topological(self, subset: Iterable[str] | None = None) -> tuple[str, ...]:
+        """Members (all, or `subset`) with every member after the members it requires; ties keep registry
+        order. A cycle raises `DistroError` naming it."""
+        wanted = set(self.order if subset is None else (canonicalize_name(s) for s in subset))
+        done: list[str] = []
+        state: dict[str, int] = {}
+
+        def visit(key: str, path: tuple[str, ...]) -> None:
+            if state.get(key) == 2:
+                return
+            if state.get(key) == 1:
+                cycle = " → ".join((*path[path.index(key) :], key))
+                raise DistroError(f"members depend on each other in a cycle: {cycle}")
+            state[key] = 1
+            for dep in self.deps[key]:
+                visit(dep, (*path, key))
+            state[key] = 2
+            done.append(key)
+
+        for key in self.order:
+            visit(key, ())
+        return tuple(k for k in done if k in wanted)
+
+    def downstream(self, name: str) -> tuple[str, ...]:
+        """`name` and every member that requires it, directly or not, in test order."""
+        key = canonicalize_name(name)
+        closure = {key}
+        changed = True
+        while changed:
+            changed = False
+            for other in self.order:
+                if other not in closure and any(dep in closure for dep in self.deps[other]):
+                    closure.add(other)
+                    changed = True
+        return self.topological(closure)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"order": list(self.order), "deps": {k: list(v) for k, v in self.deps.items()}}
+
+
+def build_graph(
+    distro: Distro, *, settings: IndexSettings | None = None, reporter: Reporter | None = None
+) -> tuple[Graph, dict[str, MemberInfo]]:
+    infos = resolve_members(distro, settings=settings, reporter=reporter)
+    return Graph.from_infos([m.name for m in distro.members], infos), infos
+
+
+@dataclass(frozen=True, slots=True)
+class AffectedResult:
+    """`distro affected PKG`: what to test, in order, when PKG changes."""
+
+    package: str
+    order: tuple[str, ...]
+
+    @property
+    def exit_code(self) -> int:
+        return 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"package": self.package, "affected": list(self.order)}
+
+    def summary(self) -> str:
+        return "\n".join(self.order)
+
+
+def affected(
+    *,
+    distro_path: Path,
+    package: str,
+    settings: IndexSettings | None = None,
+    reporter: Reporter | None = None,
+) -> AffectedResult:
+    """`package` and its downstream closure in test order."""
+    distro = load_distro(distro_path)
+    member = distro.member(package)
+    graph, _ = build_graph(distro, settings=settings, reporter=reporter)
+    return AffectedResult(member.name, graph.downstream(member.name))

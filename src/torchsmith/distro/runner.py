@@ -1,0 +1,291 @@
+"""`distro test`: every cell in its own environment, in tiers, on a bounded thread pool.
+
+Tier 0, co-installability: `uv pip compile` of the pinned torch plus every member, for the cell's Python
+and platform (no environment is built, so a cell takes about a second). Tier 1: a uv venv per cell (cached
+under `.distro/venvs`, keyed by what it holds), install, and `import` each member. Tier 2: each member's
+test command in that venv, members in topological order, so a change is tested first in its own package
+and then in its dependents'. A failing test is run once more: passing then marks it `flaky`.
+torch comes from the plan for the cell (`make_plan`: the exact wheel URL and sha256 on the backend's
+index), or from `[torch-wheels]` in `distro.toml` for a cell given its own build. Each step's output is
+kept under `<results>/logs/<cell>/`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from torchsmith.distro.cells import Cell, select_cells
+from torchsmith.distro.graph import Graph, MemberInfo, build_graph
+from torchsmith.distro.registry import Distro, DistroError, load_distro
+from torchsmith.distro.results import CellResult, MemberOutcome, MemberRecord, Status, TestRun
+from torchsmith.errors import TorchsmithError
+from torchsmith.index.settings import IndexSettings
+from torchsmith.report import NullReporter, Reporter
+
+__all__ = ["run_tests", "torch_requirement"]
+
+_PLATFORM = "x86_64-manylinux_2_28"
+
+
+def torch_requirement(distro: Distro, cell: Cell, settings: IndexSettings) -> tuple[str, str]:
+    """(`torch @ URL#sha256=…` line, exact version) for `cell`: `[torch-wheels]` or the planned wheel."""
+    override = distro.torch_wheels.get(cell.id)
+    if override:
+        url = override if "://" in override else Path(override).as_uri()
+        version = Path(override).name.split("-")[1].replace("%2B", "+")
+        return f"torch @ {url}", version
+    from torchsmith.machine.model import Libc, Machine
+    from torchsmith.machine.override import override_machine
+    from torchsmith.plan import make_plan
+
+    machine = override_machine(Machine(os="linux", arch="x86_64", libc=Libc("glibc", "2.35")), python=cell.python)
+    plan = make_plan([f"torch=={cell.torch}.*"], machine=machine, backend=cell.backend, settings=settings)
+    torch = plan.packages[0]
+    if torch.url is None:
+        raise DistroError(f"no torch file for cell `{cell.id}` (planned offline)", hint="unset `TORCHSMITH_OFFLINE`")
+    fragment = f"#sha256={torch.sha256}" if torch.sha256 else ""
+    return f"torch @ {torch.url}{fragment}", torch.version
+
+
+@dataclass(slots=True)
+class _Ctx:
+    distro: Distro
+    graph: Graph
+    infos: dict[str, MemberInfo]
+    tier: int
+    tested: tuple[str, ...]
+    settings: IndexSettings
+    env: dict[str, str]
+    results: Path
+    reporter: Reporter
+    timeout: float
+
+    @property
+    def index(self) -> str:
+        return self.distro.index_url or self.settings.default_index
+
+    def uv_args(self) -> list[str]:
+        args = ["--default-index", self.index]
+        for link in self.distro.find_links:
+            args += ["--find-links", link]
+        return args
+
+
+def _run(command: Sequence[str] | str, log: Path, env: Mapping[str, str], cwd: Path, timeout: float) -> bool:
+    """Run, appending the command and its output to `log`; True on exit 0."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    shown = command if isinstance(command, str) else " ".join(command)
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"$ {shown}\n")
+        out.flush()
+        try:
+            done = subprocess.run(command, shell=isinstance(command, str), stdout=out, stderr=subprocess.STDOUT,
+                                  env=dict(env), cwd=cwd, timeout=timeout, check=False)  # fmt: skip
+        except subprocess.TimeoutExpired:
+            out.write(f"\n[timed out after {timeout:.0f} s]\n")
+            return False
+        out.write(f"[exit {done.returncode}]\n")
+    return done.returncode == 0
+
+
+class _Cell:
+    """One cell's work; `run()` never raises a TorchsmithError (it becomes the cell's `error`)."""
+
+    def __init__(self, ctx: _Ctx, cell: Cell) -> None:
+        self.ctx, self.cell = ctx, cell
+        self.logs = ctx.results / "logs" / cell.id
+        self.outcomes: dict[str, MemberOutcome] = {}
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.ctx.results).as_posix()
+
+    def set(self, key: str, status: Status, stage: str, log: Path | None, detail: str = "", attempts: int = 1) -> None:
+        self.outcomes[key] = MemberOutcome(key, status, stage, attempts, self.rel(log) if log else None, detail)
+
+    def run(self) -> CellResult:
+        start = time.monotonic()
+        if self.logs.exists():
+            shutil.rmtree(self.logs)
+        self.logs.mkdir(parents=True)
+        try:
+            torch_line, version = torch_requirement(self.ctx.distro, self.cell, self.ctx.settings)
+        except TorchsmithError as error:
+            skipped = tuple(MemberOutcome(k, "skipped", "torch", detail=error.message) for k in self.ctx.graph.order)
+            return CellResult(self.cell, None, skipped, time.monotonic() - start, error=error.message)
+        self.ctx.reporter.step(f"{self.cell.id}: torch {version}, tier 0 (resolution)")
+        ok = self.tier0(torch_line)
+        if self.ctx.tier >= 1 and ok:
+            self.ctx.reporter.step(f"{self.cell.id}: tier 1 (install + import) of {len(ok)} members")
+            python = self.install(torch_line, ok)
+            if python is not None:
+                ok = self.smoke(python, ok)
+                if self.ctx.tier >= 2:
+                    self.tests(python, ok)
+        order = tuple(self.outcomes[k] for k in self.ctx.graph.order)
+        return CellResult(self.cell, version, order, time.monotonic() - start, log=self.rel(self.logs))
+
+    # -- tier 0 ---------------------------------------------------------------------------------------
+
+    def compile(self, lines: Sequence[str], log: Path) -> bool:
+        from torchsmith.target import find_uv
+
+        req = log.with_suffix(".in")
+        req.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        command = [find_uv(), "pip", "compile", str(req), "--python-version", self.cell.python,
+                   "--python-platform", _PLATFORM, "--no-header", "--quiet", *self.ctx.uv_args()]  # fmt: skip
+        return _run(command, log, self.ctx.env, self.ctx.distro.root, self.ctx.timeout)
+
+    def upstream(self, key: str) -> list[str]:
+        seen: list[str] = []
+        stack = [key]
+        while stack:
+            for dep in self.ctx.graph.deps[stack.pop()]:
+                if dep not in seen:
+                    seen.append(dep)
+                    stack.append(dep)
+        return seen
+
+    def tier0(self, torch_line: str) -> list[str]:
+        """Members whose set resolves together with the cell's torch (all of them, if the whole set does)."""
+        keys = list(self.ctx.graph.order)
+        log = self.logs / "tier0-all.log"
+        if self.compile([torch_line, *(self.ctx.infos[k].install for k in keys)], log):
+            for key in keys:
+                self.set(key, "pass", "tier0", log)
+            return keys
+        ok = []
+        for key in keys:
+            one = self.logs / f"tier0-{key}.log"
+            group = [key, *self.upstream(key)]
+            if self.compile([torch_line, *(self.ctx.infos[k].install for k in group)], one):
+                ok.append(key)
+            else:
+                self.set(key, "fail", "tier0", one, f"does not resolve with torch {self.cell.torch} ({self.cell.backend})")
+        if len(ok) == len(keys):  # each resolves alone, not all together
+            for key in keys:
+                self.set(key, "fail", "tier0", log, "the members do not resolve together")
+            return []
+        for key in ok:
+            self.set(key, "pass", "tier0", self.logs / f"tier0-{key}.log")
+        return ok
+
+    # -- tier 1 ---------------------------------------------------------------------------------------
+
+    def install(self, torch_line: str, keys: list[str]) -> Path | None:
+        from torchsmith.target import find_uv
+
+        lines = [torch_line, *(self.ctx.infos[k].install for k in keys)]
+        if self.ctx.tier >= 2:
+            lines += sorted({r for k in keys for r in self.ctx.distro.member(k).test_requires})
+        fingerprint = "\n".join([self.cell.python, *lines, *self.ctx.uv_args()])
+        digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
+        venv = self.ctx.distro.root / ".distro" / "venvs" / f"{self.cell.id}-{digest}"
+        python = venv / "bin" / "python"
+        log = self.logs / "tier1-install.log"
+        if (venv / ".complete").exists() and python.exists():
+            log.write_text(f"reusing the cached environment {venv}\n", encoding="utf-8")
+            return python
+        if venv.exists():
+            shutil.rmtree(venv)
+        uv = find_uv()
+        env = {**self.ctx.env, "UV_PYTHON_DOWNLOADS": "never"}
+        made = _run([uv, "venv", str(venv), "--python", self.cell.python, "--quiet"], log, env,
+                    self.ctx.distro.root, self.ctx.timeout)  # fmt: skip
+        req = self.logs / "tier1-install.in"
+        req.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        if made and _run([uv, "pip", "install", "--python", str(python), "-r", str(req), *self.ctx.uv_args()],
+                         log, env, self.ctx.distro.root, self.ctx.timeout):  # fmt: skip
+            (venv / ".complete").write_text(fingerprint, encoding="utf-8")
+            return python
+        for key in keys:
+            self.set(key, "fail", "tier1", log, "the cell's environment could not be installed")
+        return None
+
+    def smoke(self, python: Path, keys: list[str]) -> list[str]:
+        ok = []
+        for key in keys:
+            name = self.ctx.distro.member(key).import_name
+            log = self.logs / f"tier1-import-{key}.log"
+            if _run([str(python), "-c", f"import {name}"], log, self.ctx.env, self.ctx.distro.root, 120):
+                self.set(key, "pass", "tier1", log)
+                ok.append(key)
+            else:
+                self.set(key, "fail", "tier1", log, f"`import {name}` failed")
+        return ok
+
+    # -- tier 2 ---------------------------------------------------------------------------------------
+
+    def tests(self, python: Path, ok: list[str]) -> None:
+        bindir = python.parent
+        env = {**self.ctx.env, "VIRTUAL_ENV": str(bindir.parent), "PATH": f"{bindir}{os.pathsep}{self.ctx.env.get('PATH', '')}",
+               "TORCHSMITH_DISTRO_CELL": self.cell.id}  # fmt: skip
+        env.pop("PYTHONHOME", None)
+        for key in self.ctx.tested:
+            member = self.ctx.distro.member(key)
+            if key not in ok:
+                continue
+            if not member.test:
+                self.set(key, "pass", "tier1", self.logs / f"tier1-import-{key}.log", "no test command")
+                continue
+            blocked = [dep for dep in self.upstream(key) if self.outcomes[dep].status == "fail"]
+            if blocked:
+                self.set(key, "skipped", "tier2", None, f"requires {', '.join(blocked)}, which failed")
+                continue
+            log = self.logs / f"tier2-{key}.log"
+            self.ctx.reporter.step(f"{self.cell.id}: testing {member.name}")
+            if _run(member.test, log, env, self.ctx.distro.root, self.ctx.timeout):
+                self.set(key, "pass", "tier2", log)
+            elif _run(member.test, log, env, self.ctx.distro.root, self.ctx.timeout):
+                self.set(key, "flaky", "tier2", log, "failed, then passed on retry", attempts=2)
+                self.ctx.reporter.warn(f"{self.cell.id}: {member.name}'s tests are flaky (passed on retry)")
+            else:
+                self.set(key, "fail", "tier2", log, "tests failed twice", attempts=2)
+
+
+def run_tests(
+    *,
+    distro_path: Path,
+    changed: str | None = None,
+    tier: int = 2,
+    jobs: int = 2,
+    cell: str | None = None,
+    results_dir: Path | None = None,
+    settings: IndexSettings | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 900.0,
+    reporter: Reporter | None = None,
+) -> TestRun:
+    """Test the distro (or `changed` and its dependents) in every cell (or `cell`) up to `tier`; write one
+    results file per cell and the logs into `results_dir` (default `<distro>/.distro/results`)."""
+    if tier not in (0, 1, 2):
+        raise DistroError(f"invalid value `{tier}` for `--tier`: expected `0`, `1` or `2`")
+    if jobs < 1:
+        raise DistroError(f"invalid value `{jobs}` for `--jobs`: expected a positive number")
+    reporter = reporter or NullReporter()
+    base_env = dict(os.environ if env is None else env)
+    settings = settings or IndexSettings.from_env(base_env)
+    distro = load_distro(distro_path)
+    cells = select_cells(distro, cell)
+    graph, infos = build_graph(distro, settings=settings, reporter=reporter)
+    tested = graph.downstream(distro.member(changed).name) if changed else graph.topological()
+    results = (results_dir or distro.results_dir).resolve()
+    ctx = _Ctx(distro, graph, infos, tier, tested, settings, base_env, results, reporter, timeout)
+    reporter.step(f"testing {len(tested)} member(s) in {len(cells)} cell(s), tier {tier}, {jobs} at a time")
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="torchsmith-distro") as pool:
+        done = list(pool.map(lambda c: _Cell(ctx, c).run(), cells))
+    members = tuple(
+        MemberRecord(m.key, infos[m.key].version, m.abi, m.maintainers, infos[m.key].requires)
+        for m in distro.members
+    )
+    change = distro.member(changed).key if changed else None
+    run = TestRun(distro.name, tier, members, graph, tuple(done), change, results)
+    run.save(results)
+    return run
