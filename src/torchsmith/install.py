@@ -138,13 +138,13 @@ def _run(command: list[str], reporter: Reporter) -> tuple[int, str]:
     return process.returncode, "\n".join(tail)
 
 
-_KEYWORDS = ("mismatch", "error", "failed", "could not", "no matching", "not found", "refused", "cause:")
+_PREFIXES = ("error:", "cause:", "caused by:", "hash mismatch", "hashes are required", "×")
 
 
 def _gist(output: str) -> str:
     """The installer's own words for what went wrong: its error lines, without box-drawing decoration."""
     lines = [line.strip(" \u2502\u251c\u2500\u25b6\u2570\u00d7\t") for line in output.splitlines()]
-    wanted = [line for line in lines if line and any(k in line.lower() for k in _KEYWORDS)]
+    wanted = [line for line in lines if line.lower().startswith(_PREFIXES)]
     chosen = wanted[:2] or [line for line in lines if line][-1:] or ["no output"]
     return " / ".join(chosen)
 

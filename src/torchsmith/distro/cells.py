@@ -99,9 +99,7 @@ class MatrixResult:
     def to_json(self) -> dict[str, Any]:
         if self.format == "github":
             return {
-                "include": [
-                    {**cell.to_json(), "cell": cell.id, "runner": cell.runner} for cell in self.cells
-                ]
+                "include": [{**cell.to_json(), "cell": cell.id, "runner": cell.runner} for cell in self.cells]
             }
         return {"cells": [cell.to_json() for cell in self.cells]}
 
@@ -111,7 +109,7 @@ class MatrixResult:
         return "\n".join(cell.id for cell in self.cells)
 
 
-def cell_matrix(*, distro_path: Path, format: str = "json") -> MatrixResult:  # noqa: A002 - the flag's name
+def cell_matrix(*, distro_path: Path, format: str = "json") -> MatrixResult:
     """The cells of `distro_path`'s matrix; `format="github"` gives `{"include": [...]}` for `fromJSON`."""
     if format not in ("json", "github"):
         raise DistroError(f"invalid value `{format}` for `--format`: expected `json` or `github`")

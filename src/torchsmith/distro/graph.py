@@ -118,10 +118,14 @@ def _build_project(project: Path, out: Path, member: Member) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
         [find_uv(), "build", "--wheel", "--out-dir", str(out), str(project)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
-        raise DistroError(f"cannot build member `{member.name}` from `{project}`: {done.stderr.strip()[-400:]}")
+        raise DistroError(
+            f"cannot build member `{member.name}` from `{project}`: {done.stderr.strip()[-400:]}"
+        )
     return _pick_wheel(out, member)
 
 
@@ -234,7 +238,7 @@ class Graph:
     def downstream(self, name: str) -> tuple[str, ...]:
         """`name` and every member that requires it, directly or not, in test order."""
         key = canonicalize_name(name)
-        closure = {key}
+        closure: set[str] = {key}
         changed = True
         while changed:
             changed = False

@@ -1,4 +1,4 @@
-"""`distro promote`: copy what passed into the channel, a static PEP 503 / PEP 691 index with PEP 658 metadata.
+"""`distro promote`: copy what passed into the channel: a static PEP 503 / 691 index with PEP 658 metadata.
 
 The channel is `<output>/files/` (the wheels and their `.metadata`) and `<output>/simple/` (the pages).
 Pages are rebuilt from every wheel in `files/` into a temporary folder beside `simple/`, which then
@@ -51,8 +51,11 @@ class PromoteResult:
         return 1 if self.blocked else 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"output": str(self.output), "promoted": list(self.promoted),
-                "blocked": [b.to_json() for b in self.blocked]}  # fmt: skip
+        return {
+            "output": str(self.output),
+            "promoted": list(self.promoted),
+            "blocked": [b.to_json() for b in self.blocked],
+        }
 
     def summary(self) -> str:
         lines = [f"promoted {name}" for name in self.promoted]
@@ -88,18 +91,35 @@ def _project_pages(project: str, wheels: list[Path]) -> tuple[str, str]:
         data, meta = wheel.read_bytes(), _metadata(wheel)
         href = f"../../files/{quote(wheel.name)}"
         rp = _requires_python(meta)
-        attrs = f'href="{href}#sha256={_sha(data)}" data-dist-info-metadata="sha256={_sha(meta)}" ' \
-                f'data-core-metadata="sha256={_sha(meta)}"'  # fmt: skip
+        attrs = (
+            f'href="{href}#sha256={_sha(data)}" data-dist-info-metadata="sha256={_sha(meta)}" '
+            f'data-core-metadata="sha256={_sha(meta)}"'
+        )
         if rp:
             attrs += f' data-requires-python="{html.escape(rp)}"'
         anchors.append(f"    <a {attrs}>{html.escape(wheel.name)}</a><br/>")
-        files.append({"filename": wheel.name, "url": href, "hashes": {"sha256": _sha(data)},
-                      "requires-python": rp, "core-metadata": {"sha256": _sha(meta)},
-                      "dist-info-metadata": {"sha256": _sha(meta)}, "size": len(data)})  # fmt: skip
-    page = f"<!DOCTYPE html>\n<html><body>\n<h1>Links for {html.escape(project)}</h1>\n" + "\n".join(anchors) \
-        + "\n</body></html>\n"  # fmt: skip
-    doc = {"meta": {"api-version": "1.1"}, "name": project, "files": files,
-           "versions": sorted({str(parse_wheel_filename(w.name)[1]) for w in wheels})}  # fmt: skip
+        files.append(
+            {
+                "filename": wheel.name,
+                "url": href,
+                "hashes": {"sha256": _sha(data)},
+                "requires-python": rp,
+                "core-metadata": {"sha256": _sha(meta)},
+                "dist-info-metadata": {"sha256": _sha(meta)},
+                "size": len(data),
+            }
+        )
+    page = (
+        f"<!DOCTYPE html>\n<html><body>\n<h1>Links for {html.escape(project)}</h1>\n"
+        + "\n".join(anchors)
+        + "\n</body></html>\n"
+    )
+    doc = {
+        "meta": {"api-version": "1.1"},
+        "name": project,
+        "files": files,
+        "versions": sorted({str(parse_wheel_filename(w.name)[1]) for w in wheels}),
+    }
     return page, json.dumps(doc, indent=1) + "\n"
 
 
@@ -114,9 +134,10 @@ def write_index(output: Path) -> Path:
     projects = sorted(by_project)
     (tmp / "index.html").write_text(
         "<!DOCTYPE html>\n<html><body>\n"
-        + "\n".join(f'    <a href="{p}/">{p}</a><br/>' for p in projects) + "\n</body></html>\n",
+        + "\n".join(f'    <a href="{p}/">{p}</a><br/>' for p in projects)
+        + "\n</body></html>\n",
         encoding="utf-8",
-    )  # fmt: skip
+    )
     root_doc = {"meta": {"api-version": "1.1"}, "projects": [{"name": p} for p in projects]}
     (tmp / "index.json").write_text(json.dumps(root_doc, indent=1) + "\n", encoding="utf-8")
     for project in projects:
@@ -124,7 +145,7 @@ def write_index(output: Path) -> Path:
         (tmp / project).mkdir()
         (tmp / project / "index.html").write_text(page, encoding="utf-8")
         (tmp / project / "index.json").write_text(doc, encoding="utf-8")
-    os.chmod(tmp, 0o755)
+    tmp.chmod(0o755)
     simple = output / "simple"
     old = output / f".simple-old-{os.getpid()}"
     if simple.exists():
@@ -165,13 +186,19 @@ def promote(
     for decision in decisions:
         info = infos.get(decision.member)
         if info is not None and info.version != decision.version:
-            decision = Promotion(decision.member, decision.version, False,
-                                 (*decision.blockers, f"results are for {decision.version}, the registry has {info.version}"))  # fmt: skip  # noqa: E501
+            decision = Promotion(
+                decision.member,
+                decision.version,
+                False,
+                (*decision.blockers, f"results are for {decision.version}, the registry has {info.version}"),
+            )
         if not decision.promotable:
             blocked.append(decision)
             continue
         if info is None or info.wheel is None:
-            blocked.append(Promotion(decision.member, decision.version, False, ("no local wheel to promote",)))
+            blocked.append(
+                Promotion(decision.member, decision.version, False, ("no local wheel to promote",))
+            )
             continue
         reporter.step(f"promoting {info.wheel.name}")
         _place(info.wheel, out_files)

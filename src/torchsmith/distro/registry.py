@@ -11,7 +11,7 @@ collected and reported at once as one `DistroError` naming `distro.toml:LINE`.
 from __future__ import annotations
 
 import re
-import tomllib
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,14 +22,19 @@ from packaging.utils import canonicalize_name
 
 from torchsmith.errors import TorchsmithError
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
 __all__ = [
     "ABI_CLASSES",
     "TEMPLATE",
     "Distro",
     "DistroError",
+    "InitResult",
     "Member",
     "Source",
-    "InitResult",
     "init_distro",
     "load_distro",
 ]
@@ -42,9 +47,18 @@ _TORCH_MINOR = re.compile(r"\d+\.\d+")
 _PYTHON = re.compile(r"3\.\d+")
 _BACKEND = re.compile(r"cpu|cu\d{3}|rocm\d+\.\d+|xpu")
 _MEMBER_KEYS = {
-    "name", "requirement", "path", "git", "ref", "test", "test-requires", "abi", "import", "maintainers",
+    "name",
+    "requirement",
+    "path",
+    "git",
+    "ref",
+    "test",
+    "test-requires",
+    "abi",
+    "import",
+    "maintainers",
     "requires",
-}  # fmt: skip
+}
 
 
 class DistroError(TorchsmithError):
@@ -145,9 +159,9 @@ TEMPLATE = """\
 
 [distro]
 name = "my-distro"
-output = "channel"                  # the static PEP 503/691 index that `promote` writes (relative to this file)
-# index-url = "https://pypi.org/simple"   # where everything but torch comes from (default: UV_INDEX_URL / PyPI)
-# find-links = ["wheelhouse"]             # extra folders of wheels (e.g. test tools)
+output = "channel"                  # the PEP 503/691 index `promote` writes (relative to this file)
+# index-url = "https://pypi.org/simple"   # everything but torch (default: UV_INDEX_URL, else PyPI)
+# find-links = ["wheelhouse"]             # extra folders of wheels (test tools)
 
 [matrix]
 torch = ["2.9", "2.11"]             # torch minor versions; each cell pins the newest patch release
@@ -219,12 +233,15 @@ def _member(raw: object, line: int, problems: _Problems) -> Member | None:
     if not isinstance(raw, dict):
         problems.add(line, "`[[member]]` must be a table")
         return None
-    at = lambda key: _key_line(problems.text, line, key)  # noqa: E731
+
+    def at(key: str) -> int:
+        return _key_line(problems.text, line, key)
+
     for key in sorted(set(raw) - _MEMBER_KEYS):
         problems.add(at(key), f"unknown key `{key}` in `[[member]]`")
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
-        problems.add(line, "`[[member]]` needs `name = \"...\"`")
+        problems.add(line, '`[[member]]` needs `name = "..."`')
         return None
     given = [k for k in ("requirement", "path", "git") if k in raw]
     if len(given) != 1:
@@ -245,11 +262,14 @@ def _member(raw: object, line: int, problems: _Problems) -> Member | None:
             problems.add(at(kind), f"requirement `{value}` names `{req.name}`, not member `{name}`")
     ref = raw.get("ref")
     if kind == "git" and not isinstance(ref, str):
-        problems.add(at("git"), f"git member `{name}` needs `ref = \"<tag or commit>\"`")
+        problems.add(at("git"), f'git member `{name}` needs `ref = "<tag or commit>"`')
     abi = raw.get("abi", "pure")
     if abi not in ABI_CLASSES:
-        problems.add(at("abi"), f"invalid value `{abi}` for `abi` of member `{name}`: expected "
-                     "`pure`, `exact-abi` or `stable-abi`")  # fmt: skip
+        problems.add(
+            at("abi"),
+            f"invalid value `{abi}` for `abi` of member `{name}`: expected "
+            "`pure`, `exact-abi` or `stable-abi`",
+        )
         return None
     test = raw.get("test")
     if test is not None and not isinstance(test, str):
@@ -283,7 +303,7 @@ def _matrix(data: Mapping[str, Any], problems: _Problems) -> tuple[tuple[str, ..
     if not isinstance(matrix, dict):
         problems.add(line, "missing `[matrix]` table (torch, backends, pythons)")
         return (), (), ()
-    out = []
+    out: list[tuple[str, ...]] = []
     for key, pattern, example in (
         ("torch", _TORCH_MINOR, "`2.9`"),
         ("backends", _BACKEND, "`cpu`, `cu126`, `rocm6.4`, `xpu`"),
@@ -291,13 +311,17 @@ def _matrix(data: Mapping[str, Any], problems: _Problems) -> tuple[tuple[str, ..
     ):
         values = _strings(matrix.get(key))
         if not values:
-            problems.add(_key_line(problems.text, line, key), f"`matrix.{key}` must be a non-empty list of strings")
+            problems.add(
+                _key_line(problems.text, line, key), f"`matrix.{key}` must be a non-empty list of strings"
+            )
             out.append(())
             continue
         for value in values:
             if not pattern.fullmatch(value):
-                problems.add(_key_line(problems.text, line, key),
-                             f"invalid value `{value}` in `matrix.{key}`: expected {example}")  # fmt: skip
+                problems.add(
+                    _key_line(problems.text, line, key),
+                    f"invalid value `{value}` in `matrix.{key}`: expected {example}",
+                )
         out.append(values)
     return tuple(out)
 
@@ -347,7 +371,9 @@ def load_distro(path: Path) -> Distro:
         problems.add(1, "no `[[member]]` tables: a distro needs at least one member")
     wheels = data.get("torch-wheels", {})
     if not isinstance(wheels, dict) or not all(isinstance(v, str) for v in wheels.values()):
-        problems.add(_table_line(text, "torch-wheels"), "`[torch-wheels]` maps cell ids to wheel paths or URLs")
+        problems.add(
+            _table_line(text, "torch-wheels"), "`[torch-wheels]` maps cell ids to wheel paths or URLs"
+        )
         wheels = {}
     problems.raise_if_any()
     root = path.parent

@@ -33,8 +33,12 @@ class Promotion:
     blockers: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"member": self.member, "version": self.version, "promotable": self.promotable,
-                "blockers": list(self.blockers)}  # fmt: skip
+        return {
+            "member": self.member,
+            "version": self.version,
+            "promotable": self.promotable,
+            "blockers": list(self.blockers),
+        }
 
 
 def _own_problems(run: TestRun, member: str) -> list[str]:
@@ -64,7 +68,10 @@ def promotion(run: TestRun) -> tuple[Promotion, ...]:
 
 def render_markdown(run: TestRun) -> str:
     cells = [c.cell.id for c in run.cells]
-    lines = [f"# distro `{run.distro}`: tier {run.tier}" + (f", change: `{run.changed}`" if run.changed else ""), ""]
+    lines = [
+        f"# distro `{run.distro}`: tier {run.tier}" + (f", change: `{run.changed}`" if run.changed else ""),
+        "",
+    ]
     lines.append("| member | version | " + " | ".join(cells) + " |")
     lines.append("| --- | --- | " + " | ".join("---" for _ in cells) + " |")
     for record in run.members:
@@ -82,7 +89,9 @@ def render_markdown(run: TestRun) -> str:
         if decision.promotable:
             lines.append(f"- {decision.member} {decision.version}: promotable")
         else:
-            lines.append(f"- {decision.member} {decision.version}: **blocked**: " + "; ".join(decision.blockers))
+            lines.append(
+                f"- {decision.member} {decision.version}: **blocked**: " + "; ".join(decision.blockers)
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -116,15 +125,21 @@ def render_html(run: TestRun, *, log_prefix: str = "") -> str:
             items.append(f"<li>{esc(decision.member)} {esc(decision.version)}: promotable</li>")
         else:
             why = "".join(f"<li>{esc(b)}</li>" for b in decision.blockers)
-            items.append(f'<li class="blocked">{esc(decision.member)} {esc(decision.version)}: blocked<ul>{why}</ul></li>')
+            name = f"{esc(decision.member)} {esc(decision.version)}"
+            items.append(f'<li class="blocked">{name}: blocked<ul>{why}</ul></li>')
     errors = "".join(f"<li>{esc(c.cell.id)}: {esc(c.error)}</li>" for c in run.cells if c.error)
     return (
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>distro {esc(run.distro)}</title>'
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>distro {esc(run.distro)}</title>"
         f"<style>{_CSS}</style></head><body>\n<h1>distro {esc(run.distro)} (tier {run.tier})</h1>\n"
-        f"<table><tr><th>member</th>{head}</tr>\n" + "\n".join(rows) + "</table>\n"
+        f"<table><tr><th>member</th>{head}</tr>\n"
+        + "\n".join(rows)
+        + "</table>\n"
         + (f"<h2>Cells that did not run</h2><ul>{errors}</ul>\n" if errors else "")
-        + "<h2>Promotion</h2><ul>\n" + "\n".join(items) + "\n</ul>\n</body></html>\n"
-    )  # fmt: skip
+        + "<h2>Promotion</h2><ul>\n"
+        + "\n".join(items)
+        + "\n</ul>\n</body></html>\n"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +167,7 @@ class ReportResult:
 def make_report(
     *,
     distro_path: Path | None = None,
-    format: str = "markdown",  # noqa: A002 - the flag's name
+    format: str = "markdown",
     merge: Sequence[Path] = (),
     output: Path | None = None,
 ) -> ReportResult:

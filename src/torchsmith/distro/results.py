@@ -184,8 +184,10 @@ class TestRun:
         for cell in self.cells:
             for outcome in cell.outcomes:
                 if outcome.status in ("fail", "flaky"):
-                    lines.append(f"  {outcome.status}: {outcome.member} in {cell.cell.id} at {outcome.stage}"
-                                 + (f" (log: {outcome.log})" if outcome.log else ""))  # fmt: skip
+                    lines.append(
+                        f"  {outcome.status}: {outcome.member} in {cell.cell.id} at {outcome.stage}"
+                        + (f" (log: {outcome.log})" if outcome.log else "")
+                    )
         return "\n".join(lines)
 
     def save(self, folder: Path) -> list[Path]:
@@ -223,8 +225,14 @@ def merge_runs(runs: Sequence[TestRun]) -> TestRun:
         for cell in run.cells:
             cells[cell.cell.id] = cell
     last = runs[-1]
-    return TestRun(last.distro, max(r.tier for r in runs), tuple(members.values()), last.graph,
-                   tuple(cells.values()), last.changed)  # fmt: skip
+    return TestRun(
+        last.distro,
+        max(r.tier for r in runs),
+        tuple(members.values()),
+        last.graph,
+        tuple(cells.values()),
+        last.changed,
+    )
 
 
 def load_results(paths: Iterable[Path]) -> TestRun:

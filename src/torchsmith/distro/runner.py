@@ -46,11 +46,15 @@ def torch_requirement(distro: Distro, cell: Cell, settings: IndexSettings) -> tu
     from torchsmith.machine.override import override_machine
     from torchsmith.plan import make_plan
 
-    machine = override_machine(Machine(os="linux", arch="x86_64", libc=Libc("glibc", "2.35")), python=cell.python)
+    machine = override_machine(
+        Machine(os="linux", arch="x86_64", libc=Libc("glibc", "2.35")), python=cell.python
+    )
     plan = make_plan([f"torch=={cell.torch}.*"], machine=machine, backend=cell.backend, settings=settings)
     torch = plan.packages[0]
     if torch.url is None:
-        raise DistroError(f"no torch file for cell `{cell.id}` (planned offline)", hint="unset `TORCHSMITH_OFFLINE`")
+        raise DistroError(
+            f"no torch file for cell `{cell.id}` (planned offline)", hint="unset `TORCHSMITH_OFFLINE`"
+        )
     fragment = f"#sha256={torch.sha256}" if torch.sha256 else ""
     return f"torch @ {torch.url}{fragment}", torch.version
 
@@ -87,8 +91,16 @@ def _run(command: Sequence[str] | str, log: Path, env: Mapping[str, str], cwd: P
         out.write(f"$ {shown}\n")
         out.flush()
         try:
-            done = subprocess.run(command, shell=isinstance(command, str), stdout=out, stderr=subprocess.STDOUT,
-                                  env=dict(env), cwd=cwd, timeout=timeout, check=False)  # fmt: skip
+            done = subprocess.run(
+                command,
+                shell=isinstance(command, str),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=dict(env),
+                cwd=cwd,
+                timeout=timeout,
+                check=False,
+            )
         except subprocess.TimeoutExpired:
             out.write(f"\n[timed out after {timeout:.0f} s]\n")
             return False
@@ -107,8 +119,12 @@ class _Cell:
     def rel(self, path: Path) -> str:
         return path.relative_to(self.ctx.results).as_posix()
 
-    def set(self, key: str, status: Status, stage: str, log: Path | None, detail: str = "", attempts: int = 1) -> None:
-        self.outcomes[key] = MemberOutcome(key, status, stage, attempts, self.rel(log) if log else None, detail)
+    def set(
+        self, key: str, status: Status, stage: str, log: Path | None, detail: str = "", attempts: int = 1
+    ) -> None:
+        self.outcomes[key] = MemberOutcome(
+            key, status, stage, attempts, self.rel(log) if log else None, detail
+        )
 
     def run(self) -> CellResult:
         start = time.monotonic()
@@ -118,7 +134,9 @@ class _Cell:
         try:
             torch_line, version = torch_requirement(self.ctx.distro, self.cell, self.ctx.settings)
         except TorchsmithError as error:
-            skipped = tuple(MemberOutcome(k, "skipped", "torch", detail=error.message) for k in self.ctx.graph.order)
+            skipped = tuple(
+                MemberOutcome(k, "skipped", "torch", detail=error.message) for k in self.ctx.graph.order
+            )
             return CellResult(self.cell, None, skipped, time.monotonic() - start, error=error.message)
         self.ctx.reporter.step(f"{self.cell.id}: torch {version}, tier 0 (resolution)")
         ok = self.tier0(torch_line)
@@ -139,8 +157,19 @@ class _Cell:
 
         req = log.with_suffix(".in")
         req.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        command = [find_uv(), "pip", "compile", str(req), "--python-version", self.cell.python,
-                   "--python-platform", _PLATFORM, "--no-header", "--quiet", *self.ctx.uv_args()]  # fmt: skip
+        command = [
+            find_uv(),
+            "pip",
+            "compile",
+            str(req),
+            "--python-version",
+            self.cell.python,
+            "--python-platform",
+            _PLATFORM,
+            "--no-header",
+            "--quiet",
+            *self.ctx.uv_args(),
+        ]
         return _run(command, log, self.ctx.env, self.ctx.distro.root, self.ctx.timeout)
 
     def upstream(self, key: str) -> list[str]:
@@ -168,7 +197,13 @@ class _Cell:
             if self.compile([torch_line, *(self.ctx.infos[k].install for k in group)], one):
                 ok.append(key)
             else:
-                self.set(key, "fail", "tier0", one, f"does not resolve with torch {self.cell.torch} ({self.cell.backend})")
+                self.set(
+                    key,
+                    "fail",
+                    "tier0",
+                    one,
+                    f"does not resolve with torch {self.cell.torch} ({self.cell.backend})",
+                )
         if len(ok) == len(keys):  # each resolves alone, not all together
             for key in keys:
                 self.set(key, "fail", "tier0", log, "the members do not resolve together")
@@ -197,12 +232,22 @@ class _Cell:
             shutil.rmtree(venv)
         uv = find_uv()
         env = {**self.ctx.env, "UV_PYTHON_DOWNLOADS": "never"}
-        made = _run([uv, "venv", str(venv), "--python", self.cell.python, "--quiet"], log, env,
-                    self.ctx.distro.root, self.ctx.timeout)  # fmt: skip
+        made = _run(
+            [uv, "venv", str(venv), "--python", self.cell.python, "--quiet"],
+            log,
+            env,
+            self.ctx.distro.root,
+            self.ctx.timeout,
+        )
         req = self.logs / "tier1-install.in"
         req.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        if made and _run([uv, "pip", "install", "--python", str(python), "-r", str(req), *self.ctx.uv_args()],
-                         log, env, self.ctx.distro.root, self.ctx.timeout):  # fmt: skip
+        if made and _run(
+            [uv, "pip", "install", "--python", str(python), "-r", str(req), *self.ctx.uv_args()],
+            log,
+            env,
+            self.ctx.distro.root,
+            self.ctx.timeout,
+        ):
             (venv / ".complete").write_text(fingerprint, encoding="utf-8")
             return python
         for key in keys:
@@ -225,8 +270,12 @@ class _Cell:
 
     def tests(self, python: Path, ok: list[str]) -> None:
         bindir = python.parent
-        env = {**self.ctx.env, "VIRTUAL_ENV": str(bindir.parent), "PATH": f"{bindir}{os.pathsep}{self.ctx.env.get('PATH', '')}",
-               "TORCHSMITH_DISTRO_CELL": self.cell.id}  # fmt: skip
+        env = {
+            **self.ctx.env,
+            "VIRTUAL_ENV": str(bindir.parent),
+            "PATH": f"{bindir}{os.pathsep}{self.ctx.env.get('PATH', '')}",
+            "TORCHSMITH_DISTRO_CELL": self.cell.id,
+        }
         env.pop("PYTHONHOME", None)
         for key in self.ctx.tested:
             member = self.ctx.distro.member(key)
