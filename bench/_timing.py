@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import venv
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-__all__ = ["bench_venv", "median_call", "median_process", "print_table"]
+__all__ = ["bench_venv", "bytecode_env", "median_call", "median_process", "print_table"]
 
 CACHE = Path.home() / ".cache" / "torchsmith-bench"
 
@@ -28,8 +29,15 @@ def bench_venv(name: str, packages: Sequence[str]) -> Path:
     return python
 
 
+def bytecode_env() -> dict[str, str]:
+    """This environment without PYTHONDONTWRITEBYTECODE: an installed package has its bytecode compiled, so
+    timing processes that recompile every module on each start would measure the sandbox, not the tool."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def median_process(command: Sequence[str], runs: int = 15, env: dict[str, str] | None = None) -> float:
     """Median wall time in seconds of running `command` to completion (one warm-up run first)."""
+    env = env if env is not None else bytecode_env()
     subprocess.run(command, capture_output=True, check=True, env=env)
     times = []
     for _ in range(runs):

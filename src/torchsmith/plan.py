@@ -232,7 +232,6 @@ def make_plan(
     catalog, offline_note = _catalog(machine, settings, reporter)
     warnings = [offline_note] if offline_note else []
     if isinstance(catalog, IndexCatalog):
-        reporter.step(f"reading {len(backends) * len(reqs.family)} index pages")
         try:
             catalog.prefetch(backends, reqs.family)
         except IndexUnreachableError as error:

@@ -12,6 +12,7 @@ filled from this machine's local package mirror, so nothing is downloaded.
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,8 +54,15 @@ class DistroDir:
     settings: IndexSettings
     env: dict[str, str]
 
-    def write(self, members: str, *, torch: str = '["2.9", "2.11"]', backends: str = '["cpu"]',
-              pythons: str = '["3.11"]', extra: str = "") -> Path:  # fmt: skip
+    def write(
+        self,
+        members: str,
+        *,
+        torch: str = '["2.9", "2.11"]',
+        backends: str = '["cpu"]',
+        pythons: str = '["3.11"]',
+        extra: str = "",
+    ) -> Path:
         text = (
             f'[distro]\nname = "testdistro"\noutput = "channel"\nfind-links = ["tools"]\n{extra}\n'
             f"[matrix]\ntorch = {torch}\nbackends = {backends}\npythons = {pythons}\n\n{members}"
@@ -66,7 +74,9 @@ class DistroDir:
 def member(name: str, wheel: str, abi: str = "pure", test: bool = True) -> str:
     lines = [f'[[member]]\nname = "{name}"\npath = "wheels/{wheel}"\nabi = "{abi}"']
     if test:
-        lines.append(f'test = "python -m pytest -q -p no:cacheprovider tests/{name}"\ntest-requires = ["pytest"]')
+        lines.append(
+            f'test = "python -m pytest -q -p no:cacheprovider tests/{name}"\ntest-requires = ["pytest"]'
+        )
     return "\n".join(lines) + "\n\n"
 
 
@@ -79,8 +89,16 @@ STANDARD = (
 
 def build_wheels(wheels: Path) -> None:
     def pure(name: str, version: str, code: str, requires: tuple[str, ...]) -> None:
-        make_wheel(wheels, name, version, "py3", "none", "any", requires_dist=requires,
-                   files={f"{name}/__init__.py": code})  # fmt: skip
+        make_wheel(
+            wheels,
+            name,
+            version,
+            "py3",
+            "none",
+            "any",
+            requires_dist=requires,
+            files={f"{name}/__init__.py": code},
+        )
 
     pure("alpha", "1.0", ALPHA_1, ("torch>=2.5",))
     pure("alpha", "2.0", ALPHA_2, ("torch>=2.5",))
@@ -110,9 +128,14 @@ def distro_dir(local_index: LocalIndex, tmp_path: Path) -> Callable[[], DistroDi
             "TORCHSMITH_CACHE_DIR": str(tmp_path / "cache"),
         }
         settings = IndexSettings.from_env(env)
-        run_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8",
-                   "UV_CACHE_DIR": str(tmp_path / "uv-cache"), "UV_NO_CONFIG": "1",
-                   "FLAKY_DIR": str(root / "flaky")}  # fmt: skip
+        run_env = {
+            "PATH": f"{Path(sys.base_prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "LANG": "C.UTF-8",
+            "UV_CACHE_DIR": str(tmp_path / "uv-cache"),
+            "UV_NO_CONFIG": "1",
+            "FLAKY_DIR": str(root / "flaky"),
+        }
         return DistroDir(root, root / "distro.toml", settings, run_env)
 
     return make

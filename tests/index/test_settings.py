@@ -11,9 +11,8 @@ from torchsmith.index.client import IndexClient
 from torchsmith.index.settings import IndexSettings
 
 
-def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", "/xdg-cache")
-    settings = IndexSettings.from_env({})
+def test_defaults() -> None:
+    settings = IndexSettings.from_env({"XDG_CACHE_HOME": "/xdg-cache"})
     assert settings.to_json() == {
         "index_base": "https://download.pytorch.org/whl",
         "jetson_index_base": "https://pypi.jetson-ai-lab.io",

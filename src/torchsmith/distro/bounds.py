@@ -88,7 +88,7 @@ class BoundsReport:
     def summary(self) -> str:
         lines = []
         for row in self.rows:
-            declared = f"torch{row.declared}" if row.declared else "(no torch requirement)"
+            declared = f"torch{row.declared}" if row.declared is not None else "(no torch requirement)"
             lines.append(f"{row.member} [{row.abi}]: declares {declared}; policy: {row.recommended}")
             lines += [f"  {p.severity}: {p.message}" for p in row.problems]
         return "\n".join(lines)

@@ -217,23 +217,22 @@ class Graph:
         order. A cycle raises `DistroError` naming it."""
         wanted = set(self.order if subset is None else (canonicalize_name(s) for s in subset))
         done: list[str] = []
-        state: dict[str, int] = {}
-
-        def visit(key: str, path: tuple[str, ...]) -> None:
-            if state.get(key) == 2:
-                return
-            if state.get(key) == 1:
-                cycle = " → ".join((*path[path.index(key) :], key))
-                raise DistroError(f"members depend on each other in a cycle: {cycle}")
-            state[key] = 1
-            for dep in self.deps[key]:
-                visit(dep, (*path, key))
-            state[key] = 2
-            done.append(key)
-
-        for key in self.order:
-            visit(key, ())
+        left = list(self.order)
+        while left:
+            ready = next((k for k in left if all(d in done for d in self.deps[k])), None)
+            if ready is None:
+                raise DistroError(f"members depend on each other in a cycle: {self._cycle(left)}")
+            done.append(ready)
+            left.remove(ready)
         return tuple(k for k in done if k in wanted)
+
+    def _cycle(self, left: list[str]) -> str:
+        path = [left[0]]
+        while True:
+            nxt = next(d for d in self.deps[path[-1]] if d in left)
+            if nxt in path:
+                return " → ".join([*path[path.index(nxt) :], nxt])
+            path.append(nxt)
 
     def downstream(self, name: str) -> tuple[str, ...]:
         """`name` and every member that requires it, directly or not, in test order."""

@@ -57,13 +57,24 @@ def promotion(run: TestRun) -> tuple[Promotion, ...]:
         name = record.name
         blockers = _own_problems(run, name)
         ran = [c.outcome(name) for c in run.cells if c.error is None]
-        if not any(o is not None and o.status in ("pass", "flaky") for o in ran):
+        if not blockers and not any(o is not None and o.status in ("pass", "flaky") for o in ran):
             blockers.append("not tested in any cell")
         for dependent in run.graph.downstream(name)[1:]:
             for problem in _own_problems(run, dependent):
                 blockers.append(f"dependent `{dependent}` {problem}")
         out.append(Promotion(name, record.version, not blockers, tuple(blockers)))
     return tuple(out)
+
+
+def _needs_release(run: TestRun) -> list[tuple[str, str, str]]:
+    """(member, cell, why) where a member's own torch bound kept it out of a cell (seed 004: notify when
+    a torch release needs a new release of a member)."""
+    return [
+        (o.member, c.cell.id, o.detail)
+        for c in run.cells
+        for o in c.outcomes
+        if o.status == "skipped" and o.stage == "tier0" and o.detail.startswith("declares")
+    ]
 
 
 def render_markdown(run: TestRun) -> str:
@@ -84,6 +95,10 @@ def render_markdown(run: TestRun) -> str:
     if errors:
         lines += ["", "## Cells that did not run", ""]
         lines += [f"- `{c.cell.id}`: {c.error}" for c in errors]
+    needs = _needs_release(run)
+    if needs:
+        lines += ["", "## Needs a release", ""]
+        lines += [f"- {member} in `{cell}`: {detail}" for member, cell, detail in needs]
     lines += ["", "## Promotion", ""]
     for decision in promotion(run):
         if decision.promotable:

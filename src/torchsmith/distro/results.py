@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from packaging.version import Version
+
 from torchsmith.distro.cells import Cell
 from torchsmith.distro.graph import Graph
 from torchsmith.distro.registry import DistroError
@@ -204,6 +206,11 @@ class TestRun:
         return paths
 
 
+def _cell_key(result: CellResult) -> tuple[Version, str, Version]:
+    cell = result.cell
+    return Version(cell.torch), cell.backend, Version(cell.python)
+
+
 def merge_runs(runs: Sequence[TestRun]) -> TestRun:
     """One run from many (CI jobs, one cell each): cells in first-seen order, a later file's cell wins."""
     if not runs:
@@ -225,12 +232,13 @@ def merge_runs(runs: Sequence[TestRun]) -> TestRun:
         for cell in run.cells:
             cells[cell.cell.id] = cell
     last = runs[-1]
+    order = sorted(cells.values(), key=_cell_key)
     return TestRun(
         last.distro,
         max(r.tier for r in runs),
         tuple(members.values()),
         last.graph,
-        tuple(cells.values()),
+        tuple(order),
         last.changed,
     )
 

@@ -71,6 +71,7 @@ class _Ctx:
     results: Path
     reporter: Reporter
     timeout: float
+    uv: str
 
     @property
     def index(self) -> str:
@@ -139,7 +140,7 @@ class _Cell:
             )
             return CellResult(self.cell, None, skipped, time.monotonic() - start, error=error.message)
         self.ctx.reporter.step(f"{self.cell.id}: torch {version}, tier 0 (resolution)")
-        ok = self.tier0(torch_line)
+        ok = self.tier0(torch_line, version)
         if self.ctx.tier >= 1 and ok:
             self.ctx.reporter.step(f"{self.cell.id}: tier 1 (install + import) of {len(ok)} members")
             python = self.install(torch_line, ok)
@@ -153,12 +154,10 @@ class _Cell:
     # -- tier 0 ---------------------------------------------------------------------------------------
 
     def compile(self, lines: Sequence[str], log: Path) -> bool:
-        from torchsmith.target import find_uv
-
         req = log.with_suffix(".in")
         req.write_text("\n".join(lines) + "\n", encoding="utf-8")
         command = [
-            find_uv(),
+            self.ctx.uv,
             "pip",
             "compile",
             str(req),
@@ -182,9 +181,40 @@ class _Cell:
                     stack.append(dep)
         return seen
 
-    def tier0(self, torch_line: str) -> list[str]:
+    def excluded(self, version: str) -> list[str]:
+        """Members whose own torch bound excludes this cell's torch, and the members that require them:
+        not failures, but releases the distro still needs (`skipped`)."""
+        from packaging.specifiers import SpecifierSet
+        from packaging.version import Version
+
+        torch = Version(Version(version).public)
+        out: list[str] = []
+        for key in self.ctx.graph.topological():
+            spec = self.ctx.infos[key].torch_specifier()
+            if spec and not SpecifierSet(spec).contains(torch, prereleases=True):
+                self.set(
+                    key,
+                    "skipped",
+                    "tier0",
+                    None,
+                    f"declares `torch{spec}`: needs a release for torch {torch}",
+                )
+                out.append(key)
+            elif blocked := [d for d in self.ctx.graph.deps[key] if d in out]:
+                self.set(
+                    key,
+                    "skipped",
+                    "tier0",
+                    None,
+                    f"requires {', '.join(blocked)}, which excludes torch {torch}",
+                )
+                out.append(key)
+        return out
+
+    def tier0(self, torch_line: str, version: str) -> list[str]:
         """Members whose set resolves together with the cell's torch (all of them, if the whole set does)."""
-        keys = list(self.ctx.graph.order)
+        excluded = self.excluded(version)
+        keys = [k for k in self.ctx.graph.order if k not in excluded]
         log = self.logs / "tier0-all.log"
         if self.compile([torch_line, *(self.ctx.infos[k].install for k in keys)], log):
             for key in keys:
@@ -215,8 +245,6 @@ class _Cell:
     # -- tier 1 ---------------------------------------------------------------------------------------
 
     def install(self, torch_line: str, keys: list[str]) -> Path | None:
-        from torchsmith.target import find_uv
-
         lines = [torch_line, *(self.ctx.infos[k].install for k in keys)]
         if self.ctx.tier >= 2:
             lines += sorted({r for k in keys for r in self.ctx.distro.member(k).test_requires})
@@ -230,7 +258,7 @@ class _Cell:
             return python
         if venv.exists():
             shutil.rmtree(venv)
-        uv = find_uv()
+        uv = self.ctx.uv
         env = {**self.ctx.env, "UV_PYTHON_DOWNLOADS": "never"}
         made = _run(
             [uv, "venv", str(venv), "--python", self.cell.python, "--quiet"],
@@ -326,7 +354,10 @@ def run_tests(
     graph, infos = build_graph(distro, settings=settings, reporter=reporter)
     tested = graph.downstream(distro.member(changed).name) if changed else graph.topological()
     results = (results_dir or distro.results_dir).resolve()
-    ctx = _Ctx(distro, graph, infos, tier, tested, settings, base_env, results, reporter, timeout)
+    from torchsmith.target import find_uv
+
+    uv = find_uv()  # once, here: `sysconfig` is not safe to initialise from several threads at once
+    ctx = _Ctx(distro, graph, infos, tier, tested, settings, base_env, results, reporter, timeout, uv)
     reporter.step(f"testing {len(tested)} member(s) in {len(cells)} cell(s), tier {tier}, {jobs} at a time")
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="torchsmith-distro") as pool:
         done = list(pool.map(lambda c: _Cell(ctx, c).run(), cells))

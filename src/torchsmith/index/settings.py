@@ -45,12 +45,6 @@ def _parse_flag(value: str, source: str) -> bool:
     raise UsageError(f"invalid value `{value}` for {source}: expected `1` or `0`")
 
 
-def _default_cache_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("torchsmith", appauthor=False))
-
-
 @dataclass(frozen=True, slots=True)
 class IndexSettings:
     """Resolved index locations and cache policy; `*_source` says where each URL came from."""
@@ -76,13 +70,14 @@ class IndexSettings:
             "default",
         )
         offline = _parse_flag(env.get("TORCHSMITH_OFFLINE", ""), "`TORCHSMITH_OFFLINE`")
-        cache = _first(env, "TORCHSMITH_CACHE_DIR")
+        from torchsmith.paths import cache_dir
+
         return cls(
             index_base=base.rstrip("/"),
             jetson_index_base=(jetson[0] if jetson else JETSON_INDEX_BASE).rstrip("/"),
             default_index=default.rstrip("/"),
             offline=offline,
-            cache_dir=Path(cache[0]).expanduser() if cache else _default_cache_dir(),
+            cache_dir=cache_dir(env),
             index_base_source=base_source,
             default_index_source=default_source,
         )

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
 
-from torchsmith.knowledge.rocm import gfx_from_version, normalize_gfx
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import AmdGpu, AmdInfo
 
@@ -79,6 +78,8 @@ def parse_gfx_target_version(value: int) -> str | None:
 
     100300 -> `gfx1030`, 110000 -> `gfx1100`, 90402 -> `gfx942`; 0 (a CPU node) and nonsense -> None.
     """
+    from torchsmith.knowledge.rocm import gfx_from_version
+
     if value <= 0 or value >= 1_000_000:
         return None
     major, rest = divmod(value, 10000)
@@ -163,6 +164,8 @@ def parse_rocminfo(text: str) -> tuple[AmdGpu, ...] | None:
     Each agent block starts with `Agent N` between `*******` lines and holds `Name: gfx90a`,
     `Marketing Name: AMD Instinct MI250X/MI250` and `Device Type: GPU` (CPU agents are skipped).
     """
+    from torchsmith.knowledge.rocm import normalize_gfx
+
     blocks = re.split(r"^\s*Agent\s+[0-9]+\s*$", text, flags=re.MULTILINE)
     if len(blocks) < 2:
         return None
@@ -187,6 +190,8 @@ def parse_agent_enumerator(text: str) -> tuple[str, ...] | None:
 
     None when any line is not a target (not the tool's output).
     """
+    from torchsmith.knowledge.rocm import normalize_gfx
+
     targets: list[str] = []
     for line in text.split():
         if line == "gfx000":

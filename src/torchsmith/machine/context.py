@@ -8,15 +8,22 @@ lets macOS and Windows detection be exercised on Linux by injecting the platform
 from __future__ import annotations
 
 import os
-import platform as _platform
-import shutil
-import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["PROGRAM_TIMEOUT_S", "ProbeContext"]
+
+
+def _machine() -> str:
+    """`platform.machine()` without importing `platform` (the probe's start-up budget is tight)."""
+    if hasattr(os, "uname"):
+        return os.uname().machine
+    import platform
+
+    return platform.machine()
+
 
 PROGRAM_TIMEOUT_S = 10.0
 """How long an external program (nvidia-smi, rocminfo, sysctl) may take before we give up on it."""
@@ -34,7 +41,7 @@ class ProbeContext:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     use_nvml: bool = True
     sys_platform: str = sys.platform
-    machine_arch: str = field(default_factory=_platform.machine)
+    machine_arch: str = field(default_factory=lambda: _machine())
     warnings: list[str] = field(default_factory=list)
 
     @classmethod
@@ -87,6 +94,8 @@ class ProbeContext:
 
     def which(self, program: str) -> str | None:
         """Find `program` on this context's PATH (tests put fake programs first)."""
+        import shutil
+
         return shutil.which(program, path=self.env.get("PATH", os.defpath))
 
     def run(self, program: str, *args: str, at: str | None = None) -> str | None:
@@ -95,6 +104,8 @@ class ProbeContext:
         Missing programs return None silently; a crash, a non-zero exit or a timeout returns None and is
         recorded as a warning naming the program.
         """
+        import subprocess
+
         executable = str(self.path(at)) if at else self.which(program)
         if executable is None or (at and not Path(executable).is_file()):
             return None

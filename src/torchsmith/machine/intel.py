@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 
-from torchsmith.knowledge.xpu import intel_family, normalize_device_id
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import IntelGpu, IntelInfo
 
@@ -50,6 +49,8 @@ def parse_pci_intel_gpu(vendor: str, device: str, pci_class: str) -> str | None:
     Sample (Arc A770): vendor `0x8086`, device `0x56a0`, class `0x030000`. Data Center GPU Max reports
     class `0x038000`. Intel's audio, network and bridge functions are other classes.
     """
+    from torchsmith.knowledge.xpu import normalize_device_id
+
     if vendor.strip().lower() != INTEL_VENDOR:
         return None
     if not re.fullmatch(r"0x03[0-9a-f]{4}", pci_class.strip().lower()):
@@ -102,6 +103,8 @@ def parse_xpu_smi_discovery(text: str) -> tuple[str, ...] | None:
 
 
 def _read_pci(ctx: ProbeContext) -> list[IntelGpu]:
+    from torchsmith.knowledge.xpu import intel_family
+
     gpus: list[IntelGpu] = []
     for device in ctx.glob("/sys/bus/pci/devices", "*"):
         base = f"/sys/bus/pci/devices/{device.name}"

@@ -23,7 +23,6 @@ import re
 
 from packaging.version import Version
 
-from torchsmith.knowledge.jetson import jetpack_for_l4t
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import JetsonInfo
 
@@ -106,6 +105,8 @@ def _read_l4t(ctx: ProbeContext) -> tuple[str | None, str]:
 
 def detect(ctx: ProbeContext) -> JetsonInfo | None:
     """The Jetson facts under `ctx.root`; None when no L4T release is found (not a Jetson)."""
+    from torchsmith.knowledge.jetson import jetpack_for_l4t
+
     if ctx.sys_platform != "linux":
         return None
     l4t, source = _read_l4t(ctx)

@@ -19,7 +19,6 @@ Ladder, cheapest first (the first answer wins and records where it came from):
 from __future__ import annotations
 
 import os
-import platform as _platform
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -237,9 +236,11 @@ def _detect_libc(ctx: ProbeContext) -> Libc | None:
 
 def _detect_kernel(ctx: ProbeContext, system: str) -> str | None:
     if ctx.is_real_root:
-        if system == "windows":
-            return _platform.version() or None
-        return _platform.release() or None
+        if hasattr(os, "uname") and system != "windows":
+            return os.uname().release or None  # what platform.release() reads, without importing it
+        import platform
+
+        return (platform.version() if system == "windows" else platform.release()) or None
     return _read_osrelease(ctx) if system == "linux" else None
 
 

@@ -9,7 +9,6 @@ interpreters from outside.
 
 from __future__ import annotations
 
-import platform as _platform
 import sys
 from functools import cache
 
@@ -42,7 +41,7 @@ def _interpreter() -> PythonInfo:
     chosen = best or first
     implementation = sys.implementation.name
     return PythonInfo(
-        version=_platform.python_version(),
+        version="{}.{}.{}".format(*sys.version_info[:3]),
         implementation=implementation,
         abi=chosen.abi if chosen is not None else None,
         tag=str(chosen) if chosen is not None else None,

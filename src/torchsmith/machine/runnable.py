@@ -15,12 +15,17 @@ platform tags). The rules, each from the knowledge tables:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from packaging.version import InvalidVersion, Version
 
 from torchsmith.backends import parse_backend
-from torchsmith.knowledge import cuda_drivers, jetson, releases, rocm, xpu
+from torchsmith.knowledge import releases
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import Machine
+
+if TYPE_CHECKING:
+    from torchsmith.knowledge.jetson import JetpackRelease
 
 __all__ = [
     "cuda_backends_for_driver",
@@ -53,6 +58,8 @@ def _parse(text: str | None) -> Version | None:
 
 def _driver_facts(machine: Machine, ctx: ProbeContext | None) -> tuple[Version | None, Version | None]:
     """(driver version, driver's own CUDA version), with `CONDA_OVERRIDE_CUDA` applied."""
+    from torchsmith.knowledge import cuda_drivers  # only machines with NVIDIA (or an override) need it
+
     env = ctx.env if ctx is not None else {}
     os_key = _os_key(machine)
     if "CONDA_OVERRIDE_CUDA" in env:
@@ -74,6 +81,8 @@ def cuda_backends_for_driver(
     names: tuple[str, ...], driver: Version, own_cuda: Version | None, os_key: str
 ) -> tuple[list[str], list[str]]:
     """Split CUDA backends into (native: CUDA <= the driver's own, minor-compat: runnable with limits)."""
+    from torchsmith.knowledge import cuda_drivers
+
     native: list[tuple[Version, str]] = []
     compat: list[tuple[Version, str]] = []
     for name in names:
@@ -92,13 +101,15 @@ def cuda_backends_for_driver(
     return [n for _, n in native], [n for _, n in compat]
 
 
-def jetson_release(machine: Machine) -> jetson.JetpackRelease | None:
+def jetson_release(machine: Machine) -> JetpackRelease | None:
     """The JetPack release of a Jetson machine's L4T version (None if not a Jetson or unknown)."""
+    from torchsmith.knowledge.jetson import jetpack_for_l4t
+
     l4t = _parse(machine.jetson.l4t) if machine.jetson else None
-    return jetson.jetpack_for_l4t(l4t) if l4t is not None else None
+    return jetpack_for_l4t(l4t) if l4t is not None else None
 
 
-def jetson_backend_name(release: jetson.JetpackRelease) -> str | None:
+def jetson_backend_name(release: JetpackRelease) -> str | None:
     """NVIDIA's index backend (`jp6-cu126`), or for JetPacks with only direct wheel URLs a name of the same
     shape (`jp5-cu114`) under which the planner offers those wheels; None without CUDA facts."""
     if release.backend:
@@ -121,6 +132,8 @@ def _jetson_backends(machine: Machine, names: tuple[str, ...]) -> list[str]:
 
 
 def _rocm_backends(machine: Machine, names: tuple[str, ...]) -> list[str]:
+    from torchsmith.knowledge import rocm
+
     assert machine.amd is not None
     targets = [gpu.gfx for gpu in machine.amd.gpus if gpu.gfx]
     if not targets:
@@ -147,6 +160,8 @@ def runnable_backends(machine: Machine, ctx: ProbeContext | None = None) -> tupl
             result.extend(native + compat)
         if machine.amd is not None and machine.os == "linux":
             result.extend(_rocm_backends(machine, names))
+        from torchsmith.knowledge import xpu
+
         intel = machine.intel.gpus if machine.intel is not None else ()
         if "xpu" in names and any(gpu.device_id and xpu.xpu_supported(gpu.device_id) for gpu in intel):
             result.append("xpu")
