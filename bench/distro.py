@@ -21,7 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 GOAL_S = 30.0
-MATRIX = '[matrix]\ntorch = ["2.9", "2.11", "2.13"]\nbackends = ["cpu", "cu126", "xpu"]\npythons = ["3.11", "3.12"]\n'
+MATRIX = (
+    '[matrix]\ntorch = ["2.9", "2.11", "2.13"]\nbackends = ["cpu", "cu126", "xpu"]\n'
+    'pythons = ["3.11", "3.12"]\n'
+)
 
 
 def _members(root: Path) -> str:
@@ -45,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from tests.support.index_tree import build_standard_index
     from tests.support.server import serve
+
     from torchsmith.distro import run_tests
     from torchsmith.index.settings import IndexSettings
 
@@ -55,12 +59,20 @@ def main(argv: list[str] | None = None) -> int:
         path = work / "distro" / "distro.toml"
         path.write_text('[distro]\nname = "bench"\n\n' + MATRIX + "\n" + _members(work / "distro"))
         with serve(work / "index") as url:
-            env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "UV_CACHE_DIR": str(work / "uv-cache"), "UV_NO_CONFIG": "1"}
+            env = {
+                "PATH": "/usr/bin:/bin",
+                "HOME": tmp,
+                "UV_CACHE_DIR": str(work / "uv-cache"),
+                "UV_NO_CONFIG": "1",
+            }
             for run in range(args.runs):
                 settings = IndexSettings.from_env(
-                    {"TORCHSMITH_INDEX_URL": f"{url}/whl", "UV_INDEX_URL": f"{url}/pypi/simple",
-                     "TORCHSMITH_CACHE_DIR": str(work / f"cache{run}")}
-                )  # fmt: skip
+                    {
+                        "TORCHSMITH_INDEX_URL": f"{url}/whl",
+                        "UV_INDEX_URL": f"{url}/pypi/simple",
+                        "TORCHSMITH_CACHE_DIR": str(work / f"cache{run}"),
+                    }
+                )
                 start = time.perf_counter()
                 result = run_tests(distro_path=path, tier=0, jobs=args.jobs, settings=settings, env=env)
                 seconds = time.perf_counter() - start
@@ -68,8 +80,15 @@ def main(argv: list[str] | None = None) -> int:
                 errors = [c.cell.id for c in result.cells if c.error]
                 label = "cold" if run == 0 else "warm"
                 verdict = "ok" if seconds <= GOAL_S else "OVER GOAL"
-                print(f"run {run + 1} ({label} caches): {cells} cells in {seconds:.2f} s = "
-                      f"{cells / seconds:.2f} cells/s, jobs={args.jobs} [{verdict}, goal <= {GOAL_S:.0f} s]")  # fmt: skip
+                print(
+                    f"run {run + 1} ({label} caches): {cells} cells in {seconds:.2f} s = "
+                    f"{cells / seconds:.2f} cells/s, jobs={args.jobs} [{verdict}, goal <= {GOAL_S:.0f} s]"
+                )
+                counts: dict[str, int] = {}
+                for cell in result.cells:
+                    for outcome in cell.outcomes:
+                        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+                print("  member outcomes: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
                 if errors:
                     print(f"  cells that did not run: {', '.join(errors)}")
     return 0

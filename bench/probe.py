@@ -14,7 +14,6 @@ Run: python bench/probe.py
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -26,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
-    torchsmith = shutil.which("torchsmith") or f"{Path(sys.executable).parent}/torchsmith"
+    torchsmith = str(Path(sys.executable).parent / "torchsmith")  # this interpreter's install
     others = bench_venv("detectors", ["torchruntime", "light-the-torch", "py-rattler"])
     rows = [
         ("torchsmith probe --json", median_process([torchsmith, "probe", "--json"])),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -120,6 +121,11 @@ def test_tier0_per_cell_and_merge(distro_dir: Callable[[], DistroDir], tmp_path:
     assert [c["cell"]["id"] for c in data["cells"]] == ["torch2.9-cu126-py3.11", "torch2.11-cpu-py3.11"]
     assert [p["promotable"] for p in data["promotion"]] == [True, True, True]
     assert merged.exit_code == 0
+    page = make_report(merge=files, format="html", output=tmp_path / "site" / "report.html")
+    hrefs = re.findall(r'href="([^"]+)"', (tmp_path / "site" / "report.html").read_text())
+    assert len(hrefs) == 5 and "../job1/logs/torch2.9-cu126-py3.11/tier0-all.log" in hrefs
+    assert all((tmp_path / "site" / href).is_file() for href in hrefs)
+    assert page.summary() == f"wrote {tmp_path / 'site' / 'report.html'}"
     markdown = make_report(merge=files).text
     assert markdown.splitlines()[2:4] == [
         "| member | version | torch2.9-cu126-py3.11 | torch2.11-cpu-py3.11 |",

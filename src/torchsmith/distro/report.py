@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,8 +117,18 @@ td.fail{background:#f8c8c8;font-weight:bold}td.flaky{background:#fbeab0}td.skipp
 .blocked{color:#a00}"""
 
 
-def render_html(run: TestRun, *, log_prefix: str = "") -> str:
-    """One self-contained page; log links are relative (`log_prefix` + the path in the results folder)."""
+def _href(log: str, base: Path | None) -> str:
+    """A link to a log: relative to the page's folder `base` when the log path is absolute, else as is."""
+    path = Path(log)
+    if not path.is_absolute():
+        return log
+    if base is None:
+        return path.as_uri()
+    return Path(os.path.relpath(path, base.resolve())).as_posix()
+
+
+def render_html(run: TestRun, *, base: Path | None = None) -> str:
+    """One self-contained page; log links are relative to `base` (the folder the page is written to)."""
     esc = html.escape
     head = "".join(f"<th>{esc(c.cell.id)}</th>" for c in run.cells)
     rows = []
@@ -130,7 +141,7 @@ def render_html(run: TestRun, *, log_prefix: str = "") -> str:
                 continue
             text = esc(_MARK[outcome.status])
             if outcome.log:
-                text = f'<a href="{esc(log_prefix + outcome.log)}">{text}</a>'
+                text = f'<a href="{esc(_href(outcome.log, base))}">{text}</a>'
             title = esc(f"{outcome.stage}: {outcome.detail}".strip(": "))
             cells.append(f'<td class="{outcome.status}" title="{title}">{text}</td>')
         rows.append(f"<tr><th>{esc(record.name)} {esc(record.version)}</th>{''.join(cells)}</tr>")
@@ -191,7 +202,6 @@ def make_report(
     if format not in ("json", "markdown", "html"):
         raise DistroError(f"invalid value `{format}` for `--format`: expected `json`, `markdown` or `html`")
     files = list(merge)
-    folder: Path | None = files[0].parent if files else None
     if not files:
         if distro_path is None:
             raise DistroError("nothing to report on", hint="pass `--merge FILES...` or a distro file")
@@ -199,19 +209,13 @@ def make_report(
         files = sorted(folder.glob("*.json"))
         if not files:
             raise DistroError(f"no results in `{folder}`", hint="run `torchsmith distro test` first")
-    run = load_results(files)
+    run = load_results(files, absolute_logs=format == "html")
     if format == "json":
         text = json.dumps(ReportResult(run, format, "").to_json(), indent=2) + "\n"
     elif format == "markdown":
         text = render_markdown(run)
     else:
-        prefix = ""
-        if output is not None and folder is not None:
-            import os
-
-            prefix = os.path.relpath(folder.resolve(), output.resolve().parent).replace(os.sep, "/") + "/"
-            prefix = "" if prefix == "./" else prefix
-        text = render_html(run, log_prefix=prefix)
+        text = render_html(run, base=output.parent if output is not None else None)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")

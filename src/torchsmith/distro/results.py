@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -243,12 +243,31 @@ def merge_runs(runs: Sequence[TestRun]) -> TestRun:
     )
 
 
-def load_results(paths: Iterable[Path]) -> TestRun:
-    """Read and merge results files; a file that is not one raises `DistroError` naming it."""
+def _anchor_logs(run: TestRun, folder: Path) -> TestRun:
+    """`run` with its log paths made absolute (they are relative to the folder of its results file)."""
+
+    def absolute(log: str | None) -> str | None:
+        return None if log is None else str((folder / log).resolve())
+
+    cells = tuple(
+        replace(
+            cell,
+            log=absolute(cell.log),
+            outcomes=tuple(replace(o, log=absolute(o.log)) for o in cell.outcomes),
+        )
+        for cell in run.cells
+    )
+    return replace(run, cells=cells)
+
+
+def load_results(paths: Iterable[Path], *, absolute_logs: bool = False) -> TestRun:
+    """Read and merge results files; a file that is not one raises `DistroError` naming it.
+    `absolute_logs`: make log paths absolute (files merged from several folders keep working links)."""
     runs = []
     for path in paths:
         try:
-            runs.append(TestRun.from_json(json.loads(path.read_text(encoding="utf-8"))))
+            run = TestRun.from_json(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise DistroError(f"`{path}` is not a distro results file: {error}") from error
+        runs.append(_anchor_logs(run, path.parent) if absolute_logs else run)
     return merge_runs(runs)

@@ -259,7 +259,7 @@ class _Cell:
         if venv.exists():
             shutil.rmtree(venv)
         uv = self.ctx.uv
-        env = {**self.ctx.env, "UV_PYTHON_DOWNLOADS": "never"}
+        env = self.ctx.env
         made = _run(
             [uv, "venv", str(venv), "--python", self.cell.python, "--quiet"],
             log,
@@ -348,6 +348,8 @@ def run_tests(
         raise DistroError(f"invalid value `{jobs}` for `--jobs`: expected a positive number")
     reporter = reporter or NullReporter()
     base_env = dict(os.environ if env is None else env)
+    # resolving for another Python must not make uv download one (a cell's Python is found, never fetched)
+    base_env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     settings = settings or IndexSettings.from_env(base_env)
     distro = load_distro(distro_path)
     cells = select_cells(distro, cell)

@@ -5,9 +5,23 @@
 
 from __future__ import annotations
 
-from torchsmith.index.client import IndexClient
-from torchsmith.index.settings import IndexSettings
-from torchsmith.index.simple import DistFile, ProjectPage
-from torchsmith.index.wheel import WheelFile
+from typing import Any
 
 __all__ = ["DistFile", "IndexClient", "IndexSettings", "ProjectPage", "WheelFile"]
+
+_HOMES = {
+    "DistFile": "torchsmith.index.simple",
+    "IndexClient": "torchsmith.index.client",
+    "IndexSettings": "torchsmith.index.settings",
+    "ProjectPage": "torchsmith.index.simple",
+    "WheelFile": "torchsmith.index.wheel",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import lazily (PEP 562): `torchsmith.index.settings` alone must not pull in the HTTP stack."""
+    if name in _HOMES:
+        import importlib
+
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

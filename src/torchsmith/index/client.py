@@ -12,25 +12,22 @@ Uses only the standard library (urllib), so planning pulls in no HTTP dependency
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import http.client
 import os
-import ssl
-import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from email.parser import BytesHeaderParser
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from torchsmith.errors import IndexFetchError, IndexUnreachableError
-from torchsmith.index._net import GetAddrInfo, UnreachableError, build_opener
 from torchsmith.index.cache import CacheEntry, HttpCache
 from torchsmith.index.simple import JSON_CONTENT_TYPE, DistFile, ProjectPage, parse_project_page
 from torchsmith.report import NullReporter, Reporter
+
+if TYPE_CHECKING:  # the HTTP stack (ssl, http.client, urllib.request) is imported only when a fetch happens
+    import http.client
+    import urllib.request
+
+    from torchsmith.index._net import GetAddrInfo
 
 __all__ = ["PAGE_ACCEPT", "IndexClient"]
 
@@ -78,7 +75,9 @@ class IndexClient:
         self.max_age = max_age
         self.max_workers = max_workers
         self.reporter: Reporter = reporter or NullReporter()
-        self._opener = build_opener(connect_timeout, getaddrinfo)
+        self._connect_timeout = connect_timeout
+        self._getaddrinfo = getaddrinfo
+        self._opener_made: urllib.request.OpenerDirector | None = None
 
     # -- public API -------------------------------------------------------------------------------------
 
@@ -108,10 +107,6 @@ class IndexClient:
         return self._pages(requests, missing_ok=True)
 
     def _pages(self, requests: Sequence[tuple[str, str]], *, missing_ok: bool) -> list[ProjectPage | None]:
-        if not requests:
-            return []
-        self.reporter.step(f"fetching {len(requests)} index page{'s' if len(requests) != 1 else ''}")
-
         def one(index: str, project: str) -> ProjectPage | None:
             try:
                 return self.project_page(index, project)
@@ -120,10 +115,31 @@ class IndexClient:
                     return None
                 raise
 
-        workers = max(1, min(self.max_workers, len(requests)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="torchsmith-index") as pool:
-            futures = [pool.submit(one, index, project) for index, project in requests]
-            return [future.result() for future in futures]
+        # Pages the cache answers without a request are read here; threads only for the network.
+        results: dict[int, ProjectPage | None] = {}
+        remote: list[int] = []
+        for position, (index, project) in enumerate(requests):
+            if self._answered_by_cache(index, project):
+                results[position] = one(index, project)
+            else:
+                remote.append(position)
+        if remote:
+            self.reporter.step(f"fetching {len(remote)} index page{'s' if len(remote) != 1 else ''}")
+            from concurrent.futures import ThreadPoolExecutor
+
+            workers = max(1, min(self.max_workers, len(remote)))
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="torchsmith-index") as pool:
+                futures = {p: pool.submit(one, *requests[p]) for p in remote}
+                for position, future in futures.items():
+                    results[position] = future.result()
+        return [results[p] for p in range(len(requests))]
+
+    def _answered_by_cache(self, index_url: str, project: str) -> bool:
+        """Whether `project_page` would answer from the cache alone (fresh, or offline with a copy)."""
+        from packaging.utils import canonicalize_name
+
+        cached = self.cache.get(f"{index_url.rstrip('/')}/{canonicalize_name(project)}/")
+        return cached is not None and (self.offline or cached.age() < self.max_age)
 
     def metadata(self, file: DistFile) -> list[str]:
         """The `Requires-Dist` values from the file's PEP 658 metadata; [] when the index has none."""
@@ -137,12 +153,16 @@ class IndexClient:
                 f"the index lists metadata for `{file.filename}` but `{url}` is missing"
             ) from None
         if isinstance(file.core_metadata, str):
+            import hashlib
+
             digest = hashlib.sha256(entry.body).hexdigest()
             if digest != file.core_metadata:
                 self.cache.discard(url)
                 raise IndexFetchError(
                     f"sha256 mismatch for `{url}`: expected `{file.core_metadata}`, got `{digest}`"
                 )
+        from email.parser import BytesHeaderParser
+
         headers = BytesHeaderParser().parsebytes(entry.body)
         return [str(value).strip() for value in headers.get_all("Requires-Dist") or []]
 
@@ -157,6 +177,8 @@ class IndexClient:
         dest.mkdir(parents=True, exist_ok=True)
         target = dest / file.filename
         self.reporter.step(f"downloading {file.filename}")
+        import tempfile
+
         fd, tmp_name = tempfile.mkstemp(dir=dest, prefix=f".{file.filename}.", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as out:
@@ -213,7 +235,20 @@ class IndexClient:
             return self.cache.touch(cached)
         return self.cache.put(url, fetched.body, fetched.content_type, fetched.etag, fetched.last_modified)
 
+    @property
+    def _opener(self) -> urllib.request.OpenerDirector:
+        """The deadline-bounded urllib opener, made on the first fetch (TLS set-up loads the CA store)."""
+        if self._opener_made is None:
+            from torchsmith.index._net import build_opener
+
+            self._opener_made = build_opener(self._connect_timeout, self._getaddrinfo)
+        return self._opener_made
+
     def _open(self, url: str, headers: dict[str, str]) -> http.client.HTTPResponse:
+        import http.client
+        import urllib.error
+        import urllib.request
+
         if urlsplit(url).scheme not in ("http", "https"):
             raise IndexFetchError(f"unsupported URL `{url}`: expected `http://` or `https://`")
         request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT, **headers})
@@ -248,6 +283,8 @@ class IndexClient:
             )
 
     def _stream(self, url: str, out: IO[bytes]) -> str:
+        import hashlib
+
         hasher = hashlib.sha256()
 
         def sink(chunk: bytes) -> None:
@@ -259,6 +296,8 @@ class IndexClient:
         return hasher.hexdigest()
 
     def _read(self, url: str, response: http.client.HTTPResponse, sink: Callable[[bytes], object]) -> None:
+        import http.client
+
         expected_header = response.headers.get("Content-Length")
         expected = int(expected_header) if expected_header and expected_header.isdigit() else None
         got = 0
@@ -320,6 +359,10 @@ def _truncated(url: str, got: int, expected: int | None) -> IndexFetchError:
 
 def _transport_error(url: str, reason: object, timeout: float) -> IndexFetchError:
     host = _host(url)
+    import ssl
+
+    from torchsmith.index._net import UnreachableError
+
     if isinstance(reason, UnreachableError):
         return _UnreachableError(
             f"cannot reach `{reason.host}` to fetch `{url}`: {reason.reason}", hint=OFFLINE_HINT

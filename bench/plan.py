@@ -1,0 +1,95 @@
+"""Benchmark: `torchsmith plan` as a process — warm cache, cold cache, and failing without a network.
+
+1. warm: `torchsmith plan torch torchvision` against a local PEP 503 index (tests/support) with the HTTP cache
+   filled (goal <= 150 ms), median of 15 runs;
+2. cold: the same with an empty cache each run (every page fetched over HTTP from 127.0.0.1);
+3. no network: against the real https://download.pytorch.org from this sandbox, which has no route out:
+   torchsmith (falls back to its shipped knowledge), `uv pip install --dry-run --torch-backend=auto torch`,
+   and light-the-torch's `ltt install --dry-run torch`, each as measured in this run (cut at 60 s).
+Ratios are against torchsmith's own row in each table.
+
+Run from the repository root: python bench/plan.py
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _timing import bench_venv, bytecode_env, median_process, print_table
+from tests.support.index_tree import build_standard_index
+from tests.support.server import serve
+
+MACHINE = Path(__file__).resolve().parent.parent / "tests" / "machines" / "h100-driver580" / "expected.json"
+LIMIT_S = 60.0
+
+
+def _timed(command: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    try:
+        subprocess.run(command, capture_output=True, env=env, timeout=LIMIT_S, check=False)
+    except subprocess.TimeoutExpired:
+        return LIMIT_S
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    torchsmith = str(Path(sys.executable).parent / "torchsmith")  # this interpreter's install
+    plan = [
+        torchsmith,
+        "plan",
+        "torch",
+        "torchvision",
+        "--machine",
+        str(MACHINE),
+        "--python",
+        "3.11",
+        "--json",
+    ]
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch) / "index"
+        build_standard_index(root)
+        with serve(root) as url:
+            env = {
+                **bytecode_env(),
+                "TORCHSMITH_INDEX_URL": f"{url}/whl",
+                "UV_INDEX_URL": f"{url}/pypi/simple",
+                "TORCHSMITH_CACHE_DIR": f"{scratch}/warm",
+            }
+            warm = median_process(plan, env=env)
+            cold_runs = []
+            for run in range(7):
+                cold_env = {**env, "TORCHSMITH_CACHE_DIR": f"{scratch}/cold{run}"}
+                cold_runs.append(_timed(plan, cold_env))
+            cold = sorted(cold_runs)[len(cold_runs) // 2]
+            bare = median_process([sys.executable, "-c", "pass"])
+    print_table("plan against a local index", [
+        ("torchsmith plan torch torchvision (warm cache)", warm),
+        ("torchsmith plan torch torchvision (cold cache)", cold),
+        ("python -c pass", bare),
+    ], reference="torchsmith plan torch torchvision (warm cache)")  # fmt: skip
+
+    ltt = bench_venv("ltt", ["light-the-torch"])
+    uv = str(Path(sys.executable).parent / "uv")
+    offline_env = {**bytecode_env(), "TORCHSMITH_CACHE_DIR": tempfile.mkdtemp()}
+    with tempfile.TemporaryDirectory() as venv:
+        subprocess.run([uv, "venv", venv, "-q"], check=True)
+        uv_dry_run = [uv, "pip", "install", "--dry-run", "--torch-backend=auto", "torch", "--python", venv]
+        rows = [
+            ("torchsmith plan torch (no network)", _timed([torchsmith, "plan", "torch"], offline_env)),
+            ("uv pip install --dry-run --torch-backend=auto torch", _timed([*uv_dry_run, "--no-cache"], offline_env)),
+            ("ltt install --dry-run torch (light-the-torch)", _timed([str(ltt.parent / "ltt"), "install",
+                                                                      "--dry-run", "torch"], offline_env)),
+        ]  # fmt: skip
+    print_table(f"no network (cut at {LIMIT_S:g} s)", rows,
+                reference="torchsmith plan torch (no network)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
