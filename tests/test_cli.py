@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.fixtures import LocalIndex
 from torchsmith.cli import main
 
 MACHINES = Path(__file__).parent / "machines"
@@ -163,3 +164,73 @@ def test_python_dash_m_and_console_script_agree(tmp_path: Path) -> None:
     by_script = subprocess.run([str(script), *args], capture_output=True, env=env, check=True)
     assert json.loads(by_module.stdout) == json.loads(by_script.stdout)
     assert json.loads(by_module.stdout)["packages"][0]["version"] == "2.11.0+cu130"
+
+
+def test_doctor_on_an_environment_without_torch(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["doctor", "--python", sys.executable, "--no-device-test", "--json", "--root",
+                 str(MACHINES / "cpu-container")])  # fmt: skip
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert [f["rule"] for f in report["findings"] if f["severity"] == "error"] == ["torch-missing"]
+    assert report["healthy"] is False
+
+
+def test_doctor_usage_error_for_a_missing_interpreter(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["-q", "doctor", "--python", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: invalid value `") and "for `--python`: not an executable file" in err
+    assert err.endswith("\nhint: give the interpreter itself, e.g. `--python .venv/bin/python`\n")
+
+
+def test_export_writes_then_checks(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "pyproject.toml"
+    target.write_text('[project]\nname = "demo"\nversion = "0.1.0"\n# keep me\n')
+    args = [
+        "export",
+        "uv",
+        "torch",
+        "--targets",
+        "linux-cu126,windows-cpu,macos",
+        "-o",
+        str(target),
+        "--offline",
+    ]
+    assert main(args) == 0
+    written = target.read_text()
+    assert "# keep me" in written and "explicit = true" in written
+    assert main([*args, "--check"]) == 0
+    target.write_text(written.replace("explicit = true", "explicit = false", 1))
+    capsys.readouterr()
+    assert main([*args, "--check"]) == 1
+    assert target.read_text() != written  # --check wrote nothing back
+
+
+def test_knowledge_refresh_from_the_local_index(
+    capsys: pytest.CaptureFixture[str],
+    local_index: LocalIndex,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TORCHSMITH_CACHE_DIR", str(tmp_path))
+    assert main(["-q", "knowledge", "refresh", "--index-base", local_index.base, "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert sorted(document["backends"]["cu124"]) == ["2.4.1+cu124", "2.5.1+cu124"]
+    assert "2.13.0+cpu" in document["backends"]["cpu"]
+    assert Path(document["path"]).is_file()
+
+
+def test_distro_init_matrix_and_refusing_to_overwrite(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["distro", "init"]) == 0
+    assert (tmp_path / "distro.toml").is_file()
+    capsys.readouterr()
+    assert main(["distro", "init"]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert main(["distro", "matrix", "--format", "github"]) == 0
+    matrix = json.loads(capsys.readouterr().out)
+    assert {cell["backend"] for cell in matrix["include"]} >= {"cpu"}
+    assert all(cell["id"] == cell["cell"] for cell in matrix["include"])

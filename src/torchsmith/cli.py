@@ -216,6 +216,59 @@ def _cmd_knowledge_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_distro(args: argparse.Namespace) -> int:
+    import torchsmith.distro as distro
+
+    path = Path(args.distro)
+    action = args.distro_command
+    result: Any
+    if action == "init":
+        result = distro.init_distro(path=path, force=args.force)
+    elif action == "affected":
+        result = distro.affected(
+            distro_path=path, package=args.package, settings=_settings(args), reporter=_reporter(args)
+        )
+    elif action == "bounds":
+        result = distro.check_bounds(
+            distro_path=path,
+            results=[Path(r) for r in args.results],
+            settings=_settings(args),
+            reporter=_reporter(args),
+        )
+    elif action == "test":
+        result = distro.run_tests(
+            distro_path=path,
+            changed=args.changed,
+            tier=args.tier,
+            jobs=args.jobs,
+            cell=args.cell,
+            results_dir=Path(args.results_dir) if args.results_dir else None,
+            settings=_settings(args),
+            reporter=_reporter(args),
+        )
+    elif action == "report":
+        result = distro.make_report(
+            distro_path=path,
+            format=args.format,
+            merge=[Path(m) for m in args.merge],
+            output=Path(args.output) if args.output else None,
+        )
+    elif action == "promote":
+        result = distro.promote(
+            distro_path=path,
+            results=[Path(r) for r in args.results],
+            settings=_settings(args),
+            reporter=_reporter(args),
+        )
+    else:
+        result = distro.cell_matrix(distro_path=path, format=args.format)
+    if getattr(args, "json", False):
+        _emit_json(result.to_json())
+    else:
+        _emit(result.summary())
+    return int(result.exit_code)
+
+
 # --- parser ---------------------------------------------------------------------------------------------
 
 
@@ -231,6 +284,52 @@ def _add_index_flags(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="use only the cache and the shipped knowledge (as TORCHSMITH_OFFLINE=1)",
     )
+
+
+def _add_distro_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "distro",
+        help="integration-test packages that depend on torch",
+        description="Test a set of packages built on torch across torch versions, backends and "
+        "Pythons, and promote what passed into a channel.",
+    )
+    dsub = p.add_subparsers(dest="distro_command", metavar="ACTION", required=True)
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        a: argparse.ArgumentParser = dsub.add_parser(name, help=help_text, description=help_text)
+        a.add_argument(
+            "--distro", default="distro.toml", metavar="FILE", help="the registry (default: distro.toml)"
+        )
+        a.add_argument("--json", action="store_true", help="print the result as one JSON document")
+        a.set_defaults(handler=_cmd_distro)
+        return a
+
+    a = action("init", "write a commented distro.toml")
+    a.add_argument("--force", action="store_true", help="overwrite an existing file")
+    a = action("affected", "print the downstream closure of a member, in test order")
+    a.add_argument("package")
+    _add_index_flags(a)
+    a = action("bounds", "check members' torch bounds against the ABI-class policy")
+    a.add_argument(
+        "--results", nargs="*", default=[], metavar="FILE", help="test results to take into account"
+    )
+    _add_index_flags(a)
+    a = action("test", "run the test tiers for every cell (or one)")
+    a.add_argument("--changed", metavar="PKG", help="test this member and its dependents only")
+    a.add_argument("--tier", type=int, choices=(0, 1, 2), default=2)
+    a.add_argument("--jobs", type=int, default=2, metavar="N")
+    a.add_argument("--cell", metavar="ID", help="run exactly one cell (e.g. from a CI matrix)")
+    a.add_argument("--results-dir", metavar="DIR", help="where to write results and logs")
+    _add_index_flags(a)
+    a = action("report", "JSON, Markdown or a static HTML page of the results")
+    a.add_argument("--format", choices=("json", "markdown", "html"), default="markdown")
+    a.add_argument("--merge", nargs="*", default=[], metavar="FILE", help="results uploaded by CI jobs")
+    a.add_argument("-o", "--output", metavar="FILE")
+    a = action("promote", "copy what passed into the channel (a static PEP 503/691 index)")
+    a.add_argument("--results", nargs="*", default=[], metavar="FILE")
+    _add_index_flags(a)
+    a = action("matrix", "the cells, e.g. as a GitHub Actions matrix")
+    a.add_argument("--format", choices=("json", "github"), default="json")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -353,6 +452,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("version", nargs="?", metavar="TORCH_VERSION", help="one release (e.g. 2.5 or 2.5.1)")
     p.add_argument("--json", action="store_true", help="print the matrix as one JSON document")
     p.set_defaults(handler=_cmd_matrix)
+
+    _add_distro_parser(sub)
 
     p = sub.add_parser("knowledge", help="manage the knowledge tables")
     ksub = p.add_subparsers(dest="knowledge_command", metavar="ACTION", required=True)
