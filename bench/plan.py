@@ -83,7 +83,8 @@ def main() -> None:
         uv_dry_run = [uv, "pip", "install", "--dry-run", "--torch-backend=auto", "torch", "--python", venv]
         rows = [
             ("torchsmith plan torch (no network)", _timed([torchsmith, "plan", "torch"], offline_env)),
-            ("uv pip install --dry-run --torch-backend=auto torch", _timed([*uv_dry_run, "--no-cache"], offline_env)),
+            ("uv pip install --dry-run --torch-backend=auto torch",
+             _timed([*uv_dry_run, "--no-cache"], offline_env)),
             ("ltt install --dry-run torch (light-the-torch)", _timed([str(ltt.parent / "ltt"), "install",
                                                                       "--dry-run", "torch"], offline_env)),
         ]  # fmt: skip

@@ -1,4 +1,4 @@
-"""`torchsmith install` end to end: real uv and pip, a real HTTP index on 127.0.0.1, real virtual environments.
+"""`torchsmith install` end to end: real uv and pip, a real HTTP index on 127.0.0.1, real venvs.
 
 The index holds torch builds whose `torch` package is the doctor tests' fake torch (it imports, reports its
 build and runs a "matmul"), so the verification after installing is the real doctor on a real interpreter.
@@ -33,6 +33,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 ROOT = Path(__file__).resolve().parent.parent / "machines" / "cpu-container"
 PY = f"cp{sys.version_info[0]}{sys.version_info[1]}"
+BROKEN_IMPORT = "libtorch_cpu.so: cannot open shared object file"
 TORCH_WHEEL = f"torch-2.13.0+cpu-{PY}-{PY}-manylinux_2_28_x86_64.whl"
 
 
@@ -58,7 +59,7 @@ def install_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InstallI
     wheels = [
         ("cpu", _torch(cpu, "2.13.0+cpu")),
         ("cpu", _torch(cpu, "2.11.0+cpu")),
-        ("cpu", _torch(cpu, "2.12.0+cpu", import_error=("OSError", "libtorch_cpu.so: cannot open shared object file"))),
+        ("cpu", _torch(cpu, "2.12.0+cpu", import_error=("OSError", BROKEN_IMPORT))),
         ("cpu", make_wheel(cpu, "torchvision", "0.28.0+cpu", PY, PY, "manylinux_2_28_x86_64",
                            requires_dist=["torch==2.13.0"])),
         ("pypi", make_wheel(pypi, "filelock", "3.16.1", "py3", "none", "any")),
