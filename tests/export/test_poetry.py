@@ -46,21 +46,23 @@ def test_layout_follows_the_recipe(tmp_path: Path, offline_settings) -> None:  #
     assert poetry["dependencies"]["torch"] == [
         {
             "version": "*",
+            "source": "pytorch-cu126",
+            "markers": "extra == 'cuda' and extra != 'cpu' and platform_system == 'Linux'",
+        },
+        {
+            "version": "*",
             "source": "pytorch-cpu",
             "markers": "extra == 'cpu' and extra != 'cuda' and platform_system == 'Linux'",
-        }
+        },
     ]
-    assert poetry["group"]["cuda"]["optional"] is True
-    assert poetry["group"]["cuda"]["dependencies"]["torch"][0]["markers"].startswith(
-        "extra == 'cuda' and extra != 'cpu'"
-    )
+    assert "group" not in poetry  # the optional `cuda` group is the seed 001 trap
     assert poetry["extras"] == {"cpu": ["torch"], "cuda": ["torch"]}
     assert {s["name"]: s["priority"] for s in poetry["source"]} == {
         "pytorch-cu126": "explicit",
         "pytorch-cpu": "explicit",
     }
-    assert "# | poetry sync -E cuda --with cuda |" in out.read_text()
-    assert any("without `--with cuda` installs no PyTorch" in n for n in result.notes)
+    assert "# | poetry sync -E cuda | the cuda build; needs that hardware    |" in out.read_text()
+    assert "install the cuda build with `poetry sync -E cuda`" in result.notes
 
 
 @pytest.mark.slow
@@ -76,13 +78,13 @@ def test_poetry_lock_and_install_each_extra(tmp_path: Path, settings, tool_env, 
     versions = {p["version"] for p in lock["package"] if p["name"] == "torch"}
     assert {"2.13.0+cu126", "2.13.0+cpu"} <= versions
     python = str(project / ".venv" / "bin" / "python")
-    for args, expected in ((["-E", "cpu"], "2.13.0+cpu"), (["-E", "cuda", "--with", "cuda"], "2.13.0+cu126")):
+    for args, expected in ((["-E", "cpu"], "2.13.0+cpu"), (["-E", "cuda"], "2.13.0+cu126")):
         _poetry(["sync", *args], project, tool_env)
         done = subprocess.run([python, "-c", "import importlib.metadata as m; print(m.version('torch'))"],
                               capture_output=True, text=True, check=True)  # fmt: skip
         assert done.stdout.strip() == expected, args
-    # poetry's trap: the extra alone does not bring the CUDA build (here: no torch at all)
-    _poetry(["sync", "-E", "cuda"], project, tool_env)
+    # without an extra there is no torch at all (never a silent CPU build)
+    _poetry(["sync"], project, tool_env)
     probe = subprocess.run([python, "-c", "import importlib.util as u; print(u.find_spec('torch') is None)"],
                            capture_output=True, text=True, check=True)  # fmt: skip
     assert probe.stdout.strip() == "True"

@@ -1,15 +1,15 @@
 """poetry: `cpu` / `cuda` extras with mutually exclusive markers and explicit PyTorch sources.
 
-The layout is the one of the poetry-torch recipe (https://github.com/lucaspar/poetry-torch): each PyTorch
-index is a `[[tool.poetry.source]]` with `priority = "explicit"` (used only by the packages that name it),
-the CPU build is a main dependency marked `extra == 'cpu' and extra != 'cuda'`, the accelerated build sits
-in an optional group of the same name marked the other way round, and `[tool.poetry.extras]` lists the
-torch family under both extras. macOS takes PyPI's wheels (no source), as with uv.
+Each PyTorch index is a `[[tool.poetry.source]]` with `priority = "explicit"` (used only by the packages that
+name it); every torch-family package is one main dependency with a list of constraints, one per
+(extra, index), marked `extra == 'cpu' and extra != 'cuda'` and the other way round; `[tool.poetry.extras]`
+lists the family under each extra. macOS takes PyPI's wheels (no source), as with uv.
 
-The known trap: the accelerated constraint lives in the optional group, so `poetry sync -E cuda` without
-`--with cuda` does not install the CUDA build (the recipe reports the CPU build silently; with the
-exclusive markers written here no PyTorch is installed, which at least fails at import). The command
-table is written above the extras and the trap is repeated in the notes.
+This deliberately avoids the poetry-torch recipe's optional `cuda` group (seed 001), whose trap is that
+`poetry sync -E cuda` without `--with cuda` does not install the CUDA build (`torchsmith lint` reports it as
+`poetry-extra-cpu-fallback`). With every constraint in the main group, `poetry sync -E cuda` alone installs
+the CUDA build; this layout is locked and installed by the real poetry in the tests. The command table is
+written above the extras.
 """
 
 from __future__ import annotations
@@ -39,8 +39,7 @@ def command_table(extra: str) -> list[str]:
         ("command", "installs"),
         ("poetry sync", "no PyTorch (import fails)"),
         ("poetry sync -E cpu", "the CPU build (PyPI's wheels on macOS)"),
-        (f"poetry sync -E {extra} --with {extra}", f"the {extra} build; needs that hardware"),
-        (f"poetry sync -E {extra}", f"WARNING: no PyTorch: the {extra} build needs --with {extra}"),
+        (f"poetry sync -E {extra}", f"the {extra} build; needs that hardware"),
     ]
     left = max(len(a) for a, _ in rows)
     right = max(len(b) for _, b in rows)
@@ -114,18 +113,8 @@ def render(job: Job) -> Rendered:
     accelerated = [e for e in extras if e != "cpu"]
     for req in job.family:
         version = str(req.specifier) or "*"
-        name = req.name
-        if "cpu" in extras:
-            entries = _constraints(job, "cpu", extras, version)
-            set_if_changed(deps, name, entries, partial(_array, entries))
-        elif name in deps:
-            del deps[name]
-        for extra in accelerated:
-            group = ensure_table(doc, ["tool", "poetry", "group", extra])
-            set_if_changed(group, "optional", True)
-            group_deps = ensure_table(group, ["dependencies"])
-            entries = _constraints(job, extra, extras, version)
-            set_if_changed(group_deps, name, entries, partial(_array, entries))
+        entries = [entry for extra in extras for entry in _constraints(job, extra, extras, version)]
+        set_if_changed(deps, req.name, entries, partial(_array, entries))
 
     fresh = "extras" not in poetry
     extras_table = ensure_table(doc, ["tool", "poetry", "extras"])
@@ -146,11 +135,6 @@ def render(job: Job) -> Rendered:
     merge_aot(poetry, "source", sources)
 
     notes = ["run `poetry lock`, then `poetry sync -E cpu`"]
-    for extra in accelerated:
-        notes.append(f"install the {extra} build with `poetry sync -E {extra} --with {extra}`")
-        notes.append(
-            f"warning: `poetry sync -E {extra}` without `--with {extra}` installs no PyTorch (poetry's known "
-            f"trap: the {extra} constraint lives in the optional group `{extra}`; the recipe's unmarked "
-            "variant installs the CPU build silently instead)"
-        )
+    notes += [f"install the {extra} build with `poetry sync -E {extra}`" for extra in accelerated]
+    notes.append("`poetry sync` without `-E` installs no PyTorch: choose the build with an extra")
     return Rendered(((path, doc.as_string()),), tuple(notes))

@@ -61,12 +61,17 @@ def pixi_root(data: dict[str, Any], kind: str) -> tuple[dict[str, Any], KeyPath]
     return (pixi, ("tool", "pixi")) if pixi else None
 
 
-def _platforms(body: dict[str, Any], at: KeyPath) -> list[PlatformDecl]:
+def _platforms(
+    body: dict[str, Any], at: KeyPath, named: dict[str, PlatformDecl] | None = None
+) -> list[PlatformDecl]:
+    """The platforms a table lists; a feature naming a workspace platform (`"linux-64-cuda12"`) gets that
+    declaration, with its `cuda`."""
     out: list[PlatformDecl] = []
     raw = body.get("platforms")
     for i, item in enumerate(raw if isinstance(raw, list) else []):
         if isinstance(item, str):
-            out.append(PlatformDecl(item, None, False, (*at, "platforms", i)))
+            declared = (named or {}).get(item)
+            out.append(declared or PlatformDecl(item, None, False, (*at, "platforms", i)))
         elif isinstance(item, dict) and isinstance(item.get("platform"), str):
             out.append(
                 PlatformDecl(item["platform"], text(item.get("name")), "cuda" in item, (*at, "platforms", i))
@@ -146,10 +151,12 @@ def pixi_environments(data: dict[str, Any], kind: str) -> list[PixiEnv]:
         chain = ([] if no_default else ["default"]) + [
             f for f in feature_names if f in features and f != "default"
         ]
+        declared = _platforms(workspace, (*at, workspace_key))
+        named = {p.name: p for p in declared if p.name}
         platforms = next(
-            (p for f in reversed(chain) if (p := _platforms(features[f].body, features[f].at))), None
+            (p for f in reversed(chain) if (p := _platforms(features[f].body, features[f].at, named))), None
         )
-        platforms = platforms or _platforms(workspace, (*at, workspace_key))
+        platforms = platforms or declared
         channels = [
             (c, (*at, workspace_key, "channels", i))
             for i, c in enumerate(str_list(workspace.get("channels")))
