@@ -15,6 +15,7 @@ Run from the repository root: python bench/install.py
 from __future__ import annotations
 
 import hashlib
+import shutil
 import statistics
 import subprocess
 import sys
@@ -65,7 +66,7 @@ def main() -> None:
         root = scratch / "index"
         target = files_dir(root, "cpu") / WHEEL.name
         target.parent.mkdir(parents=True)
-        target.symlink_to(WHEEL)
+        shutil.copyfile(WHEEL, target)  # the test server serves only files inside its root
         build_index(root, [("cpu", target)])
         digest = hashlib.sha256(WHEEL.read_bytes()).hexdigest()
         with serve(root) as url:

@@ -304,7 +304,7 @@ def restore(
         )
         status, output = _run(command, reporter)
         if status != 0:
-            raise InstallError(f"cannot uninstall {', '.join(extra_dists)}: {output.strip()[-200:]}")
+            raise InstallError(f"cannot uninstall {', '.join(extra_dists)}: {_gist(output)}")
     if packages:
         lines, extra = _restore_lines(packages, settings)
         _apply(

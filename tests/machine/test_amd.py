@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.machine.fakeroot import FakeRoot
+from tests.machine.recorded import RECORDED, expected, files
 from torchsmith.machine import amd
 from torchsmith.machine.model import AmdGpu, AmdInfo
-
-RECORDED = Path(__file__).parents[1] / "data" / "recorded"
 
 EXPECTED_KFD = {
     "mi250x-gcd.txt": amd.KfdNode("gfx90a", "0x740c", "0000:c1:00.0"),
@@ -20,17 +19,6 @@ EXPECTED_KFD = {
 }
 EXPECTED_ROCM_VERSION = {"rocm-6.2.4.txt": "6.2.4", "rocm-6.4.1.txt": "6.4.1", "rocm-5.7.1.txt": "5.7.1"}
 EXPECTED_AMD_SMI = {"version-6.2.4.txt": "6.2.4", "version-6.4.1.txt": "6.4.1"}
-
-
-def files(tool: str) -> list[Path]:
-    return sorted(p for p in (RECORDED / tool).iterdir() if p.name != "README.md")
-
-
-def expected(table: dict[str, object], path: Path) -> object:
-    if path.name.startswith("corrupt-"):
-        return None
-    assert path.name in table, f"add an expectation for recorded file {path.name}"
-    return table[path.name]
 
 
 @pytest.mark.parametrize("path", files("kfd-properties"), ids=lambda p: p.name)

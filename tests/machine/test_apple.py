@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.machine.fakeroot import FakeRoot
+from tests.machine.recorded import RECORDED, expected, files
 from torchsmith.machine import apple
 from torchsmith.machine.model import AppleInfo
 
-RECORDED = Path(__file__).parents[1] / "data" / "recorded"
 PLIST = "/System/Library/CoreServices/SystemVersion.plist"
 
 EXPECTED_BRAND = {
@@ -20,17 +20,6 @@ EXPECTED_BRAND = {
     "brand-intel-i9.txt": "Intel(R) Core(TM) i9-9880H CPU @ 2.30GHz",
 }
 EXPECTED_SW_VERS = {"productVersion-14.5.txt": "14.5", "productVersion-15.0.1.txt": "15.0.1"}
-
-
-def files(tool: str) -> list[Path]:
-    return sorted(p for p in (RECORDED / tool).iterdir() if p.name != "README.md")
-
-
-def expected(table: dict[str, object], path: Path) -> object:
-    if path.name.startswith("corrupt-"):
-        return None
-    assert path.name in table, f"add an expectation for recorded file {path.name}"
-    return table[path.name]
 
 
 @pytest.mark.parametrize("path", files("sysctl"), ids=lambda p: p.name)

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.machine.fakeroot import FakeRoot
+from tests.machine.recorded import RECORDED, expected, files
 from torchsmith.machine import intel
 from torchsmith.machine.model import IntelGpu, IntelInfo
-
-RECORDED = Path(__file__).parents[1] / "data" / "recorded"
 
 EXPECTED_SYCL_LS = {
     "a770-oneapi2025.txt": ("Intel(R) Arc(TM) A770 Graphics", "Intel(R) UHD Graphics 770"),
@@ -18,17 +17,6 @@ EXPECTED_SYCL_LS = {
     "cpu-only.txt": (),
 }
 EXPECTED_XPU_SMI = {"discovery-max1550.txt": ("Intel(R) Data Center GPU Max 1550",) * 2}
-
-
-def files(tool: str) -> list[Path]:
-    return sorted(p for p in (RECORDED / tool).iterdir() if p.name != "README.md")
-
-
-def expected(table: dict[str, object], path: Path) -> object:
-    if path.name.startswith("corrupt-"):
-        return None
-    assert path.name in table, f"add an expectation for recorded file {path.name}"
-    return table[path.name]
 
 
 @pytest.mark.parametrize("path", files("sycl-ls"), ids=lambda p: p.name)

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.machine.fakeroot import FakeRoot
+from tests.machine.recorded import RECORDED, expected, files
 from torchsmith.machine import jetson
 from torchsmith.machine.model import JetsonInfo
-
-RECORDED = Path(__file__).parents[1] / "data" / "recorded"
 
 EXPECTED_TEGRA = {"r36.4.0-orin.txt": "36.4.0", "r35.3.1.txt": "35.3.1", "r32.7.1.txt": "32.7.1"}
 EXPECTED_DPKG = {"xavier-nx-35.2.1.txt": "35.2.1", "orin-36.4.0.txt": "36.4.0"}
@@ -18,17 +17,6 @@ EXPECTED_MODEL = {
     "orin-agx.bin": "NVIDIA Jetson AGX Orin Developer Kit",
     "xavier-nx.bin": "NVIDIA Jetson Xavier NX Developer Kit",
 }
-
-
-def files(tool: str) -> list[Path]:
-    return sorted(p for p in (RECORDED / tool).iterdir() if p.name != "README.md")
-
-
-def expected(table: dict[str, object], path: Path) -> object:
-    if path.name.startswith("corrupt-"):
-        return None
-    assert path.name in table, f"add an expectation for recorded file {path.name}"
-    return table[path.name]
 
 
 @pytest.mark.parametrize("path", files("nv_tegra_release"), ids=lambda p: p.name)
