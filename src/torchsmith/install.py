@@ -218,7 +218,7 @@ def install(
             "cannot install without the index: the plan has no file names or hashes",
             hint="connect to the index (or unset `TORCHSMITH_OFFLINE`) and run it again",
         )
-    before = installed_family(target)
+    before = target.family
     restore_file = _snapshot(target, before, settings)
     lines = requirement_lines(plan.packages) + list(parse_requirements(requirements).others)
     _apply(
@@ -238,7 +238,11 @@ def install(
     ]
     if dry_run:
         return InstallResult(plan, target, restore_file, before, dry_run=True, messages=tuple(messages))
-    after = installed_family(target)
+    # uv/pip succeeded, so the pins are installed exactly: no need to start the interpreter again.
+    pinned = {p.name: InstalledDist(p.name, p.version, p.url) for p in plan.packages}
+    after = tuple(pinned.get(d.name, d) for d in before) + tuple(
+        d for name, d in pinned.items() if name not in {b.name for b in before}
+    )
     report = None
     if verify:
         from torchsmith.doctor import diagnose
@@ -293,7 +297,7 @@ def restore(
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise UsageError(f"cannot read restore file `{file}`: {error}") from error
     target = resolve_target(python or (None if venv else data.get("python")), venv)
-    before = installed_family(target)
+    before = target.family
     recorded = {row["name"] for row in packages}
     extra_dists = [d.name for d in before if d.name not in recorded]
     if extra_dists:

@@ -17,19 +17,23 @@ from typing import Any
 
 from torchsmith.errors import InstallError, UsageError
 
-__all__ = ["InstalledDist", "TargetPython", "find_uv", "installed_family", "resolve_target", "run_snippet"]
+__all__ = [
+    "InstalledDist",
+    "TargetPython",
+    "find_uv",
+    "inspect_python",
+    "installed_family",
+    "resolve_target",
+    "run_snippet",
+]
 
-_FACTS = r"""
+_QUERY = r"""
 import json, sys, sysconfig
 ft = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 v = sys.version_info
-print(json.dumps({"version": "%d.%d.%d" % (v[0], v[1], v[2]), "implementation": sys.implementation.name,
-                  "abi": "cp%d%d%s" % (v[0], v[1], "t" if ft else ""), "prefix": sys.prefix,
-                  "executable": sys.executable}))
-"""
-
-_FAMILY = r"""
-import json, os, sys
+facts = {"version": "%d.%d.%d" % (v[0], v[1], v[2]), "implementation": sys.implementation.name,
+         "abi": "cp%d%d%s" % (v[0], v[1], "t" if ft else ""), "prefix": sys.prefix,
+         "executable": sys.executable}
 names = ("torch", "torchvision", "torchaudio")
 found = []
 try:
@@ -50,8 +54,21 @@ if metadata is not None:
                 except ValueError:
                     url = None
             found.append({"name": name, "version": dist.version, "url": url})
-print(json.dumps(found))
+facts["family"] = found
+print(json.dumps(facts))
 """
+
+
+@dataclass(frozen=True, slots=True)
+class InstalledDist:
+    """One installed torch-family distribution (and the URL it came from, if installed by URL)."""
+
+    name: str
+    version: str
+    url: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "url": self.url}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +80,8 @@ class TargetPython:
     abi: str
     prefix: str
     implementation: str = "cpython"
+    family: tuple[InstalledDist, ...] = ()
+    """The torch-family distributions installed when the interpreter was inspected."""
 
     @property
     def minor(self) -> str:
@@ -77,18 +96,6 @@ class TargetPython:
             "abi": self.abi,
             "prefix": self.prefix,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class InstalledDist:
-    """One installed torch-family distribution (and the URL it came from, if installed by URL)."""
-
-    name: str
-    version: str
-    url: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "url": self.url}
 
 
 def run_snippet(python: str, code: str, *, timeout: float = 60.0) -> Any:
@@ -151,17 +158,23 @@ def resolve_target(python: str | None, venv: str | None, *, seed_pip: bool = Fal
                     f"{completed.stderr.decode(errors='replace').strip()}"
                 )
         python = str(executable)
-    facts = run_snippet(python or sys.executable, _FACTS)
+    return inspect_python(python or sys.executable)
+
+
+def inspect_python(python: str) -> TargetPython:
+    """The interpreter's facts and its installed torch family, from one run of a stdlib snippet."""
+    facts = run_snippet(python, _QUERY)
+    family = tuple(InstalledDist(str(r["name"]), str(r["version"]), r.get("url")) for r in facts["family"])
     return TargetPython(
         executable=str(facts["executable"]),
         version=str(facts["version"]),
         abi=str(facts["abi"]),
         prefix=str(facts["prefix"]),
         implementation=str(facts["implementation"]),
+        family=family,
     )
 
 
 def installed_family(target: TargetPython) -> tuple[InstalledDist, ...]:
-    """The torch-family distributions installed in the target now."""
-    rows = run_snippet(target.executable, _FAMILY)
-    return tuple(InstalledDist(str(r["name"]), str(r["version"]), r.get("url")) for r in rows)
+    """The torch-family distributions installed in the target now (inspects it again)."""
+    return inspect_python(target.executable).family
