@@ -11,7 +11,15 @@ pytest_plugins = (
     ["tests.support.fixtures"] if (Path(__file__).parent / "support" / "fixtures.py").exists() else []
 )
 
-_CLEARED_PREFIXES = ("CONDA_OVERRIDE_", "TORCHSMITH_", "UV_", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL")
+_CLEARED_PREFIXES = (
+    "CONDA_OVERRIDE_",
+    "TORCHSMITH_",
+    "UV_",
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "VIRTUAL_ENV",
+    "CONDA_PREFIX",
+)
 
 
 @pytest.fixture(autouse=True)

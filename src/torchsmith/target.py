@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from torchsmith.errors import InstallError, UsageError
 __all__ = [
     "InstalledDist",
     "TargetPython",
+    "default_python",
     "find_uv",
     "inspect_python",
     "installed_family",
@@ -138,6 +140,21 @@ def find_uv() -> str:
         return found
 
 
+def default_python(env: Mapping[str, str] | None = None) -> str:
+    """The interpreter to act on when none is named: the activated virtual environment (`VIRTUAL_ENV`), else
+    the activated conda environment (`CONDA_PREFIX`), else the one running torchsmith (as uv and pip do)."""
+    environ = os.environ if env is None else env
+    for variable in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+        prefix = environ.get(variable, "").strip()
+        if prefix:
+            candidate = _venv_python(Path(prefix))
+            if sys.platform != "win32" and not candidate.exists():
+                candidate = Path(prefix) / "bin" / "python3"
+            if candidate.exists():
+                return str(candidate)
+    return sys.executable
+
+
 def _venv_python(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
 
@@ -158,7 +175,7 @@ def resolve_target(python: str | None, venv: str | None, *, seed_pip: bool = Fal
                     f"{completed.stderr.decode(errors='replace').strip()}"
                 )
         python = str(executable)
-    return inspect_python(python or sys.executable)
+    return inspect_python(python or default_python())
 
 
 def inspect_python(python: str) -> TargetPython:

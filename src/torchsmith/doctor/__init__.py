@@ -52,7 +52,9 @@ def diagnose(
 
     reporter = reporter or NullReporter()
     environ = dict(os.environ if env is None else env)
-    target = python if python is not None else sys.executable
+    from torchsmith.target import default_python
+
+    target = python if python is not None else default_python(env)
     reporter.step(f"inspecting `{target}`")
     run = runner.start(target, env=environ, timeout=timeout, device_test=device_test)
     try:
