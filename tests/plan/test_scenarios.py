@@ -348,3 +348,21 @@ def test_radeon_7900xtx_gets_rocm(offline: Callable[[], IndexSettings]) -> None:
 def test_intel_arc_gets_xpu(offline: Callable[[], IndexSettings]) -> None:
     plan = make_plan(["torch==2.9.*"], machine=machine("intel-arc-a770"), settings=offline())
     assert (plan.backend, plan.packages[0].version) == ("xpu", "2.9.1+xpu")
+
+
+def test_consumer_radeon_without_built_target_is_told_about_the_override(
+    offline: Callable[[], IndexSettings],
+) -> None:
+    from torchsmith.machine.model import Machine
+
+    machine = Machine.from_json({
+        "os": "linux", "arch": "x86_64", "libc": {"name": "glibc", "version": "2.39"},
+        "python": {"version": "3.12.3", "abi": "cp312"},
+        "amd": {"rocm": "6.4.1", "gpus": [{"name": "AMD Radeon RX 6700 XT", "gfx": "gfx1031"}]},
+        "backends": ["cpu"],
+    })  # fmt: skip
+    plan = make_plan(["torch==2.11.*"], machine=machine, settings=offline())
+    assert plan.backend == "cpu"
+    why = next(r for r in plan.reasons if r.startswith("CPU build chosen"))
+    assert "RX 6700 XT (gfx1031)" in why
+    assert "`HSA_OVERRIDE_GFX_VERSION=10.3.0`" in why and "`--backend rocm7.2`" in why

@@ -223,8 +223,27 @@ def gpu_without_backend(machine: Machine) -> str:
     if machine.intel and not machine.amd and not machine.nvidia:
         return "CPU build chosen: this Intel GPU is not one PyTorch XPU supports"
     if machine.amd:
+        from torchsmith.knowledge import rocm
+
+        for gpu in machine.amd.gpus:
+            override = rocm.gfx_override(gpu.gfx) if gpu.gfx else None
+            if override:
+                newest = next(iter(rocm.backends_for_gfx(_override_target(override))), None)
+                backend = f" and plan with `--backend {newest}`" if newest else ""
+                return (
+                    f"CPU build chosen: no PyTorch ROCm build is compiled for {gpu.name} ({gpu.gfx}); ROCm "
+                    f"builds usually run on it with `HSA_OVERRIDE_GFX_VERSION={override}` set{backend}"
+                )
         return "CPU build chosen: no PyTorch ROCm build supports this AMD GPU's gfx target"
     return "CPU build chosen: no accelerated PyTorch build runs on this machine's GPU"
+
+
+def _override_target(value: str) -> str:
+    """`10.3.0` → `gfx1030`: the target an `HSA_OVERRIDE_GFX_VERSION` value makes the GPU pretend to be."""
+    from torchsmith.knowledge import rocm
+
+    major, minor, stepping = (int(part) for part in value.split("."))
+    return rocm.gfx_from_version(major, minor, stepping)
 
 
 def nothing_fits(
