@@ -25,7 +25,8 @@ CASES = [
 def test_export_lints_clean(
     tool: str, requirements: list[str], targets: list[str], mode: str, filename: str | None, tmp_path: Path
 ) -> None:
-    settings = IndexSettings.from_env({"TORCHSMITH_OFFLINE": "1", "TORCHSMITH_CACHE_DIR": str(tmp_path / "c")})
+    env = {"TORCHSMITH_OFFLINE": "1", "TORCHSMITH_CACHE_DIR": str(tmp_path / "c")}
+    settings = IndexSettings.from_env(env)
     output = tmp_path / filename if filename else tmp_path
     if filename == "pyproject.toml":
         output.write_text('[project]\nname = "demo"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n')
