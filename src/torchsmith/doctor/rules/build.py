@@ -206,8 +206,7 @@ def driver_too_old(ctx: RuleContext) -> list[Finding]:
             severity="error",
             message=(
                 f"{describe_torch(ctx)} is built with CUDA {cuda}, which needs NVIDIA driver >= {need}; "
-                f"this machine's driver is {have}"
-                + (f" (CUDA up to {supported})" if supported else "")
+                f"this machine's driver is {have}" + (f" (CUDA up to {supported})" if supported else "")
             ),
             fix=ctx.install_command(backend=backend) if backend else None,
             evidence=tuple(evidence),
