@@ -49,12 +49,12 @@ def parse_pci_intel_gpu(vendor: str, device: str, pci_class: str) -> str | None:
     Sample (Arc A770): vendor `0x8086`, device `0x56a0`, class `0x030000`. Data Center GPU Max reports
     class `0x038000`. Intel's audio, network and bridge functions are other classes.
     """
-    from torchsmith.knowledge.xpu import normalize_device_id
-
     if vendor.strip().lower() != INTEL_VENDOR:
         return None
     if not re.fullmatch(r"0x03[0-9a-f]{4}", pci_class.strip().lower()):
         return None
+    from torchsmith.knowledge.xpu import normalize_device_id  # only once a GPU is seen (probe start-up)
+
     text = device.strip().lower()
     return normalize_device_id(text) if text.startswith("0x") else None
 
@@ -103,8 +103,6 @@ def parse_xpu_smi_discovery(text: str) -> tuple[str, ...] | None:
 
 
 def _read_pci(ctx: ProbeContext) -> list[IntelGpu]:
-    from torchsmith.knowledge.xpu import intel_family
-
     gpus: list[IntelGpu] = []
     for device in ctx.glob("/sys/bus/pci/devices", "*"):
         base = f"/sys/bus/pci/devices/{device.name}"
@@ -118,6 +116,8 @@ def _read_pci(ctx: ProbeContext) -> list[IntelGpu]:
         )
         if device_id is None:
             continue
+        from torchsmith.knowledge.xpu import intel_family
+
         family = intel_family(device_id)
         if family is None:
             gpus.append(IntelGpu(name="Intel GPU", device_id=device_id, discrete=None))

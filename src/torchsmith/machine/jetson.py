@@ -105,13 +105,13 @@ def _read_l4t(ctx: ProbeContext) -> tuple[str | None, str]:
 
 def detect(ctx: ProbeContext) -> JetsonInfo | None:
     """The Jetson facts under `ctx.root`; None when no L4T release is found (not a Jetson)."""
-    from torchsmith.knowledge.jetson import jetpack_for_l4t
-
     if ctx.sys_platform != "linux":
         return None
     l4t, source = _read_l4t(ctx)
     if l4t is None:
         return None
+    from torchsmith.knowledge.jetson import jetpack_for_l4t  # only on a Jetson (probe start-up)
+
     model = ctx.read_text("/proc/device-tree/model", limit=4096)
     module = parse_device_tree_model(model) if model is not None else None
     if module is not None:

@@ -58,9 +58,11 @@ def _parse(text: str | None) -> Version | None:
 
 def _driver_facts(machine: Machine, ctx: ProbeContext | None) -> tuple[Version | None, Version | None]:
     """(driver version, driver's own CUDA version), with `CONDA_OVERRIDE_CUDA` applied."""
+    env = ctx.env if ctx is not None else {}
+    if "CONDA_OVERRIDE_CUDA" not in env and (machine.nvidia is None or machine.nvidia.driver is None):
+        return None, None
     from torchsmith.knowledge import cuda_drivers  # only machines with NVIDIA (or an override) need it
 
-    env = ctx.env if ctx is not None else {}
     os_key = _os_key(machine)
     if "CONDA_OVERRIDE_CUDA" in env:
         override = _parse(env["CONDA_OVERRIDE_CUDA"].strip() or None)
@@ -160,10 +162,10 @@ def runnable_backends(machine: Machine, ctx: ProbeContext | None = None) -> tupl
             result.extend(native + compat)
         if machine.amd is not None and machine.os == "linux":
             result.extend(_rocm_backends(machine, names))
-        from torchsmith.knowledge import xpu
+        if machine.intel is not None and "xpu" in names:
+            from torchsmith.knowledge import xpu
 
-        intel = machine.intel.gpus if machine.intel is not None else ()
-        if "xpu" in names and any(gpu.device_id and xpu.xpu_supported(gpu.device_id) for gpu in intel):
-            result.append("xpu")
+            if any(gpu.device_id and xpu.xpu_supported(gpu.device_id) for gpu in machine.intel.gpus):
+                result.append("xpu")
     result.append("cpu")
     return tuple(dict.fromkeys(result))
