@@ -14,18 +14,14 @@ Run: .venv/bin/python bench/lint.py [--runs N]
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import statistics
-import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _timing import median_call, print_table
+from _timing import median_call, median_process, print_table
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "lint" / "corpus"
@@ -33,15 +29,7 @@ GOAL_S = 0.200
 
 
 def _median_process(command: Sequence[str], runs: int) -> float:
-    """Median wall time of `command` (any exit code: lint exits 1 on findings)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    subprocess.run(command, capture_output=True, check=False, env=env)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, capture_output=True, check=False, env=env)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_process(command, runs, check=False)
 
 
 def main() -> int:
