@@ -35,17 +35,6 @@ from torchsmith.report import NullReporter, Reporter
 
 __all__ = ["Plan", "PlannedPackage", "Rejection", "make_plan"]
 
-_MACHINE_RULES = (
-    "needs an NVIDIA GPU",
-    "needs the NVIDIA driver",
-    "needs driver",
-    "cannot run there",
-    "needs an AMD GPU",
-    "not built for GPU",
-    "needs an Intel GPU",
-    "not a Jetson",
-)
-
 
 @dataclass(frozen=True, slots=True)
 class _Option:
@@ -85,7 +74,7 @@ class _Search:
         verdict = check(self.machine, public, backend)
         if not verdict.ok:
             assert verdict.why is not None
-            if not (self.forced and any(marker in verdict.why for marker in _MACHINE_RULES)):
+            if verdict.hard or not self.forced:
                 self._fail(backend, public, verdict.why)
                 return None
             verdict = Verdict(None, (f"forced `{backend}` although {verdict.why}",))

@@ -22,10 +22,16 @@ __all__ = ["Verdict", "check", "python_hint"]
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """`why` is None when the build runs; `notes` are caveats worth a reasons line even then."""
+    """`why` is None when the build runs; `notes` are caveats worth a reasons line even then.
+
+    `hard` failures mean no wheel installs here at all (platform, Python ABI, C library, macOS floor); the
+    others are about this machine's hardware (driver, GPU architecture, no GPU), which `--backend` may
+    override: the build still installs, and the plan reports the problem.
+    """
 
     why: str | None
     notes: tuple[str, ...] = ()
+    hard: bool = False
 
     @property
     def ok(self) -> bool:
@@ -215,9 +221,9 @@ def check(machine: Machine, torch: Version, backend: Backend) -> Verdict:
             _macos_rule(release, machine),
         ):
             if rule is not None:
-                return Verdict(rule)
+                return Verdict(rule, hard=True)
     elif machine.libc is not None and machine.libc.name == "musl":
-        return Verdict(_libc_rule(releases.releases()[0], machine))
+        return Verdict(_libc_rule(releases.releases()[0], machine), hard=True)
     if backend.kind == "cuda":
         return _cuda_rule(release, torch, backend, machine)
     if backend.kind == "rocm":
