@@ -88,10 +88,34 @@ class _Search:
             chosen.append(companion)
         return _Option(public, backend, rank, tuple(chosen), verdict)
 
+    def _series_companion(
+        self, backend: Backend, public: Version, torch: Candidate, name: str
+    ) -> Candidate | None:
+        from torchsmith.knowledge import releases
+
+        release = releases.release_for(public)
+        series = getattr(release, name, None) if release is not None else None
+        if series is not None:
+            for candidate in self.catalog.candidates(backend, name):
+                version = Version(candidate.version.public)
+                if (version.major, version.minor) == (series.major, series.minor):
+                    return candidate
+        where = f"`{torch.index}`" if not self.catalog.offline else "torchsmith's knowledge"
+        self._fail(
+            backend,
+            public,
+            f"no {name} {series or ''} wheel for torch {public} in {where}; on "
+            f"Jetson, build {name} from source against this torch, or use NVIDIA's index online",
+        )
+        return None
+
     def _companion(self, backend: Backend, public: Version, torch: Candidate, name: str) -> Candidate | None:
         from torchsmith.knowledge import releases
 
         wanted = releases.companion_for(name, public)
+        if wanted is None and public.is_prerelease:
+            # NVIDIA's Jetson builds are pre-releases (`2.5.0a0+nv24.08`): pair by series (2.5 ↔ 0.20.*).
+            return self._series_companion(backend, public, torch, name)
         if wanted is None:
             self._fail(backend, public, explain.no_companion(name, public))
             return None
@@ -178,7 +202,8 @@ def _settle_rejections(
             continue
         torch = next((c for c in by_backend[backend.name] if Version(c.version.public) == chosen.torch), None)
         if torch is None:
-            if by_backend[backend.name]:
+            # A backend that failed for its own reasons keeps them; "no such version" would hide them.
+            if by_backend[backend.name] and backend.name not in search.failures:
                 search.failures.setdefault(backend.name, []).append(
                     (chosen.torch, f"has no torch {chosen.torch} build for this platform and Python")
                 )

@@ -366,3 +366,11 @@ def test_consumer_radeon_without_built_target_is_told_about_the_override(
     why = next(r for r in plan.reasons if r.startswith("CPU build chosen"))
     assert "RX 6700 XT (gfx1031)" in why
     assert "`HSA_OVERRIDE_GFX_VERSION=10.3.0`" in why and "`--backend rocm7.2`" in why
+
+
+def test_jetson_torchvision_without_a_wheel_is_explained(offline: Callable[[], IndexSettings]) -> None:
+    plan = make_plan(["torch", "torchvision"], machine=machine("jetson-orin-jp6.1", python="3.10"),
+                     settings=offline())  # fmt: skip
+    why = next(r for r in plan.reasons if r.startswith("CPU build chosen"))
+    assert "`jp6-cu126`: no torchvision 0.20 wheel for torch 2.5.0a0" in why
+    assert "build torchvision from source" in why
