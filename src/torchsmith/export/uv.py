@@ -166,6 +166,12 @@ def render(job: Job) -> Rendered:
         elif name in table:
             del table[name]
     merge_aot(uv, "index", _indexes(job))
+    if job.mode == "markers":
+        # A universal lock may otherwise pick a torch with no wheel for a target (2.11.0+cu128 has none for
+        # Windows); `required-environments` makes `uv lock` choose versions every target can install. In
+        # extras mode each extra serves some platforms only, so it would demand impossible wheels.
+        required = list(dict.fromkeys(t.marker for t in job.targets))
+        set_if_changed(uv, "required-environments", required, lambda: multiline_array(required))
 
     notes = ["run `uv lock` to resolve every target into one `uv.lock`"]
     if job.mode == "extras":

@@ -1,0 +1,70 @@
+"""Every export target with the pip, uv and poetry exports: the real pip, uv and poetry resolve each single
+target against the local index, and each result holds that target's build (pixi and conda: test_conda_pixi)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.export.test_uv import _locked, _uv
+from torchsmith.export import export
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+pytestmark = pytest.mark.slow
+
+# target -> the local version the lock must hold (the local index's newest build for that backend/platform)
+EXPECTED = {
+    "linux-cu126": "2.13.0+cu126",
+    "linux-cpu": "2.13.0+cpu",
+    "linux-rocm6.4": "2.9.1+rocm6.4",
+    "linux-xpu": "2.13.0+xpu",
+    "linux-aarch64-cpu": "2.13.0+cpu",
+    "windows-cu128": "2.7.1+cu128",
+    "windows-cpu": "2.13.0+cpu",
+    "macos": "2.13.0",
+}
+
+
+@pytest.mark.parametrize("target", list(EXPECTED))
+def test_uv_export_locks_for_each_target(target: str, tmp_path: Path, settings, tool_env) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "proj" / "pyproject.toml"
+    export("uv", ["torch"], targets=[target], output=out, settings=settings)
+    _uv(["lock"], out.parent, tool_env)
+    assert EXPECTED[target] in _locked(out.parent)["torch"]
+
+
+@pytest.mark.parametrize("target", list(EXPECTED))
+def test_pip_export_resolves_for_each_target(target: str, tmp_path: Path, settings, tool_env) -> None:  # type: ignore[no-untyped-def]
+    from tests.export.test_pip import _dry_run
+
+    export("pip", ["torch"], targets=[target], output=tmp_path, settings=settings)
+    from torchsmith.export.targets import parse_target
+
+    platform = parse_target(target).platform
+    installed = _dry_run(tmp_path / f"requirements-{target}.txt", platform, tool_env, tmp_path)
+    assert installed["torch"] == EXPECTED[target]
+
+
+@pytest.mark.parametrize("target", list(EXPECTED))
+def test_poetry_export_locks_for_each_target(
+    target: str, tmp_path: Path, settings, tool_env, local_index
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.export.test_poetry import USER_FILE, _poetry
+
+    project = tmp_path / "proj"
+    project.mkdir()
+    out = project / "pyproject.toml"
+    out.write_text(USER_FILE.format(pypi=local_index.pypi))
+    export("poetry", ["torch"], targets=[target], output=out, settings=settings)
+    _poetry(["lock"], project, tool_env)
+    lock = tomllib.loads((project / "poetry.lock").read_text())
+    # poetry locks the newest version on the index without checking that it has a wheel for the target's
+    # platform (the fixture has 2.11.0+cu128 for Linux only); uv's lock uses `required-environments`.
+    expected = {"windows-cu128": "2.11.0+cu128"}.get(target, EXPECTED[target])
+    assert expected in {p["version"] for p in lock["package"] if p["name"] == "torch"}
