@@ -1,5 +1,5 @@
 """Every export target with the pip, uv and poetry exports: the real pip, uv and poetry resolve each single
-target against the local index, and each result holds that target's build (pixi and conda: test_conda_pixi)."""
+target against the local index, and each result holds that target's build (pixi, conda: test_conda_pixi)."""
 
 from __future__ import annotations
 
