@@ -18,6 +18,7 @@ def settings(local_index, tmp_path: Path) -> IndexSettings:  # type: ignore[no-u
     """Exports whose PyTorch indexes and default index are the local ones."""
     env = {
         "TORCHSMITH_INDEX_URL": local_index.base,
+        "TORCHSMITH_JETSON_INDEX_URL": local_index.base,
         "UV_INDEX_URL": local_index.pypi,
         "TORCHSMITH_CACHE_DIR": str(tmp_path / "ts-cache"),
     }

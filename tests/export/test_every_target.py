@@ -3,10 +3,13 @@ target against the local index, and each result holds that target's build (pixi,
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
 from tests.export.test_uv import _locked, _uv
 from torchsmith.export import export
@@ -28,15 +31,47 @@ EXPECTED = {
     "windows-cu128": "2.7.1+cu128",
     "windows-cpu": "2.13.0+cpu",
     "macos": "2.13.0",
+    "jetson-jp6": "2.5.0a0+872d972e41.nv24.8.17622132",
 }
+
+
+PYTHON = {"jetson-jp6": "3.10"}  # NVIDIA builds JetPack 6 wheels for its own Python only
+
+
+def _find_python_310() -> str | None:
+    """A working CPython 3.10 (PATH, else pyenv's versions): uv locks a 3.10-only project only with one."""
+    candidates = [
+        shutil.which("python3.10"),
+        *map(str, Path.home().glob(".pyenv/versions/3.10*/bin/python3.10")),
+    ]
+    for candidate in filter(None, candidates):
+        query = [candidate, "-c", "import sys; print(sys.version_info[:2])"]
+        done = subprocess.run(query, capture_output=True, text=True, check=False)
+        if done.returncode == 0 and done.stdout.strip() == "(3, 10)":
+            return candidate
+    return None
+
+
+PYTHON_310 = _find_python_310()
+
+
+def _needs_python(target: str) -> None:
+    if target in PYTHON and PYTHON_310 is None:
+        pytest.skip("uv needs a Python 3.10 interpreter to lock a JetPack 6 project")
+
+
+def _locked_torch(versions: set[str]) -> set[Version]:
+    return {Version(v) for v in versions}  # uv normalises `nv24.08` to `nv24.8`, poetry keeps it
 
 
 @pytest.mark.parametrize("target", list(EXPECTED))
 def test_uv_export_locks_for_each_target(target: str, tmp_path: Path, settings, tool_env) -> None:  # type: ignore[no-untyped-def]
+    _needs_python(target)
     out = tmp_path / "proj" / "pyproject.toml"
     export("uv", ["torch"], targets=[target], output=out, settings=settings)
-    _uv(["lock"], out.parent, tool_env)
-    assert EXPECTED[target] in _locked(out.parent)["torch"]
+    env = {**tool_env, "UV_PYTHON": PYTHON_310} if target in PYTHON and PYTHON_310 else tool_env
+    _uv(["lock"], out.parent, env)
+    assert Version(EXPECTED[target]) in _locked_torch(_locked(out.parent)["torch"])
 
 
 @pytest.mark.parametrize("target", list(EXPECTED))
@@ -47,8 +82,9 @@ def test_pip_export_resolves_for_each_target(target: str, tmp_path: Path, settin
     from torchsmith.export.targets import parse_target
 
     platform = parse_target(target).platform
-    installed = _dry_run(tmp_path / f"requirements-{target}.txt", platform, tool_env, tmp_path)
-    assert installed["torch"] == EXPECTED[target]
+    requirements = tmp_path / f"requirements-{target}.txt"
+    installed = _dry_run(requirements, platform, tool_env, tmp_path, python=PYTHON.get(target, "3.11"))
+    assert Version(installed["torch"]) == Version(EXPECTED[target])
 
 
 @pytest.mark.parametrize("target", list(EXPECTED))
@@ -67,4 +103,4 @@ def test_poetry_export_locks_for_each_target(
     # poetry locks the newest version on the index without checking that it has a wheel for the target's
     # platform (the fixture has 2.11.0+cu128 for Linux only); uv's lock uses `required-environments`.
     expected = {"windows-cu128": "2.11.0+cu128"}.get(target, EXPECTED[target])
-    assert expected in {p["version"] for p in lock["package"] if p["name"] == "torch"}
+    assert Version(expected) in _locked_torch({p["version"] for p in lock["package"] if p["name"] == "torch"})

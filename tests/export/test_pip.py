@@ -13,7 +13,7 @@ from torchsmith.export import export
 
 PLATFORM_TAGS = {
     "linux-x86_64": ["manylinux_2_28_x86_64", "manylinux2014_x86_64", "linux_x86_64"],
-    "linux-aarch64": ["manylinux_2_28_aarch64"],
+    "linux-aarch64": ["manylinux_2_28_aarch64", "linux_aarch64"],
     "windows-x86_64": ["win_amd64"],
     "macos-arm64": ["macosx_14_0_arm64"],
 }
@@ -29,7 +29,9 @@ EXPECTED = {
 }
 
 
-def _dry_run(requirements: Path, platform: str, env: dict[str, str], tmp: Path) -> dict[str, str]:
+def _dry_run(
+    requirements: Path, platform: str, env: dict[str, str], tmp: Path, python: str = "3.11"
+) -> dict[str, str]:
     report = tmp / f"{requirements.stem}.json"
     platforms = [arg for tag in PLATFORM_TAGS[platform] for arg in ("--platform", tag)]
     # pip evaluates dependency markers against this (Linux x86_64) host even with --platform, so for other
@@ -38,7 +40,7 @@ def _dry_run(requirements: Path, platform: str, env: dict[str, str], tmp: Path) 
         platforms.append("--no-deps")
     command = [
         sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-        "--only-binary=:all:", *platforms, "--python-version", "3.11", "--report", str(report),
+        "--only-binary=:all:", *platforms, "--python-version", python, "--report", str(report),
         "-r", str(requirements),
     ]  # fmt: skip
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)

@@ -172,3 +172,17 @@ def test_uv_and_pip_resolve_the_plan_commands_to_the_same_pins(
     assert uv_pins["torchvision"] == pip_pins["torchvision"] == "0.24.1+cu126"
     assert uv_pins["numpy"] == pip_pins["numpy"] == "1.26.4"
     assert uv_pins == pip_pins
+
+
+def test_jetson_plan_from_nvidias_index(local_index: LocalIndex, tmp_path: Path) -> None:
+    env = {"TORCHSMITH_INDEX_URL": local_index.base, "TORCHSMITH_JETSON_INDEX_URL": local_index.base,
+           "UV_INDEX_URL": local_index.pypi, "TORCHSMITH_CACHE_DIR": str(tmp_path / "cache")}  # fmt: skip
+    plan = make_plan(["torch", "torchvision"], machine=machine("jetson-orin-jp6.1", python="3.10"),
+                     settings=IndexSettings.from_env(env))  # fmt: skip
+    assert plan.backend == "jp6-cu126" and not plan.offline
+    torch, vision = plan.packages
+    assert torch.version == "2.5.0a0+872d972e41.nv24.08.17622132"
+    assert torch.filename == "torch-2.5.0a0+872d972e41.nv24.08.17622132-cp310-cp310-linux_aarch64.whl"
+    assert torch.index == f"{local_index.base}/jp6/cu126" and torch.sha256
+    assert vision.version == "0.20.0" and vision.index == torch.index
+    assert "--default-index" in plan.commands["uv"] and "jp6/cu126/torch-2.5.0a0" in plan.commands["uv"]

@@ -247,8 +247,20 @@ class Catalog:
         raise KeyError(torch)
 
 
+JETSON = "jp6/cu126"
+"""NVIDIA's JetPack 6 index (https://pypi.jetson-ai-lab.io/jp6/cu126), served as `<url>/whl/jp6/cu126`."""
+
+
+def _jetson_wheels() -> Iterator[WheelSpec]:
+    """NVIDIA's Jetson builds: aarch64, CPython 3.10 (JetPack 6's), torch a pre-release with an `nv` label."""
+    yield WheelSpec(JETSON, "torch", "2.5.0a0+872d972e41.nv24.08.17622132", "cp310", "cp310", "linux_aarch64",
+                    _torch_requires(None), ">=3.8")  # fmt: skip
+    yield WheelSpec(JETSON, "torchvision", "0.20.0", "cp310", "cp310", "linux_aarch64", ("numpy",), ">=3.8")
+
+
 def standard_catalog() -> Catalog:
     """The catalog the `local_index` fixture serves."""
     wheels = [w for release in RELEASES for w in _release_wheels(release)]
+    wheels.extend(_jetson_wheels())
     wheels.extend(_pypi_wheels())
     return Catalog(tuple(wheels))
