@@ -234,3 +234,18 @@ def test_distro_init_matrix_and_refusing_to_overwrite(
     matrix = json.loads(capsys.readouterr().out)
     assert {cell["backend"] for cell in matrix["include"]} >= {"cpu"}
     assert all(cell["id"] == cell["cell"] for cell in matrix["include"])
+
+
+def test_help_lists_every_command_and_each_command_has_its_own(capsys: pytest.CaptureFixture[str]) -> None:
+    commands = ["probe", "plan", "install", "doctor", "export", "lint", "matrix", "distro", "knowledge"]
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"    {name} " in out for name in commands)
+    for name in commands:
+        assert main([name, "--help"]) == 0
+        assert capsys.readouterr().out.startswith(f"usage: torchsmith {name} ")
+
+
+def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["prob"]) == 2
+    assert "invalid choice: 'prob'" in capsys.readouterr().err

@@ -286,13 +286,89 @@ def _add_index_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_distro_parser(sub: Any) -> None:
-    p = sub.add_parser(
-        "distro",
-        help="integration-test packages that depend on torch",
-        description="Test a set of packages built on torch across torch versions, backends and "
-        "Pythons, and promote what passed into a channel.",
+def _args_probe(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print the machine as one JSON document")
+    p.add_argument("--root", metavar="DIR", help="read /proc, /sys, /etc, /usr, /opt under DIR (no NVML)")
+    p.set_defaults(handler=_cmd_probe)
+
+
+def _args_plan(p: argparse.ArgumentParser) -> None:
+    p.add_argument("requirements", nargs="*", metavar="REQ", help="PEP 508 requirements (default: torch)")
+    p.add_argument("--backend", help="auto (default), cpu, cuXYZ, rocmX.Y, xpu or jpN-cuXYZ")
+    p.add_argument("--machine", metavar="FILE", help="plan for the machine described by `probe --json`")
+    p.add_argument("--root", metavar="DIR", help="probe the machine under DIR")
+    p.add_argument("--python", dest="python_version", metavar="X.Y", help="plan for this Python version")
+    p.add_argument(
+        "--platform",
+        metavar="TAG",
+        help="plan for this platform (e.g. linux-x86_64, "
+        "manylinux_2_28_x86_64, win_amd64, macosx_14_0_arm64)",
     )
+    p.add_argument("--json", action="store_true", help="print the plan as one JSON document")
+    _add_index_flags(p)
+    p.set_defaults(handler=_cmd_plan)
+
+
+def _args_install(p: argparse.ArgumentParser) -> None:
+    p.add_argument("requirements", nargs="*", metavar="REQ", help="PEP 508 requirements (default: torch)")
+    p.add_argument("--backend", help="auto (default), cpu, cuXYZ, rocmX.Y, xpu or jpN-cuXYZ")
+    target = p.add_mutually_exclusive_group()
+    target.add_argument("--python", metavar="PATH", help="install into this interpreter's environment")
+    target.add_argument("--venv", metavar="DIR", help="create (with uv) or reuse this virtual environment")
+    p.add_argument("--installer", choices=("uv", "pip"), default="uv", help="default: uv")
+    p.add_argument("--dry-run", action="store_true", help="plan and show what would be installed")
+    p.add_argument("--no-verify", action="store_true", help="skip the verification after installing")
+    p.add_argument("--restore", metavar="FILE", help="reinstall the pins recorded before an install")
+    p.add_argument("--root", metavar="DIR", help="probe the machine under DIR")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON document")
+    _add_index_flags(p)
+    p.set_defaults(handler=_cmd_install)
+
+
+def _args_doctor(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--python", metavar="PATH", help="the interpreter to inspect (default: this one)")
+    p.add_argument("--root", metavar="DIR", help="probe the machine under DIR")
+    p.add_argument("--timeout", type=float, default=120.0, metavar="S", help="limit for the target script")
+    p.add_argument("--no-device-test", action="store_true", help="skip the tensor/matmul test on devices")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON document")
+    p.set_defaults(handler=_cmd_doctor)
+
+
+def _args_export(p: argparse.ArgumentParser) -> None:
+    p.add_argument("tool", choices=("uv", "pip", "poetry", "pixi", "conda", "docker"))
+    p.add_argument("requirements", nargs="*", metavar="REQ", help="PEP 508 requirements (default: torch)")
+    p.add_argument(
+        "--targets",
+        default="auto",
+        help="comma-separated PLATFORM-BACKEND targets "
+        "(linux-cu126, linux-cpu, windows-cpu, macos, jetson-jp6, ...; default: auto)",
+    )
+    p.add_argument("--mode", choices=("markers", "extras"), default="markers")
+    p.add_argument("--source", choices=("conda-forge", "pypi"), default="conda-forge", help="pixi only")
+    p.add_argument("-o", "--output", metavar="FILE", help="file to write or merge into")
+    p.add_argument("--check", action="store_true", help="exit 1 if the file is out of date; write nothing")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON document")
+    _add_index_flags(p)
+    p.set_defaults(handler=_cmd_export)
+
+
+def _args_lint(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the current folder)")
+    p.add_argument("--json", action="store_true", help="as --format json")
+    p.add_argument("--format", choices=("human", "json", "github"), default="human")
+    p.add_argument("--fix", action="store_true", help="apply the safe fixes, keeping every other byte")
+    p.add_argument("--select", metavar="IDS", help="only these rule ids (comma-separated)")
+    p.add_argument("--ignore", metavar="IDS", help="skip these rule ids (comma-separated)")
+    p.set_defaults(handler=_cmd_lint)
+
+
+def _args_matrix(p: argparse.ArgumentParser) -> None:
+    p.add_argument("version", nargs="?", metavar="TORCH_VERSION", help="one release (e.g. 2.5 or 2.5.1)")
+    p.add_argument("--json", action="store_true", help="print the matrix as one JSON document")
+    p.set_defaults(handler=_cmd_matrix)
+
+
+def _args_distro(p: argparse.ArgumentParser) -> None:
     dsub = p.add_subparsers(dest="distro_command", metavar="ACTION", required=True)
 
     def action(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -332,7 +408,98 @@ def _add_distro_parser(sub: Any) -> None:
     a.add_argument("--format", choices=("json", "github"), default="json")
 
 
-def _build_parser() -> argparse.ArgumentParser:
+_COMMANDS: tuple[tuple[str, Callable[[argparse.ArgumentParser], None], dict[str, str]], ...] = (
+    (
+        "probe",
+        _args_probe,
+        dict(
+            help="describe this machine",
+            description="Describe this machine: OS, libc, "
+            "Python, GPUs, drivers, Jetson, WSL, conda virtual packages and runnable backends.",
+        ),
+    ),
+    (
+        "plan",
+        _args_plan,
+        dict(
+            help="choose builds, with reasons",
+            description="Choose the backend and exact torch-family pins for a machine, explain "
+            "why, and print the uv / pip commands.",
+        ),
+    ),
+    (
+        "install",
+        _args_install,
+        dict(
+            help="install the plan, then verify it",
+            description="Plan, then install the exact pins with hashes (uv by default), then run "
+            "the doctor's verification on the target interpreter.",
+        ),
+    ),
+    (
+        "doctor",
+        _args_doctor,
+        dict(
+            help="check an installed environment",
+            description="Inspect an interpreter's torch installation from outside and report "
+            "findings with evidence and exact fixes.",
+        ),
+    ),
+    (
+        "export",
+        _args_export,
+        dict(
+            help="write configs for uv, pip, poetry, pixi, conda, docker",
+            description="Write a correct config for each target machine, merging into existing "
+            "files without touching anything else.",
+        ),
+    ),
+    (
+        "lint",
+        _args_lint,
+        dict(
+            help="find known traps in configs",
+            description="Check pyproject.toml, pixi.toml, environment.yml, requirements*.txt, "
+            "pip.conf and uv.toml for the traps that install the wrong PyTorch.",
+        ),
+    ),
+    (
+        "matrix",
+        _args_matrix,
+        dict(
+            help="show what pairs with what",
+            description="torch releases with their Python versions, backends and companions.",
+        ),
+    ),
+    (
+        "distro",
+        _args_distro,
+        dict(
+            help="integration-test packages that depend on torch",
+            description="Test a set of packages built on torch across torch versions, backends and "
+            "Pythons, and promote what passed into a channel.",
+        ),
+    ),
+)
+"""Each command: its name, the function that adds its arguments, and its help texts."""
+
+
+def _args_knowledge(p: argparse.ArgumentParser) -> None:
+    ksub = p.add_subparsers(dest="knowledge_command", metavar="ACTION", required=True)
+    r = ksub.add_parser("refresh", help="rebuild what the live indexes say into the cache")
+    r.add_argument("--json", action="store_true")
+    _add_index_flags(r)
+    r.set_defaults(handler=_cmd_knowledge_refresh)
+
+
+def _selected(argv: Sequence[str]) -> str | None:
+    """The command named on the command line (the first argument that is not an option), if any."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def _build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser; only the selected command's arguments are added (building them all costs start-up
+    time on `probe`'s hot path), or every command's when none is selected (`--help`)."""
     from torchsmith import __version__
 
     parser = argparse.ArgumentParser(
@@ -343,132 +510,25 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks of internal errors")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    p = sub.add_parser(
-        "probe",
-        help="describe this machine",
-        description="Describe this machine: OS, libc, "
-        "Python, GPUs, drivers, Jetson, WSL, conda virtual packages and runnable backends.",
-    )
-    p.add_argument("--json", action="store_true", help="print the machine as one JSON document")
-    p.add_argument("--root", metavar="DIR", help="read /proc, /sys, /etc, /usr, /opt under DIR (no NVML)")
-    p.set_defaults(handler=_cmd_probe)
-
-    p = sub.add_parser(
-        "plan",
-        help="choose builds, with reasons",
-        description="Choose the backend and exact torch-family pins for a machine, explain "
-        "why, and print the uv / pip commands.",
-    )
-    p.add_argument("requirements", nargs="*", metavar="REQ", help="PEP 508 requirements (default: torch)")
-    p.add_argument("--backend", help="auto (default), cpu, cuXYZ, rocmX.Y, xpu or jpN-cuXYZ")
-    p.add_argument("--machine", metavar="FILE", help="plan for the machine described by `probe --json`")
-    p.add_argument("--root", metavar="DIR", help="probe the machine under DIR")
-    p.add_argument("--python", dest="python_version", metavar="X.Y", help="plan for this Python version")
-    p.add_argument(
-        "--platform",
-        metavar="TAG",
-        help="plan for this platform (e.g. linux-x86_64, "
-        "manylinux_2_28_x86_64, win_amd64, macosx_14_0_arm64)",
-    )
-    p.add_argument("--json", action="store_true", help="print the plan as one JSON document")
-    _add_index_flags(p)
-    p.set_defaults(handler=_cmd_plan)
-
-    p = sub.add_parser(
-        "install",
-        help="install the plan, then verify it",
-        description="Plan, then install the exact pins with hashes (uv by default), then run "
-        "the doctor's verification on the target interpreter.",
-    )
-    p.add_argument("requirements", nargs="*", metavar="REQ", help="PEP 508 requirements (default: torch)")
-    p.add_argument("--backend", help="auto (default), cpu, cuXYZ, rocmX.Y, xpu or jpN-cuXYZ")
-    target = p.add_mutually_exclusive_group()
-    target.add_argument("--python", metavar="PATH", help="install into this interpreter's environment")
-    target.add_argument("--venv", metavar="DIR", help="create (with uv) or reuse this virtual environment")
-    p.add_argument("--installer", choices=("uv", "pip"), default="uv", help="default: uv")
-    p.add_argument("--dry-run", action="store_true", help="plan and show what would be installed")
-    p.add_argument("--no-verify", action="store_true", help="skip the verification after installing")
-    p.add_argument("--restore", metavar="FILE", help="reinstall the pins recorded before an install")
-    p.add_argument("--root", metavar="DIR", help="probe the machine under DIR")
-    p.add_argument("--json", action="store_true", help="print the result as one JSON document")
-    _add_index_flags(p)
-    p.set_defaults(handler=_cmd_install)
-
-    p = sub.add_parser(
-        "doctor",
-        help="check an installed environment",
-        description="Inspect an interpreter's torch installation from outside and report "
-        "findings with evidence and exact fixes.",
-    )
-    p.add_argument("--python", metavar="PATH", help="the interpreter to inspect (default: this one)")
-    p.add_argument("--root", metavar="DIR", help="probe the machine under DIR")
-    p.add_argument("--timeout", type=float, default=120.0, metavar="S", help="limit for the target script")
-    p.add_argument("--no-device-test", action="store_true", help="skip the tensor/matmul test on devices")
-    p.add_argument("--json", action="store_true", help="print the report as one JSON document")
-    p.set_defaults(handler=_cmd_doctor)
-
-    p = sub.add_parser(
-        "export",
-        help="write configs for uv, pip, poetry, pixi, conda, docker",
-        description="Write a correct config for each target machine, merging into existing "
-        "files without touching anything else.",
-    )
-    p.add_argument("tool", choices=("uv", "pip", "poetry", "pixi", "conda", "docker"))
-    p.add_argument("requirements", nargs="*", metavar="REQ", help="PEP 508 requirements (default: torch)")
-    p.add_argument(
-        "--targets",
-        default="auto",
-        help="comma-separated PLATFORM-BACKEND targets "
-        "(linux-cu126, linux-cpu, windows-cpu, macos, jetson-jp6, ...; default: auto)",
-    )
-    p.add_argument("--mode", choices=("markers", "extras"), default="markers")
-    p.add_argument("--source", choices=("conda-forge", "pypi"), default="conda-forge", help="pixi only")
-    p.add_argument("-o", "--output", metavar="FILE", help="file to write or merge into")
-    p.add_argument("--check", action="store_true", help="exit 1 if the file is out of date; write nothing")
-    p.add_argument("--json", action="store_true", help="print the result as one JSON document")
-    _add_index_flags(p)
-    p.set_defaults(handler=_cmd_export)
-
-    p = sub.add_parser(
-        "lint",
-        help="find known traps in configs",
-        description="Check pyproject.toml, pixi.toml, environment.yml, requirements*.txt, "
-        "pip.conf and uv.toml for the traps that install the wrong PyTorch.",
-    )
-    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the current folder)")
-    p.add_argument("--json", action="store_true", help="as --format json")
-    p.add_argument("--format", choices=("human", "json", "github"), default="human")
-    p.add_argument("--fix", action="store_true", help="apply the safe fixes, keeping every other byte")
-    p.add_argument("--select", metavar="IDS", help="only these rule ids (comma-separated)")
-    p.add_argument("--ignore", metavar="IDS", help="skip these rule ids (comma-separated)")
-    p.set_defaults(handler=_cmd_lint)
-
-    p = sub.add_parser(
-        "matrix",
-        help="show what pairs with what",
-        description="torch releases with their Python versions, backends and companions.",
-    )
-    p.add_argument("version", nargs="?", metavar="TORCH_VERSION", help="one release (e.g. 2.5 or 2.5.1)")
-    p.add_argument("--json", action="store_true", help="print the matrix as one JSON document")
-    p.set_defaults(handler=_cmd_matrix)
-
-    _add_distro_parser(sub)
-
-    p = sub.add_parser("knowledge", help="manage the knowledge tables")
-    ksub = p.add_subparsers(dest="knowledge_command", metavar="ACTION", required=True)
-    r = ksub.add_parser("refresh", help="rebuild what the live indexes say into the cache")
-    r.add_argument("--json", action="store_true")
-    _add_index_flags(r)
-    r.set_defaults(handler=_cmd_knowledge_refresh)
+    selected = _selected(argv)
+    known = {name for name, _, _ in _COMMANDS} | {"knowledge"}
+    every = selected not in known
+    for name, add_arguments, texts in _COMMANDS:
+        command = sub.add_parser(name, help=texts["help"], description=texts.get("description"))
+        if every or name == selected:
+            add_arguments(command)
+    knowledge = sub.add_parser("knowledge", help="manage the knowledge tables")
+    if every or selected == "knowledge":
+        _args_knowledge(knowledge)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one torchsmith command; return its exit code (never raises except SystemExit from argparse)."""
-    parser = _build_parser()
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = _build_parser(arguments)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(arguments)
     except SystemExit as exit_:
         return int(exit_.code or 0)
     handler: Handler = args.handler
