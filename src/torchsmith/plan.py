@@ -35,6 +35,9 @@ from torchsmith.report import NullReporter, Reporter
 
 __all__ = ["Plan", "PlannedPackage", "Rejection", "make_plan"]
 
+_METADATA_LOOKUPS = 5
+"""How many of a companion's newest releases to read PEP 658 metadata for (each one small request, cached)."""
+
 
 @dataclass(frozen=True, slots=True)
 class _Option:
@@ -88,6 +91,30 @@ class _Search:
             chosen.append(companion)
         return _Option(public, backend, rank, tuple(chosen), verdict)
 
+    def _companion_by_metadata(
+        self, backend: Backend, public: Version, torch: Candidate, name: str
+    ) -> Candidate | None:
+        """The newest `name` on the backend's index whose PEP 658 `Requires-Dist` admits this torch."""
+        from packaging.requirements import InvalidRequirement, Requirement
+
+        for candidate in self.catalog.candidates(backend, name)[:_METADATA_LOOKUPS]:
+            for text in self.catalog.requires_dist(candidate) or ():
+                try:
+                    requirement = Requirement(text)
+                except InvalidRequirement:
+                    continue
+                if requirement.name == "torch" and requirement.specifier.contains(public, prereleases=True):
+                    return candidate
+        where = "torchsmith's knowledge" if self.catalog.offline else f"`{torch.index}`"
+        self._fail(
+            backend,
+            public,
+            f"torch {public} is newer than torchsmith's tables and no {name} in {where} "
+            f"declares it pairs with it (`Requires-Dist: torch==...`); run `torchsmith knowledge refresh` "
+            f"or pin `{name}`",
+        )
+        return None
+
     def _series_companion(
         self, backend: Backend, public: Version, torch: Candidate, name: str
     ) -> Candidate | None:
@@ -116,6 +143,9 @@ class _Search:
         if wanted is None and public.is_prerelease:
             # NVIDIA's Jetson builds are pre-releases (`2.5.0a0+nv24.08`): pair by series (2.5 ↔ 0.20.*).
             return self._series_companion(backend, public, torch, name)
+        if wanted is None and releases.release_for(public) is None:
+            # A torch newer than the shipped tables: the companion's own metadata says what it pairs with.
+            return self._companion_by_metadata(backend, public, torch, name)
         if wanted is None:
             self._fail(backend, public, explain.no_companion(name, public))
             return None
@@ -273,6 +303,7 @@ def make_plan(
         chosen.backend,
         chosen.verdict.notes,
         newer_cpu=cpu.torch if cpu and accelerated and cpu.torch > accelerated.torch else None,
+        companions=[(c.package, Version(c.version.public)) for c in chosen.packages[1:]],
     )
     newer = explain.newer_release(machine, reqs, chosen.torch, chosen.backend)
     if newer:

@@ -46,6 +46,9 @@ class Catalog(Protocol):
     def page_exists(self, backend: Backend, package: str) -> bool:
         """Whether the backend's index lists `package` at all (any platform)."""
 
+    def requires_dist(self, candidate: Candidate) -> list[str] | None:
+        """The candidate's `Requires-Dist` (PEP 658 metadata); None when unknown (offline, no metadata)."""
+
 
 def _index_for(backend: Backend, index_base: str, jetson_base: str) -> str:
     return backend.index_url(index_base, jetson_base)
@@ -115,6 +118,9 @@ class KnowledgeCatalog:
     def page_exists(self, backend: Backend, package: str) -> bool:
         return bool(self.candidates(backend, package))
 
+    def requires_dist(self, candidate: Candidate) -> list[str] | None:
+        return None
+
 
 class IndexCatalog:
     """Versions from the backend indexes' PEP 503/691 pages, best wheel per version for the machine's tags."""
@@ -158,6 +164,11 @@ class IndexCatalog:
 
     def page_exists(self, backend: Backend, package: str) -> bool:
         return bool(self._files(backend, package))
+
+    def requires_dist(self, candidate: Candidate) -> list[str] | None:
+        if candidate.file is None or candidate.file.core_metadata is False:
+            return None
+        return self.client.metadata(candidate.file)
 
     def candidates(self, backend: Backend, package: str) -> list[Candidate]:
         if backend.kind == "jetson" and not _published(backend):

@@ -119,18 +119,24 @@ def reasons(
     backend: Backend,
     notes: Sequence[str],
     newer_cpu: Version | None,
+    companions: Sequence[tuple[str, Version]] = (),
 ) -> list[str]:
-    """Why this choice: the machine facts it rests on, then the choice, then caveats."""
+    """Why this choice: the machine facts it rests on, then the choice, the companions, then caveats."""
     lines = _machine_lines(machine)
     python = f"CPython {machine.python.version}" if machine.python else "this Python"
     lines.append(
         f"torch {torch} is the newest release matching `{reqs.spec_text('torch')}` with a "
         f"`{backend}` build for {machine.platform_key} and {python}"
     )
-    for name in reqs.family:
-        if name != "torch":
-            paired = releases.companion_for(name, torch)
-            lines.append(f"{name} {paired} pairs with torch {torch}; taken from the same `{backend}` index")
+    if releases.release_for(torch) is None:
+        lines.append(
+            f"torch {torch} is newer than torchsmith's knowledge tables: its wheels and companions come from "
+            "the index, but GPU architecture support is not checked (a newer torchsmith knows it)"
+        )
+    for name, version in companions:
+        known = releases.release_for(torch) is not None
+        how = "pairs with" if known else "declares in its metadata that it pairs with"
+        lines.append(f"{name} {version} {how} torch {torch}; taken from the same `{backend}` index")
     lines.extend(notes)
     if newer_cpu is not None:
         lines.append(
