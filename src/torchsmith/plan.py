@@ -165,13 +165,32 @@ class _Search:
         return None
 
 
+def _knowledge_catalog(machine: Machine, settings: IndexSettings) -> KnowledgeCatalog:
+    """The offline catalog: shipped tables plus the last `knowledge refresh` of these indexes, if any."""
+    from torchsmith.knowledge.refresh import load_refreshed
+
+    refreshed = load_refreshed(settings.cache_dir)
+    base, jetson = settings.index_base, settings.jetson_index_base
+    return KnowledgeCatalog(machine, base, jetson, refreshed=refreshed, tags=machine_tags(machine))
+
+
+def _offline_note(catalog: KnowledgeCatalog, why: str) -> str:
+    seen = (
+        f"; versions the indexes listed at `knowledge refresh` ({catalog.refreshed.generated}) included"
+        if catalog.refreshed is not None
+        else ""
+    )
+    return (
+        f"{why}: planned from torchsmith's shipped knowledge only (versions and backends, no file names "
+        f"or hashes){seen}"
+    )
+
+
 def _catalog(machine: Machine, settings: IndexSettings, reporter: Reporter) -> tuple[Catalog, str | None]:
     """The index catalog, or the knowledge catalog offline (and the warning saying why)."""
     if settings.offline:
-        return KnowledgeCatalog(machine, settings.index_base, settings.jetson_index_base), (
-            "offline (`TORCHSMITH_OFFLINE`): planned from torchsmith's shipped knowledge only: versions "
-            "and backends, no file names or hashes"
-        )
+        catalog = _knowledge_catalog(machine, settings)
+        return catalog, _offline_note(catalog, "offline (`TORCHSMITH_OFFLINE`)")
     client = settings.client(reporter)
     return IndexCatalog(
         client, machine, machine_tags(machine), settings.index_base, settings.jetson_index_base
@@ -279,11 +298,8 @@ def make_plan(
         try:
             catalog.prefetch(backends, reqs.family)
         except IndexUnreachableError as error:
-            catalog = KnowledgeCatalog(machine, settings.index_base, settings.jetson_index_base)
-            warnings.append(
-                f"{error.message}; planned from torchsmith's shipped knowledge only "
-                "(versions and backends, no file names or hashes)"
-            )
+            catalog = _knowledge_catalog(machine, settings)
+            warnings.append(_offline_note(catalog, error.message))
     search = _Search(machine, reqs, catalog, forced)
     by_backend = {b.name: search.torch_versions(b) for b in backends}
     accelerated, cpu = _search(search, backends, by_backend)

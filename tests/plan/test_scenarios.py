@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -374,3 +375,28 @@ def test_jetson_torchvision_without_a_wheel_is_explained(offline: Callable[[], I
     why = next(r for r in plan.reasons if r.startswith("CPU build chosen"))
     assert "`jp6-cu126`: no torchvision 0.20 wheel for torch 2.5.0a0" in why
     assert "build torchvision from source" in why
+
+
+def test_offline_plan_uses_the_last_knowledge_refresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from torchsmith.backends import DEFAULT_INDEX_BASE
+    from torchsmith.knowledge.refresh import refresh
+
+    cache = tmp_path / "cache"
+    listed = ["torch-2.15.0+cu130-cp311-cp311-manylinux_2_28_x86_64.whl",
+              "torch-2.15.0+cu130-cp312-cp312-manylinux_2_28_x86_64.whl"]  # fmt: skip
+    refresh(
+        cache, lambda url: listed if "/cu130/" in url else [], DEFAULT_INDEX_BASE, backends=["cu130", "cpu"]
+    )
+    settings = IndexSettings.from_env({"TORCHSMITH_OFFLINE": "1", "TORCHSMITH_CACHE_DIR": str(cache)})
+    plan = make_plan(["torch"], machine=machine("h100-driver580"), settings=settings)
+    assert (plan.backend, plan.packages[0].version) == ("cu130", "2.15.0+cu130")
+    assert "versions the indexes listed at `knowledge refresh`" in plan.warnings[0]
+    # a refresh of other indexes (another TORCHSMITH_INDEX_URL) is not taken for these
+    other = IndexSettings.from_env({"TORCHSMITH_OFFLINE": "1", "TORCHSMITH_CACHE_DIR": str(cache),
+                                    "TORCHSMITH_INDEX_URL": "https://mirror.example/whl"})  # fmt: skip
+    assert (
+        make_plan(["torch"], machine=machine("h100-driver580"), settings=other).packages[0].version
+        != "2.15.0+cu130"
+    )

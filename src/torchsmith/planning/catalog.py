@@ -19,6 +19,7 @@ from torchsmith.backends import Backend
 from torchsmith.index.client import IndexClient
 from torchsmith.index.simple import DistFile
 from torchsmith.knowledge import jetson, releases
+from torchsmith.knowledge.refresh import RefreshResult
 from torchsmith.machine.model import Machine
 
 __all__ = ["Candidate", "Catalog", "IndexCatalog", "KnowledgeCatalog"]
@@ -81,14 +82,31 @@ def jetson_wheels(backend: Backend, package: str, machine: Machine) -> list[Cand
 
 
 class KnowledgeCatalog:
-    """Versions from the shipped release table (and NVIDIA's Jetson wheel list); no files, no hashes."""
+    """Versions from the shipped release table (and NVIDIA's Jetson wheel list), plus what the last
+    `torchsmith knowledge refresh` saw on the indexes (`refreshed`); no files, no hashes."""
 
     offline = True
 
-    def __init__(self, machine: Machine, index_base: str, jetson_base: str) -> None:
+    def __init__(
+        self,
+        machine: Machine,
+        index_base: str,
+        jetson_base: str,
+        refreshed: RefreshResult | None = None,
+        tags: Sequence[Tag] = (),
+    ) -> None:
         self.machine = machine
         self.index_base = index_base
         self.jetson_base = jetson_base
+        self.refreshed = refreshed if refreshed is not None and refreshed.index_base == index_base else None
+        self.tags = {str(tag) for tag in tags}
+
+    def _refreshed_versions(self, backend: Backend) -> list[Version]:
+        """Torch versions the refresh saw on this backend's index with a wheel for this machine's tags."""
+        if self.refreshed is None:
+            return []
+        wheels = self.refreshed.wheels.get(backend.name, {})
+        return [Version(Version(v).public) for v, tags in wheels.items() if self.tags.intersection(tags)]
 
     def _torch_versions(self, backend: Backend) -> list[Version]:
         # Every release that ships this backend on any platform: the rules then say why one that lacks it
@@ -101,7 +119,7 @@ class KnowledgeCatalog:
             elsewhere = any(backend.name in names for names in release.backends.values())
             if here or (elsewhere and f"backends.{key}" not in release.gaps):
                 found.extend(release.patches)
-        return sorted(found, reverse=True)
+        return sorted(set(found) | set(self._refreshed_versions(backend)), reverse=True)
 
     def candidates(self, backend: Backend, package: str) -> list[Candidate]:
         name = canonicalize_name(package)
