@@ -249,3 +249,23 @@ def test_help_lists_every_command_and_each_command_has_its_own(capsys: pytest.Ca
 def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["prob"]) == 2
     assert "invalid choice: 'prob'" in capsys.readouterr().err
+
+
+def test_hand_written_machine_file_gets_its_backends_worked_out(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    machine = tmp_path / "gpu-node.json"
+    machine.write_text(json.dumps({
+        "os": "linux", "arch": "x86_64", "libc": {"name": "glibc", "version": "2.35"},
+        "nvidia": {"driver": "550.54.14", "gpus": [{"name": "RTX 4090", "compute_capability": "8.9"}]},
+    }))  # fmt: skip
+    assert (
+        main(["plan", "--offline", "--json", "--machine", str(machine), "--python", "3.12", "torch==2.5.*"])
+        == 0
+    )
+    plan = json.loads(capsys.readouterr().out)
+    assert (plan["backend"], plan["packages"][0]["version"]) == ("cu124", "2.5.1+cu124")
+    assert main(["plan", "--offline", "--machine", str(machine)]) == 2
+    err = capsys.readouterr().err
+    assert err == ("error: the machine does not say which Python to plan for (its `python` section is missing)\n"
+                   "\nhint: plan for a Python version with `--python 3.12`\n")  # fmt: skip

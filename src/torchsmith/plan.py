@@ -21,7 +21,7 @@ from urllib.parse import unquote
 from packaging.version import Version
 
 from torchsmith.backends import Backend, parse_backend
-from torchsmith.errors import IndexUnreachableError, ResolutionError
+from torchsmith.errors import IndexUnreachableError, ResolutionError, UsageError
 from torchsmith.index.settings import IndexSettings
 from torchsmith.machine.model import Machine
 from torchsmith.plan_model import Plan, PlannedPackage, Rejection
@@ -290,6 +290,11 @@ def make_plan(
     """Plan the torch family for `machine`; raise `ResolutionError` (with the reasons) if nothing fits."""
     reporter = reporter or NullReporter()
     settings = settings or IndexSettings.from_env(os.environ)
+    if machine.python is None or not machine.python.abi:
+        raise UsageError(
+            "the machine does not say which Python to plan for (its `python` section is missing)",
+            hint="plan for a Python version with `--python 3.12`",
+        )
     reqs = parse_requirements(requirements)
     backends, forced = _backends(machine, backend)
     catalog, offline_note = _catalog(machine, settings, reporter)
@@ -312,18 +317,20 @@ def make_plan(
     _settle_rejections(search, backends, by_backend, chosen)
     packages = tuple(_package(c, chosen.backend, machine) for c in chosen.packages)
     index = chosen.backend.index_url(settings.index_base, settings.jetson_index_base)
+    newer_cpu = cpu.torch if cpu and accelerated and cpu.torch > accelerated.torch else None
+    newer = explain.newer_release(machine, reqs, chosen.torch, chosen.backend)
     reasons = explain.reasons(
         machine,
         reqs,
         chosen.torch,
         chosen.backend,
         chosen.verdict.notes,
-        newer_cpu=cpu.torch if cpu and accelerated and cpu.torch > accelerated.torch else None,
+        newer_cpu=None if newer else newer_cpu,
         companions=[(c.package, Version(c.version.public)) for c in chosen.packages[1:]],
     )
-    newer = explain.newer_release(machine, reqs, chosen.torch, chosen.backend)
     if newer:
-        reasons.append(newer)
+        cpu_hint = f"; `--backend cpu` gets torch {newer_cpu} on the CPU" if newer_cpu else ""
+        reasons.append(newer + cpu_hint)
     rejected = explain.rejections(backends, chosen.backend, chosen.torch, search.failures)
     rejected += explain.unrunnable(machine, backends, chosen.torch)
     if chosen.backend.kind == "cpu" and any(b.kind != "cpu" for b in backends):

@@ -85,9 +85,12 @@ def load_machine(path: str | Path) -> Machine:
     if not isinstance(data, dict):
         raise ProbeError(f"machine file `{location}` must hold a JSON object")
     try:
-        return Machine.from_json(data)
+        machine = Machine.from_json(data)
     except (KeyError, TypeError, ValueError) as error:
         raise ProbeError(
             f"machine file `{location}` is not a `probe --json` document: {error}",
             hint="`os` and `arch` are required; see `torchsmith probe --json` for the shape",
         ) from error
+    if "backends" not in data:  # derived facts: work them out from the hardware the file describes
+        machine = dataclasses.replace(machine, backends=runnable.runnable_backends(machine))
+    return machine
