@@ -267,5 +267,7 @@ def test_hand_written_machine_file_gets_its_backends_worked_out(
     assert (plan["backend"], plan["packages"][0]["version"]) == ("cu124", "2.5.1+cu124")
     assert main(["plan", "--offline", "--machine", str(machine)]) == 2
     err = capsys.readouterr().err
-    assert err == ("error: the machine does not say which Python to plan for (its `python` section is missing)\n"
-                   "\nhint: plan for a Python version with `--python 3.12`\n")  # fmt: skip
+    assert err == (
+        "error: the machine does not say which Python to plan for (its `python` section is missing)\n"
+        "\nhint: plan for a Python version with `--python 3.12`\n"
+    )
