@@ -80,6 +80,19 @@ def no_versions(reqs: Requirements, backend: Backend, offline: bool) -> str:
     return f"no torch matching `{reqs.spec_text('torch')}` for this platform and Python {where}"
 
 
+def _cuda_for_driver(driver: str, machine: Machine) -> str | None:
+    """The driver's own CUDA version from the driver table, when the machine did not record it."""
+    from packaging.version import InvalidVersion
+
+    from torchsmith.knowledge import cuda_drivers
+
+    try:
+        own = cuda_drivers.cuda_for_driver(Version(driver), "windows" if machine.os == "windows" else "linux")
+    except InvalidVersion:
+        return None
+    return str(own) if own else None
+
+
 def _machine_lines(machine: Machine) -> list[str]:
     lines: list[str] = []
     if machine.jetson:
@@ -91,7 +104,8 @@ def _machine_lines(machine: Machine) -> list[str]:
     if machine.nvidia:
         n = machine.nvidia
         if n.driver:
-            cuda = f" supports CUDA up to {n.cuda_driver}" if n.cuda_driver else ""
+            own = n.cuda_driver or _cuda_for_driver(n.driver, machine)
+            cuda = f" supports CUDA up to {own}" if own else ""
             lines.append(f"NVIDIA driver {n.driver}{cuda}")
         for i, gpu in enumerate(n.gpus):
             cc = f" (compute capability {gpu.compute_capability})" if gpu.compute_capability else ""
