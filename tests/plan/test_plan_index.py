@@ -124,9 +124,9 @@ def test_uv_and_pip_resolve_the_plan_commands_to_the_same_pins(
     local_index: LocalIndex, tmp_path: Path
 ) -> None:
     settings = settings_for(local_index, tmp_path)
-    plan = make_plan(
-        ["torch==2.9.1", "torchvision", "numpy<2"], machine=machine("gtx1080-driver580"), settings=settings
-    )
+    running = f"{sys.version_info[0]}.{sys.version_info[1]}"  # uv and pip below run this interpreter
+    target = machine("gtx1080-driver580", python=running)
+    plan = make_plan(["torch==2.9.1", "torchvision", "numpy<2"], machine=target, settings=settings)
     assert [p.version for p in plan.packages] == ["2.9.1+cu126", "0.24.1+cu126"]
     uv = find_uv()
     venv = tmp_path / "venv"
