@@ -271,3 +271,14 @@ def test_hand_written_machine_file_gets_its_backends_worked_out(
         "error: the machine does not say which Python to plan for (its `python` section is missing)\n"
         "\nhint: plan for a Python version with `--python 3.12`\n"
     )
+
+
+def test_probe_of_a_jetson_root_reports_its_architecture(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No `/proc/sys/kernel/arch` on L4T's 5.x kernels: the C library's files under /lib say aarch64."""
+    root = use_machine(monkeypatch, "jetson-xavier-nx-jp5.1")
+    assert main(["probe", "--json", "--root", str(root)]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert (document["arch"], document["backends"]) == ("aarch64", ["jp5-cu114", "cpu"])
+    assert "__archspec=1=aarch64" in document["virtual_packages"]

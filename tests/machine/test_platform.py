@@ -206,3 +206,21 @@ def test_this_host() -> None:
     confstr = os.confstr("CS_GNU_LIBC_VERSION")
     if confstr:
         assert facts.libc == Libc("glibc", confstr.split()[1], "confstr")
+
+
+@pytest.mark.parametrize(
+    ("name", "arch"),
+    [
+        ("ld-linux-x86-64.so.2", "x86_64"),
+        ("ld-linux-aarch64.so.1", "aarch64"),
+        ("ld-musl-x86_64.so.1", "x86_64"),
+        ("ld-musl-aarch64.so.1", "aarch64"),
+        ("aarch64-linux-gnu", "aarch64"),
+        ("x86_64-linux-gnu", "x86_64"),
+        ("libc.so.6", None),
+        ("ld-linux.so.2", None),
+        ("", None),
+    ],
+)
+def test_parse_loader_arch(name: str, arch: str | None) -> None:
+    assert platform.parse_loader_arch(name) == arch

@@ -6,7 +6,8 @@ Why it exists: a Linux wheel's `manylinux_2_28` tag needs glibc >= 2.28, musl ne
 Ladder, cheapest first (the first answer wins and records where it came from):
   * os:     `ctx.sys_platform` (`darwin`, `win32` may be injected); under a fake root
             `<root>/proc/sys/kernel/ostype` (`Linux`) confirms Linux.
-  * arch:   `<root>/proc/sys/kernel/arch` (Linux >= 6.1) under a fake root, else `ctx.machine_arch`.
+  * arch:   `<root>/proc/sys/kernel/arch` (Linux >= 6.1) under a fake root, else the C library's loader or
+            multiarch folder under /lib (`ld-linux-aarch64.so.1`, `aarch64-linux-gnu`), else `ctx.machine_arch`.
   * kernel: the real root: `platform.release()`; a fake root: `<root>/proc/sys/kernel/osrelease`, then the
             release inside `<root>/proc/version`.
   * libc:   the real root: `os.confstr("CS_GNU_LIBC_VERSION")` (`glibc 2.36`); then files under the root:
@@ -244,11 +245,43 @@ def _detect_kernel(ctx: ProbeContext, system: str) -> str | None:
     return _read_osrelease(ctx) if system == "linux" else None
 
 
+_LOADER = re.compile(r"ld-linux-(?P<glibc>[a-z0-9_-]+?)\.so\.\d|ld-musl-(?P<musl>[a-z0-9_]+)\.so\.\d")
+_MULTIARCH = re.compile(r"(?P<arch>[a-z0-9_]+)-linux-gnu")
+_LOADER_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64")
+
+
+def parse_loader_arch(name: str) -> str | None:
+    """The architecture a dynamic loader or Debian multiarch folder name implies, else None.
+
+    `ld-linux-x86-64.so.2` → `x86_64`, `ld-linux-aarch64.so.1` → `aarch64`, `ld-musl-x86_64.so.1` →
+    `x86_64`, `aarch64-linux-gnu` → `aarch64`: the names the C library installs under /lib.
+    """
+    if match := _LOADER.fullmatch(name):
+        return (match["glibc"] or match["musl"]).replace("-", "_")
+    if match := _MULTIARCH.fullmatch(name):
+        return match["arch"]
+    return None
+
+
+def _read_loader_arch(ctx: ProbeContext) -> str | None:
+    for folder in _LOADER_DIRS:
+        for entry in ctx.glob(folder, "*"):
+            arch = parse_loader_arch(entry.name)
+            if arch is not None:
+                return arch
+    return None
+
+
 def _detect_arch(ctx: ProbeContext, system: str) -> str:
+    """Under a fake root: `/proc/sys/kernel/arch` (Linux >= 6.1), else the C library's own files in /lib
+    (older kernels, Jetson's L4T among them), else the running machine's."""
     if not ctx.is_real_root and system == "linux":
         text = ctx.read_text("/proc/sys/kernel/arch")
         if text and re.fullmatch(r"[a-z0-9_]+", text.strip()):
             return normalize_arch(text, system)
+        loader = _read_loader_arch(ctx)
+        if loader is not None:
+            return normalize_arch(loader, system)
     return normalize_arch(ctx.machine_arch or "unknown", system)
 
 
