@@ -6,8 +6,9 @@ Why it exists: a Linux wheel's `manylinux_2_28` tag needs glibc >= 2.28, musl ne
 Ladder, cheapest first (the first answer wins and records where it came from):
   * os:     `ctx.sys_platform` (`darwin`, `win32` may be injected); under a fake root
             `<root>/proc/sys/kernel/ostype` (`Linux`) confirms Linux.
-  * arch:   `<root>/proc/sys/kernel/arch` (Linux >= 6.1) under a fake root, else the C library's loader or
-            multiarch folder under /lib (`ld-linux-aarch64.so.1`, `aarch64-linux-gnu`), else `ctx.machine_arch`.
+  * arch:   `<root>/proc/sys/kernel/arch` (Linux >= 6.1) under a fake root, else the C library's loader
+            or multiarch folder under /lib (`ld-linux-aarch64.so.1`, `aarch64-linux-gnu`), else
+            `ctx.machine_arch`.
   * kernel: the real root: `platform.release()`; a fake root: `<root>/proc/sys/kernel/osrelease`, then the
             release inside `<root>/proc/version`.
   * libc:   the real root: `os.confstr("CS_GNU_LIBC_VERSION")` (`glibc 2.36`); then files under the root:
