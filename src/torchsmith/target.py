@@ -24,6 +24,7 @@ __all__ = [
     "default_python",
     "find_uv",
     "inspect_python",
+    "inspect_venv_files",
     "installed_family",
     "resolve_target",
     "run_snippet",
@@ -178,8 +179,77 @@ def resolve_target(python: str | None, venv: str | None, *, seed_pip: bool = Fal
     return inspect_python(python or default_python())
 
 
+_FAMILY_NAMES = ("torch", "torchvision", "torchaudio")
+
+
+def _read_pyvenv_cfg(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            values[key.strip().lower()] = value.strip()
+    return values
+
+
+def _dist_info_family(site: Path) -> tuple[InstalledDist, ...]:
+    """The torch family in a site-packages folder, from its `*.dist-info` folder names (PEP 427 escaping)."""
+    found: dict[str, InstalledDist] = {}
+    for dist_info in sorted(site.glob("*.dist-info")):
+        name, _, version = dist_info.name[: -len(".dist-info")].partition("-")
+        canonical = name.lower().replace("_", "-")
+        if canonical not in _FAMILY_NAMES or not version or canonical in found:
+            continue
+        url = None
+        direct = dist_info / "direct_url.json"
+        if direct.is_file():
+            try:
+                url = json.loads(direct.read_text(encoding="utf-8")).get("url")
+            except (OSError, ValueError, AttributeError):
+                url = None
+        found[canonical] = InstalledDist(canonical, version, url)
+    return tuple(found.values())
+
+
+def inspect_venv_files(python: str) -> TargetPython | None:
+    """A virtual environment's interpreter from its files alone (no process started): `pyvenv.cfg` gives the
+    version, the `lib/python3.X[t]/site-packages` folder the ABI, its `*.dist-info` folders the torch family.
+    None when `python` is not in a POSIX venv laid out that way (the caller then asks the interpreter)."""
+    executable = Path(python)
+    prefix = executable.parent.parent
+    cfg = prefix / "pyvenv.cfg"
+    if (
+        sys.platform == "win32"
+        or executable.parent.name != "bin"
+        or not (cfg.is_file() and executable.exists())
+    ):
+        return None
+    try:
+        values = _read_pyvenv_cfg(cfg)
+    except OSError:
+        return None
+    version = values.get("version_info") or values.get("version") or ""
+    parts = version.split(".")
+    if len(parts) < 3 or not all(p.isdigit() for p in parts[:2]):
+        return None
+    sites = [p for p in (prefix / "lib").glob(f"python{parts[0]}.{parts[1]}*/site-packages") if p.is_dir()]
+    if len(sites) != 1 or values.get("implementation", "CPython").lower() != "cpython":
+        return None
+    free_threaded = sites[0].parent.name.endswith("t")
+    return TargetPython(
+        executable=str(executable),
+        version=".".join(parts[:3]),
+        abi=f"cp{parts[0]}{parts[1]}{'t' if free_threaded else ''}",
+        prefix=str(prefix),
+        family=_dist_info_family(sites[0]),
+    )
+
+
 def inspect_python(python: str) -> TargetPython:
-    """The interpreter's facts and its installed torch family, from one run of a stdlib snippet."""
+    """The interpreter's facts and its installed torch family: from a venv's files when it is one, else from
+    one run of a stdlib snippet in the interpreter."""
+    from_files = inspect_venv_files(python)
+    if from_files is not None:
+        return from_files
     facts = run_snippet(python, _QUERY)
     family = tuple(InstalledDist(str(r["name"]), str(r["version"]), r.get("url")) for r in facts["family"])
     return TargetPython(

@@ -44,3 +44,48 @@ def test_one_query_reports_facts_and_the_torch_family(tmp_path: Path) -> None:
 def test_a_missing_interpreter_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no interpreter at"):
         resolve_target(str(tmp_path / "python"), None)
+
+
+def _fake_dist(site: Path, name: str, version: str, url: str | None = None) -> None:
+    dist = site / f"{name}-{version}.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    if url:
+        (dist / "direct_url.json").write_text(f'{{"url": "{url}", "archive_info": {{}}}}')
+
+
+@pytest.mark.parametrize("maker", ["venv", "uv"])
+def test_venv_files_agree_with_asking_the_interpreter(maker: str, tmp_path: Path) -> None:
+    from torchsmith.target import _QUERY, find_uv, inspect_venv_files, run_snippet
+
+    env = tmp_path / "env"
+    if maker == "venv":
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+    else:
+        subprocess.run([find_uv(), "venv", str(env), "--python", sys.executable, "-q"], check=True)
+    site = next((env / "lib").glob("python3.*/site-packages"))
+    _fake_dist(site, "torch", "2.13.0+cpu", url="https://download.pytorch.org/whl/cpu/torch-2.13.0%2Bcpu.whl")
+    _fake_dist(site, "torchvision", "0.28.0+cpu")
+    _fake_dist(site, "filelock", "3.16.1")
+    python = str(env / "bin" / "python")
+    from_files = inspect_venv_files(python)
+    assert from_files is not None
+    asked = run_snippet(python, _QUERY)
+    assert (from_files.version, from_files.abi, Path(from_files.prefix)) == (
+        asked["version"],
+        asked["abi"],
+        Path(asked["prefix"]),
+    )
+    assert sorted((d.name, d.version, d.url) for d in from_files.family) == sorted(
+        (r["name"], r["version"], r["url"]) for r in asked["family"]
+    )
+
+
+def test_without_pyvenv_cfg_the_interpreter_is_asked(tmp_path: Path) -> None:
+    from torchsmith.target import inspect_venv_files
+
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python").symlink_to(sys.executable)
+    assert inspect_venv_files(str(tmp_path / "bin" / "python")) is None
+    (tmp_path / "pyvenv.cfg").write_text("home = /usr/bin\n")  # no version: still not trusted
+    assert inspect_venv_files(str(tmp_path / "bin" / "python")) is None
