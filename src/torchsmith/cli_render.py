@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torchsmith.machine.model import Machine
-from torchsmith.matrix import Matrix
-from torchsmith.plan_model import Plan
+if TYPE_CHECKING:  # only for annotations: each command imports just what it renders
+    from torchsmith.machine.model import Machine
+    from torchsmith.matrix import Matrix
+    from torchsmith.plan_model import Plan
 
 __all__ = [
     "StderrReporter",
