@@ -188,6 +188,17 @@ def _apply(
         )
 
 
+def _report_plan(plan: Plan, reporter: Reporter) -> None:
+    """What will be installed, from where, how big, and why: said before anything changes."""
+    for package in plan.packages:
+        size = f", {package.size / 1e6:.0f} MB" if package.size else ""
+        reporter.step(f"{package.name} {package.version} from {package.index}{size}")
+    for reason in plan.reasons:
+        reporter.line(f"  why: {reason}")
+    for warning in plan.warnings:
+        reporter.warn(warning)
+
+
 def install(
     requirements: Sequence[str] = ("torch",),
     *,
@@ -218,6 +229,7 @@ def install(
             "cannot install without the index: the plan has no file names or hashes",
             hint="connect to the index (or unset `TORCHSMITH_OFFLINE`) and run it again",
         )
+    _report_plan(plan, reporter)
     before = target.family
     restore_file = _snapshot(target, before, settings)
     lines = requirement_lines(plan.packages) + list(parse_requirements(requirements).others)

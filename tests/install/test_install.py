@@ -174,3 +174,33 @@ def test_cli_install_json(
     assert [(d["name"], d["version"]) for d in document["after"]] == [("torch", "2.13.0+cpu")]
     assert document["verification"]["healthy"] is True
     assert document["plan"]["packages"][0]["sha256"]
+
+
+class RecordingReporter:
+    """Keeps what the library reports, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def step(self, message: str) -> None:
+        self.events.append(f"step: {message}")
+
+    def line(self, text: str) -> None:
+        self.events.append(f"line: {text}")
+
+    def warn(self, message: str) -> None:
+        self.events.append(f"warn: {message}")
+
+
+def test_the_plan_is_reported_before_anything_is_installed(
+    install_index: InstallIndex, tmp_path: Path, uv_env: None
+) -> None:
+    reporter = RecordingReporter()
+    install(["torch"], venv=str(tmp_path / "venv"), root=ROOT, verify=False, reporter=reporter,
+            settings=install_index.settings(tmp_path / "cache"))  # fmt: skip
+    events = reporter.events
+    plan_at = events.index(f"step: torch 2.13.0+cpu from {install_index.index.base}/cpu")
+    why_at = next(i for i, e in enumerate(events) if e.startswith("line:   why: torch 2.13.0 is the newest"))
+    uv_at = next(i for i, e in enumerate(events) if e.startswith("step: ") and " pip install " in e)
+    assert plan_at < why_at < uv_at
+    assert any(e.startswith("line: ") and "+ torch==2.13.0+cpu" in e for e in events[uv_at:])
