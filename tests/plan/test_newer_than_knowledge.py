@@ -30,6 +30,9 @@ def future_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                            requires_dist=["numpy", "torch==2.16.1"])),
         ("cpu", make_wheel(cpu, "torchvision", "0.28.0+cpu", "cp311", "cp311", PLATFORM,
                            requires_dist=["torch==2.13.0"])),
+        # a single `py3-none` wheel for newer Pythons only: `data-requires-python` must keep it out
+        ("cpu", make_wheel(cpu, "torchvision", "0.32.0+cpu", "py3", "none", PLATFORM,
+                           requires_python=">=3.12", requires_dist=["numpy", "torch==2.16.0"])),
     ]  # fmt: skip
     build_index(root, wheels)
     with serve(root) as url:

@@ -44,9 +44,6 @@ class Catalog(Protocol):
     def candidates(self, backend: Backend, package: str) -> list[Candidate]:
         """Versions of `package` on `backend` installable on the machine, newest first."""
 
-    def page_exists(self, backend: Backend, package: str) -> bool:
-        """Whether the backend's index lists `package` at all (any platform)."""
-
     def requires_dist(self, candidate: Candidate) -> list[str] | None:
         """The candidate's `Requires-Dist` (PEP 658 metadata); None when unknown (offline, no metadata)."""
 
@@ -133,9 +130,6 @@ class KnowledgeCatalog:
                 result.append(Candidate(name, version, backend.name, index))
         return result
 
-    def page_exists(self, backend: Backend, package: str) -> bool:
-        return bool(self.candidates(backend, package))
-
     def requires_dist(self, candidate: Candidate) -> list[str] | None:
         return None
 
@@ -159,6 +153,9 @@ class IndexCatalog:
         self.index_base = index_base
         self.jetson_base = jetson_base
         self._pages: dict[tuple[str, str], tuple[DistFile, ...] | None] = {}
+        self._candidates: dict[tuple[str, str], list[Candidate]] = {}
+        python = machine.python.version if machine.python else None
+        self._python = Version(python) if python else None
 
     def prefetch(self, backends: Iterable[Backend], packages: Iterable[str]) -> None:
         """Fetch every (backend, package) page in parallel; a missing project (404) is remembered as None."""
@@ -180,15 +177,29 @@ class IndexCatalog:
             self.prefetch([backend], [package])
         return self._pages.get(key)
 
-    def page_exists(self, backend: Backend, package: str) -> bool:
-        return bool(self._files(backend, package))
-
     def requires_dist(self, candidate: Candidate) -> list[str] | None:
         if candidate.file is None or candidate.file.core_metadata is False:
             return None
         return self.client.metadata(candidate.file)
 
     def candidates(self, backend: Backend, package: str) -> list[Candidate]:
+        key = (backend.name, canonicalize_name(package))
+        if key not in self._candidates:  # the search asks again for every torch version it tries
+            self._candidates[key] = self._compute_candidates(backend, package)
+        return self._candidates[key]
+
+    def _admits_python(self, dist: DistFile) -> bool:
+        """PEP 503 `data-requires-python`, as pip and uv honour it (matters for `py3-none` wheels)."""
+        if dist.requires_python is None or self._python is None:
+            return True
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+        try:
+            return SpecifierSet(dist.requires_python).contains(self._python, prereleases=True)
+        except InvalidSpecifier:
+            return True
+
+    def _compute_candidates(self, backend: Backend, package: str) -> list[Candidate]:
         if backend.kind == "jetson" and not _published(backend):
             return jetson_wheels(backend, canonicalize_name(package), self.machine)
         files = self._files(backend, package) or ()
@@ -196,7 +207,7 @@ class IndexCatalog:
         best: dict[Version, tuple[int, DistFile]] = {}
         for dist in files:
             wheel = dist.wheel
-            if wheel is None or dist.yanked:
+            if wheel is None or dist.yanked or not self._admits_python(dist):
                 continue
             ranks = [self.rank[tag] for tag in wheel.tags if tag in self.rank]
             if not ranks:
