@@ -77,3 +77,25 @@ def test_tier0_run_report_bounds_round_trip(distro_dir: Callable[[], DistroDir])
         ("ext", "torch==2.9.*"),
         ("beta", "torch>=2.9"),
     ]
+
+
+def test_cli_affected_and_tier0(
+    distro_dir: Callable[[], DistroDir], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`torchsmith distro ...` is a thin layer over these functions: same documents, same exit codes."""
+    from torchsmith.cli import main
+
+    d = distro_dir()
+    d.write(STANDARD)
+    monkeypatch.setenv("TORCHSMITH_INDEX_URL", d.settings.index_base)
+    monkeypatch.setenv("UV_INDEX_URL", d.settings.default_index)
+    monkeypatch.setenv("TORCHSMITH_CACHE_DIR", str(d.settings.cache_dir))
+    assert main(["distro", "affected", "alpha", "--distro", str(d.path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"package": "alpha", "affected": ["alpha", "beta"]}
+    for key, value in d.env.items():
+        monkeypatch.setenv(key, value)
+    assert main(["-q", "distro", "test", "--tier", "0", "--distro", str(d.path)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "torch2.9-cpu-py3.11: ok (3 pass)",
+        "torch2.11-cpu-py3.11: ok (2 pass, 1 skipped)",
+    ]
