@@ -95,8 +95,9 @@ def make_job(
     machine: Machine | None = None,
 ) -> Job:
     """Validate the request, parse targets and requirements and choose torch per target."""
-    from torchsmith.export.choose import choose_all, parse_requirements
+    from torchsmith.export.choose import choose_all
     from torchsmith.export.job import Job
+    from torchsmith.planning.requirements import parse_pep508
 
     if tool not in TOOLS:
         raise UsageError(f"invalid tool `{tool}`: expected one of {', '.join(f'`{t}`' for t in TOOLS)}")
@@ -109,7 +110,7 @@ def make_job(
 
         settings = IndexSettings.from_env(os.environ)
     parsed_targets = parse_targets(targets, machine=machine)
-    reqs = parse_requirements(list(requirements) or ["torch"])
+    reqs = parse_pep508(list(requirements) or ["torch"])
     return Job(
         tool=tool,
         requirements=reqs,

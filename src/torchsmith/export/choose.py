@@ -13,21 +13,20 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from torchsmith.errors import ResolutionError, UsageError
+from torchsmith.errors import ResolutionError
 from torchsmith.export.targets import Target
+from torchsmith.planning.requirements import split_family
 
 __all__ = [
     "Choice",
     "choose",
     "choose_all",
     "family_pins",
-    "parse_requirements",
     "python_range",
-    "split_family",
 ]
 
 _CP = re.compile(r"cp3(?P<minor>[0-9]+)")
@@ -46,27 +45,6 @@ class Choice:
     def best_python(self) -> Version:
         """The newest Python with wheels (free-threaded builds aside): what a container image uses."""
         return self.pythons[-1]
-
-
-def parse_requirements(requirements: Sequence[str]) -> tuple[Requirement, ...]:
-    """Parse PEP 508 requirement strings (default `torch`); raise `UsageError` naming the bad one."""
-    parsed: list[Requirement] = []
-    for text in requirements or ("torch",):
-        try:
-            parsed.append(Requirement(text))
-        except InvalidRequirement as error:
-            raise UsageError(f"invalid requirement `{text}`: {error}") from error
-    return tuple(parsed)
-
-
-def split_family(
-    requirements: Sequence[Requirement],
-) -> tuple[tuple[Requirement, ...], tuple[Requirement, ...]]:
-    """(torch-family requirements, the others): only the family is built per backend."""
-    from torchsmith.knowledge.releases import TORCH_FAMILY
-
-    family = tuple(r for r in requirements if canonicalize_name(r.name) in TORCH_FAMILY)
-    return family, tuple(r for r in requirements if canonicalize_name(r.name) not in TORCH_FAMILY)
 
 
 def _pythons(tags: Sequence[str]) -> tuple[Version, ...]:

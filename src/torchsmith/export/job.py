@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from torchsmith.export.choose import Choice, split_family
+from torchsmith.export.choose import Choice
 from torchsmith.export.targets import Target
+from torchsmith.planning.requirements import split_family
 
 if TYPE_CHECKING:
     from torchsmith.index.settings import IndexSettings

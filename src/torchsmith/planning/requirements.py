@@ -14,7 +14,7 @@ from packaging.utils import canonicalize_name
 
 from torchsmith.errors import UsageError
 
-__all__ = ["FAMILY", "Requirements", "parse_requirements"]
+__all__ = ["FAMILY", "Requirements", "parse_pep508", "parse_requirements", "split_family"]
 
 FAMILY = ("torch", "torchvision", "torchaudio")
 """The packages that must come from the chosen backend's index and pair exactly with each other."""
@@ -33,15 +33,30 @@ class Requirements:
         return f"{name}{spec}" if spec else name
 
 
+def parse_pep508(texts: Sequence[str]) -> tuple[Requirement, ...]:
+    """Parse PEP 508 requirement strings (default `torch`); raise `UsageError` naming the bad one."""
+    parsed: list[Requirement] = []
+    for text in texts or ("torch",):
+        try:
+            parsed.append(Requirement(text))
+        except InvalidRequirement as error:
+            raise UsageError(f"invalid requirement `{text}`: {error}") from error
+    return tuple(parsed)
+
+
+def split_family(
+    requirements: Sequence[Requirement],
+) -> tuple[tuple[Requirement, ...], tuple[Requirement, ...]]:
+    """(torch-family requirements, the others): only the family is chosen per backend."""
+    family = tuple(r for r in requirements if canonicalize_name(r.name) in FAMILY)
+    return family, tuple(r for r in requirements if canonicalize_name(r.name) not in FAMILY)
+
+
 def parse_requirements(texts: Sequence[str]) -> Requirements:
     """Parse and split; raise `UsageError` naming the bad requirement."""
     family: dict[str, SpecifierSet] = {}
     others: list[str] = []
-    for text in texts or ("torch",):
-        try:
-            requirement = Requirement(text)
-        except InvalidRequirement as error:
-            raise UsageError(f"invalid requirement `{text}`: {error}") from error
+    for text, requirement in zip(texts or ("torch",), parse_pep508(texts), strict=True):
         name = canonicalize_name(requirement.name)
         if name not in FAMILY:
             others.append(text)
