@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import json
 import socket
 import time
 import urllib.request
@@ -411,3 +412,25 @@ def test_download_offline_is_refused(client: IndexClient, tmp_path: Path) -> Non
         caught.value.message
         == "offline (`TORCHSMITH_OFFLINE=1`): cannot download `http://127.0.0.1:9/x-1.0-py3-none-any.whl`"
     )
+
+
+def test_parsed_pages_are_cached_with_the_body_they_came_from(
+    local_index: LocalIndex, scratch: tuple[str, Path], tmp_path: Path
+) -> None:
+    index, _ = scratch
+    client = IndexClient(tmp_path / "cache")
+    first = client.project_page(index, "demo")
+    (parsed,) = (tmp_path / "cache").glob("*/*.page")
+    document = json.loads(parsed.read_text())
+    assert [f["filename"] for f in document["files"]] == [f.filename for f in first.files]
+    # the same body: the stored parse is used as is (a marker in it shows through)
+    document["files"][0]["yanked_reason"] = "from the parsed copy"
+    parsed.write_text(json.dumps(document))
+    assert client.project_page(index, "demo").files[0].yanked_reason == "from the parsed copy"
+    # a parse of other bytes, or a corrupt one, is ignored and replaced
+    document["length"] += 1
+    parsed.write_text(json.dumps(document))
+    assert client.project_page(index, "demo") == first
+    parsed.write_text("{not json")
+    assert client.project_page(index, "demo") == first
+    assert json.loads(parsed.read_text())["files"] == [f.to_json() for f in first.files]

@@ -1,7 +1,8 @@
 """The on-disk HTTP cache: response bodies keyed by URL, with the validators needed to revalidate them.
 
 Each entry is two files named by the sha256 of the URL: `<key>.body` and `<key>.json` (URL, ETag,
-Last-Modified, media type, the body's sha256 and when it was stored). Writes go through a temporary file
+Last-Modified, media type, the body's sha256 and when it was stored), plus `<key>.page` (JSON) holding a
+project page's parsed files, tied to the exact body it came from. Writes go through a temporary file
 and `os.replace`, so concurrent fetches and interrupted runs never leave a half-written entry visible; an
 entry whose metadata does not parse or whose body does not match its recorded hash is deleted and treated
 as a miss, never an error (a corrupt cache must cost a refetch, not a crash).
@@ -16,6 +17,7 @@ import json
 import os
 import tempfile
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,9 +102,38 @@ class HttpCache:
         return fresh
 
     def discard(self, url: str) -> None:
-        for path in self._paths(url):
+        for path in (*self._paths(url), self._parsed_path(url)):
             with contextlib.suppress(OSError):
                 path.unlink()
+
+    def _parsed_path(self, url: str) -> Path:
+        meta_path, _ = self._paths(url)
+        return meta_path.with_suffix(".page")
+
+    def get_parsed(self, url: str, body: bytes) -> list[dict[str, Any]] | None:
+        """The parsed form of `body` stored by `put_parsed`, if it was parsed from these very bytes.
+
+        A real index page lists about a thousand files; parsing its HTML again on every plan costs tens of
+        milliseconds a page, reading this JSON a few. A stale or corrupt copy is ignored.
+        """
+        try:
+            data = json.loads(self._parsed_path(url).read_bytes())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict):
+            return None
+        if (data.get("length"), data.get("crc")) != (len(body), zlib.crc32(body)):
+            return None
+        files = data.get("files")
+        return files if isinstance(files, list) else None
+
+    def put_parsed(self, url: str, body: bytes, files: list[dict[str, Any]]) -> None:
+        """Store the parsed form of `body`; failures to write are ignored (the cache is optional)."""
+        document = {"length": len(body), "crc": zlib.crc32(body), "files": files}
+        with contextlib.suppress(OSError):
+            path = self._parsed_path(url)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(path, json.dumps(document).encode("utf-8"))
 
     def _write(self, entry: CacheEntry, *, body_unchanged: bool = False) -> None:
         meta_path, body_path = self._paths(entry.url)

@@ -93,7 +93,16 @@ class IndexClient:
                 f"no project `{project}` on `{index_url.rstrip('/')}`",
                 hint=f"the index has no page at `{url}`; check the index URL and the project name",
             ) from None
-        return parse_project_page(entry.body, entry.content_type, url, project)
+        cached = self.cache.get_parsed(url, entry.body)
+        if cached is not None:
+            try:
+                files = tuple(DistFile.from_json(f) for f in cached)
+                return ProjectPage(name=str(canonicalize_name(project)), files=files, url=url)
+            except (KeyError, TypeError, ValueError):
+                pass  # a copy written by another version: parse again
+        page = parse_project_page(entry.body, entry.content_type, url, project)
+        self.cache.put_parsed(url, entry.body, [f.to_json() for f in page.files])
+        return page
 
     def project_pages(self, requests: Sequence[tuple[str, str]]) -> list[ProjectPage]:
         """`project_page` for each (index_url, project), fetched in parallel; results in request order.

@@ -79,6 +79,23 @@ class DistFile:
             "yanked_reason": self.yanked_reason,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DistFile:
+        """Inverse of `to_json` (for the parsed-page cache); raises KeyError/TypeError on other shapes."""
+        core = data["core_metadata"]
+        size = data["size"]
+        return cls(
+            filename=str(data["filename"]),
+            url=str(data["url"]),
+            sha256=data["sha256"],
+            requires_python=data["requires_python"],
+            core_metadata=core if isinstance(core, (bool, str)) else False,
+            size=None if size is None else int(size),
+            upload_time=data["upload_time"],
+            yanked=bool(data["yanked"]),
+            yanked_reason=data["yanked_reason"],
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ProjectPage:

@@ -150,6 +150,9 @@ class IndexCatalog:
         self.client = client
         self.machine = machine
         self.rank = {tag: position for position, tag in enumerate(tags)}
+        self._interpreters = {tag.interpreter for tag in tags}
+        self._abis = {tag.abi for tag in tags}
+        self._platforms = {tag.platform for tag in tags}
         self.index_base = index_base
         self.jetson_base = jetson_base
         self._pages: dict[tuple[str, str], tuple[DistFile, ...] | None] = {}
@@ -188,6 +191,19 @@ class IndexCatalog:
             self._candidates[key] = self._compute_candidates(backend, package)
         return self._candidates[key]
 
+    def _may_fit(self, filename: str) -> bool:
+        """A cheap look at a wheel name's last three fields before parsing it: a real index page lists a
+        thousand files for every Python and platform, and only a few can install here."""
+        parts = filename[:-4].lower().split("-") if filename.endswith(".whl") else []
+        if len(parts) < 5:
+            return False
+        python, abi, platform = parts[-3], parts[-2], parts[-1]
+        return (
+            not self._interpreters.isdisjoint(python.split("."))
+            and not self._abis.isdisjoint(abi.split("."))
+            and not self._platforms.isdisjoint(platform.split("."))
+        )
+
     def _admits_python(self, dist: DistFile) -> bool:
         """PEP 503 `data-requires-python`, as pip and uv honour it (matters for `py3-none` wheels)."""
         if dist.requires_python is None or self._python is None:
@@ -206,6 +222,8 @@ class IndexCatalog:
         index = _index_for(backend, self.index_base, self.jetson_base)
         best: dict[Version, tuple[int, DistFile]] = {}
         for dist in files:
+            if not self._may_fit(dist.filename):
+                continue
             wheel = dist.wheel
             if wheel is None or dist.yanked or not self._admits_python(dist):
                 continue
