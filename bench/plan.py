@@ -1,7 +1,8 @@
 """Benchmark: `torchsmith plan` as a process — warm cache, cold cache, and failing without a network.
 
 1. warm: `torchsmith plan torch torchvision` against a local PEP 503 index (tests/support) with the HTTP cache
-   filled (goal <= 150 ms), median of 15 runs;
+   filled (goal <= 150 ms), median of 15 runs; and the same against pages as large as download.pytorch.org's
+   (about a thousand files per page, 18 pages);
 2. cold: the same with an empty cache each run (every page fetched over HTTP from 127.0.0.1);
 3. no network: against the real https://download.pytorch.org from this sandbox, which has no route out:
    torchsmith (falls back to its shipped knowledge), `uv pip install --dry-run --torch-backend=auto torch`,
@@ -39,6 +40,30 @@ def _timed(command: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
+BACKENDS = ("cu130", "cu129", "cu128", "cu126", "cu124", "cu121", "cu118", "cu132", "cpu")
+PYTHONS = ("cp39", "cp310", "cp311", "cp312", "cp313", "cp313t", "cp314")
+PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_28_aarch64", "win_amd64")
+
+
+def _write_large_index(root: Path) -> None:
+    """Pages the size of download.pytorch.org's (about a thousand files each), without the files: planning
+    reads pages only. torch 2.0–2.14 and torchvision 0.15–0.29 for every Python and platform."""
+    for backend in BACKENDS:
+        for project, first in (("torch", (2, 0)), ("torchvision", (0, 15))):
+            anchors = []
+            for step in range(15):
+                version = f"{first[0]}.{first[1] + step}.0+{backend}"
+                for py in PYTHONS:
+                    for platform in PLATFORMS:
+                        name = f"{project}-{version.replace('+', '%2B')}-{py}-{py}-{platform}.whl"
+                        href = f"/whl/{backend}/{name}#sha256={'0' * 64}"
+                        meta = f'data-requires-python="&gt;=3.9" data-dist-info-metadata="sha256={"1" * 64}"'
+                        anchors.append(f'<a href="{href}" {meta}>{name}</a><br/>')
+            page = root / "whl" / backend / project
+            page.mkdir(parents=True)
+            (page / "index.html").write_text("<html><body>\n" + "\n".join(anchors) + "\n</body></html>\n")
+
+
 def main() -> None:
     torchsmith = str(Path(sys.executable).parent / "torchsmith")  # this interpreter's install
     plan = [
@@ -69,9 +94,16 @@ def main() -> None:
                 cold_runs.append(_timed(plan, cold_env))
             cold = sorted(cold_runs)[len(cold_runs) // 2]
             bare = median_process([sys.executable, "-c", "pass"])
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch) / "large"
+        _write_large_index(root)
+        with serve(root) as url:
+            env = {**bytecode_env(), "TORCHSMITH_INDEX_URL": f"{url}/whl", "TORCHSMITH_CACHE_DIR": scratch}
+            large_warm = median_process(plan, env=env)
     print_table("plan against a local index", [
         ("torchsmith plan torch torchvision (warm cache)", warm),
         ("torchsmith plan torch torchvision (cold cache)", cold),
+        ("... with download.pytorch.org-sized pages (warm cache)", large_warm),
         ("python -c pass", bare),
     ], reference="torchsmith plan torch torchvision (warm cache)")  # fmt: skip
 
