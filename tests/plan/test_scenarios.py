@@ -400,3 +400,23 @@ def test_offline_plan_uses_the_last_knowledge_refresh(
         make_plan(["torch"], machine=machine("h100-driver580"), settings=other).packages[0].version
         != "2.15.0+cu130"
     )
+
+
+def test_wsl_uses_the_windows_driver_table(offline: Callable[[], IndexSettings]) -> None:
+    """Under WSL2 the GPU driver is the Windows host's: 527.41 is below CUDA 12's Windows minimum (528.33),
+    though above its Linux one (525.60.13)."""
+    from torchsmith.machine import runnable
+    from torchsmith.machine.model import Machine
+
+    facts = {
+        "os": "linux", "arch": "x86_64", "libc": {"name": "glibc", "version": "2.35"}, "wsl": True,
+        "python": {"version": "3.11.9", "abi": "cp311"},
+        "nvidia": {"driver": "527.41", "gpus": [{"name": "NVIDIA GeForce RTX 3080", "compute_capability": "8.6"}]},
+    }  # fmt: skip
+    machine = Machine.from_json(facts)
+    machine = Machine.from_json({**facts, "backends": list(runnable.runnable_backends(machine))})
+    assert "cu121" not in machine.backends and machine.backends[0] == "cu118"
+    plan = make_plan(["torch==2.5.*"], machine=machine, settings=offline())
+    assert (plan.backend, plan.packages[0].version) == ("cu118", "2.5.1+cu118")
+    rejected = {r.backend: r.why for r in plan.rejected}
+    assert "needs driver >= 528.33" in rejected["cu124"]

@@ -101,12 +101,12 @@ class RuleContext:
     @property
     def platform_key(self) -> str:
         """The knowledge tables' platform key (`linux-x86_64`, `macos-arm64`)."""
-        return f"{self.machine.os}-{self.machine.arch}"
+        return self.machine.platform_key
 
     @property
     def os_key(self) -> str:
-        """The driver tables' OS key: `windows` or `linux`."""
-        return "windows" if self.machine.os == "windows" else "linux"
+        """The driver tables' OS key: `windows` (Windows and WSL2) or `linux`."""
+        return self.machine.driver_os
 
     def installed_family(self) -> list[str]:
         """The torch-family packages installed, in `FAMILY_ORDER` (torch always first)."""

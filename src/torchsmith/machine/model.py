@@ -328,6 +328,12 @@ class Machine:
             arch = "arm64"
         return f"{self.os}-{arch}"
 
+    @property
+    def driver_os(self) -> str:
+        """The NVIDIA driver tables' OS key: `windows` on Windows and under WSL2 (whose GPU driver is the
+        Windows host's, with Windows version numbers), else `linux`."""
+        return "windows" if self.os == "windows" or self.wsl else "linux"
+
     def to_json(self) -> JSON:
         """The `probe --json` document (DESIGN.md); keys are stable."""
         return {

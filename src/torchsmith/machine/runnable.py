@@ -45,9 +45,6 @@ def known_backends(platform_key: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _os_key(machine: Machine) -> str:
-    return "windows" if machine.os == "windows" else "linux"
-
 
 def _parse(text: str | None) -> Version | None:
     try:
@@ -63,7 +60,7 @@ def _driver_facts(machine: Machine, ctx: ProbeContext | None) -> tuple[Version |
         return None, None
     from torchsmith.knowledge import cuda_drivers  # only machines with NVIDIA (or an override) need it
 
-    os_key = _os_key(machine)
+    os_key = machine.driver_os
     if "CONDA_OVERRIDE_CUDA" in env:
         override = _parse(env["CONDA_OVERRIDE_CUDA"].strip() or None)
         if override is None:
@@ -158,7 +155,7 @@ def runnable_backends(machine: Machine, ctx: ProbeContext | None = None) -> tupl
     else:
         driver, own = _driver_facts(machine, ctx)
         if driver is not None:
-            native, compat = cuda_backends_for_driver(names, driver, own, _os_key(machine))
+            native, compat = cuda_backends_for_driver(names, driver, own, machine.driver_os)
             result.extend(native + compat)
         if machine.amd is not None and machine.os == "linux":
             result.extend(_rocm_backends(machine, names))

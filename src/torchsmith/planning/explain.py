@@ -87,7 +87,7 @@ def _cuda_for_driver(driver: str, machine: Machine) -> str | None:
     from torchsmith.knowledge import cuda_drivers
 
     try:
-        own = cuda_drivers.cuda_for_driver(Version(driver), "windows" if machine.os == "windows" else "linux")
+        own = cuda_drivers.cuda_for_driver(Version(driver), machine.driver_os)
     except InvalidVersion:
         return None
     return str(own) if own else None

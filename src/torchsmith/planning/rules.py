@@ -45,9 +45,6 @@ def _v(text: str | None) -> Version | None:
         return None
 
 
-def _os_key(machine: Machine) -> str:
-    return "windows" if machine.os == "windows" else "linux"
-
 
 def _python_label(abi: str) -> str:
     digits = abi[2:].rstrip("t")
@@ -139,7 +136,7 @@ def _cuda_rule(release: Release | None, torch: Version, backend: Backend, machin
             f"`{backend}` needs the NVIDIA driver, which is not loaded (GPU seen on PCI only); install the "
             "driver (e.g. `sudo ubuntu-drivers install`) and reboot"
         )
-    os_key = _os_key(machine)
+    os_key = machine.driver_os
     floor = cuda_drivers.min_driver(backend.cuda, os_key)
     own = _v(nvidia.cuda_driver) or cuda_drivers.cuda_for_driver(driver, os_key)
     own_text = f" (supports CUDA up to {own})" if own else ""
