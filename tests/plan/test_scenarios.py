@@ -411,7 +411,7 @@ def test_wsl_uses_the_windows_driver_table(offline: Callable[[], IndexSettings])
     facts = {
         "os": "linux", "arch": "x86_64", "libc": {"name": "glibc", "version": "2.35"}, "wsl": True,
         "python": {"version": "3.11.9", "abi": "cp311"},
-        "nvidia": {"driver": "527.41", "gpus": [{"name": "NVIDIA GeForce RTX 3080", "compute_capability": "8.6"}]},
+        "nvidia": {"driver": "527.41", "gpus": [{"name": "RTX 3080", "compute_capability": "8.6"}]},
     }  # fmt: skip
     machine = Machine.from_json(facts)
     machine = Machine.from_json({**facts, "backends": list(runnable.runnable_backends(machine))})
