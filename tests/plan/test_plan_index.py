@@ -58,7 +58,8 @@ def test_online_plan_respects_compute_capability(local_index: LocalIndex, tmp_pa
         ["torch"], machine=machine("gtx1080-driver580"), settings=settings_for(local_index, tmp_path)
     )
     assert (plan.backend, plan.packages[0].version) == ("cu126", "2.13.0+cu126")
-    assert "sm_61" in next(r.why for r in plan.rejected if r.backend == "cu130")
+    cu130 = next(r for r in plan.rejected if r.backend == "cu130")
+    assert "sm_61" in cu130.why and cu130.torch == "2.13.0"  # the reason is about this torch version
 
 
 def test_online_plan_torchaudio_stops_at_211(local_index: LocalIndex, tmp_path: Path) -> None:

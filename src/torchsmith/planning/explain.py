@@ -175,15 +175,16 @@ def newer_release(machine: Machine, reqs: Requirements, torch: Version, backend:
     return None
 
 
-def _why(backend: str, chosen: Backend, torch: Version, failures: Failures) -> str:
+def _why(backend: str, chosen: Backend, torch: Version, failures: Failures) -> tuple[str, str | None]:
+    """(why the backend was not chosen, the torch version that reason is about; None for "no versions")."""
     entries = failures.get(backend, [])
     at_chosen = [why for version, why in entries if version == torch]
     if at_chosen:
-        return at_chosen[0]
+        return at_chosen[0], str(torch)
     if entries:
-        newest = max(entries, key=lambda e: e[0])
-        return newest[1]
-    return f"also runs here, but `{chosen}` ranks higher for this machine"
+        version, why = max(entries, key=lambda e: e[0])
+        return why, str(version) if version != Version("0") else None
+    return f"also runs here, but `{chosen}` ranks higher for this machine", str(torch)
 
 
 def rejections(
@@ -191,7 +192,7 @@ def rejections(
 ) -> list[Rejection]:
     """One entry per considered backend that was not chosen, with the reason at the chosen torch version."""
     return [
-        Rejection(b.name, _why(b.name, chosen, torch, failures)) for b in backends if b.name != chosen.name
+        Rejection(b.name, *_why(b.name, chosen, torch, failures)) for b in backends if b.name != chosen.name
     ]
 
 
@@ -211,7 +212,7 @@ def unrunnable(machine: Machine, considered: Sequence[Backend], torch: Version) 
             continue
         why = check(machine, torch, parse_backend(name)).why
         if why and "none was found" not in why and "needs an Intel GPU" not in why:
-            result.append(Rejection(name, why))
+            result.append(Rejection(name, why, str(torch)))
     return result
 
 
