@@ -331,6 +331,8 @@ def make_plan(
     if newer:
         cpu_hint = f"; `--backend cpu` gets torch {newer_cpu} on the CPU" if newer_cpu else ""
         reasons.append(newer + cpu_hint)
+    # A forced backend's problems are warnings too, so they show however the plan is read.
+    warnings += [note for note in chosen.verdict.notes if note.startswith("forced ")]
     rejected = explain.rejections(backends, chosen.backend, chosen.torch, search.failures)
     rejected += explain.unrunnable(machine, backends, chosen.torch)
     if chosen.backend.kind == "cpu" and any(b.kind != "cpu" for b in backends):

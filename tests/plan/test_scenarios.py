@@ -420,3 +420,9 @@ def test_wsl_uses_the_windows_driver_table(offline: Callable[[], IndexSettings])
     assert (plan.backend, plan.packages[0].version) == ("cu118", "2.5.1+cu118")
     rejected = {r.backend: r.why for r in plan.rejected}
     assert "needs driver >= 528.33" in rejected["cu124"]
+
+
+def test_a_forced_backends_problem_is_also_a_warning(offline: Callable[[], IndexSettings]) -> None:
+    plan = make_plan(["torch==2.11.*"], machine=machine("gtx1080-driver580"), backend="cu130", settings=offline())
+    forced = [w for w in plan.warnings if w.startswith("forced `cu130` although")]
+    assert len(forced) == 1 and "sm_61" in forced[0]
