@@ -423,6 +423,8 @@ def test_wsl_uses_the_windows_driver_table(offline: Callable[[], IndexSettings])
 
 
 def test_a_forced_backends_problem_is_also_a_warning(offline: Callable[[], IndexSettings]) -> None:
-    plan = make_plan(["torch==2.11.*"], machine=machine("gtx1080-driver580"), backend="cu130", settings=offline())
+    plan = make_plan(
+        ["torch==2.11.*"], machine=machine("gtx1080-driver580"), backend="cu130", settings=offline()
+    )
     forced = [w for w in plan.warnings if w.startswith("forced `cu130` although")]
     assert len(forced) == 1 and "sm_61" in forced[0]
