@@ -45,7 +45,6 @@ def known_backends(platform_key: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-
 def _parse(text: str | None) -> Version | None:
     try:
         return None if text is None else Version(text)

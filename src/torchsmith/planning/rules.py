@@ -45,7 +45,6 @@ def _v(text: str | None) -> Version | None:
         return None
 
 
-
 def _python_label(abi: str) -> str:
     digits = abi[2:].rstrip("t")
     label = f"{digits[0]}.{digits[1:]}"
