@@ -78,7 +78,7 @@ def test_plan_offline_human_output(
 
 
 def test_plan_json_round_trips(capsys: pytest.CaptureFixture[str]) -> None:
-    from torchsmith.plan_model import Plan
+    from torchsmith.planning.model import Plan
 
     machine = MACHINES / "h100-driver580" / "expected.json"
     assert (

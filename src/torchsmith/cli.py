@@ -83,7 +83,7 @@ def _cmd_probe(args: argparse.Namespace) -> int:
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    from torchsmith.plan import make_plan
+    from torchsmith.planning.plan import make_plan
 
     plan = make_plan(
         args.requirements or ["torch"],

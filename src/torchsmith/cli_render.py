@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # only for annotations: each command imports just what it renders
     from torchsmith.machine.model import Machine
     from torchsmith.matrix import Matrix
-    from torchsmith.plan_model import Plan
+    from torchsmith.planning.model import Plan
 
 __all__ = [
     "StderrReporter",

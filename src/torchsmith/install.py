@@ -22,8 +22,8 @@ from typing import Any
 from torchsmith.backends import parse_backend
 from torchsmith.errors import InstallError, UsageError
 from torchsmith.index.settings import IndexSettings
-from torchsmith.plan_model import Plan
 from torchsmith.planning.commands import requirement_lines
+from torchsmith.planning.model import Plan
 from torchsmith.report import NullReporter, Reporter
 from torchsmith.target import InstalledDist, TargetPython, find_uv, installed_family, resolve_target
 
@@ -215,7 +215,7 @@ def install(
     """Plan for the target interpreter, install the pins, verify; see the module docstring."""
     from torchsmith.machine import probe
     from torchsmith.machine.override import override_machine
-    from torchsmith.plan import make_plan
+    from torchsmith.planning.plan import make_plan
     from torchsmith.planning.requirements import parse_requirements
 
     reporter = reporter or NullReporter()

@@ -12,7 +12,7 @@ from tests.support.index_tree import build_index, files_dir
 from tests.support.server import serve
 from tests.support.wheels import make_wheel
 from torchsmith.index.settings import IndexSettings
-from torchsmith.plan import make_plan
+from torchsmith.planning.plan import make_plan
 
 PLATFORM = "manylinux_2_28_x86_64"
 

@@ -21,8 +21,8 @@ from tests.plan.conftest import machine
 from tests.support.fixtures import LocalIndex
 from torchsmith.errors import IndexFetchError
 from torchsmith.index.settings import IndexSettings
-from torchsmith.plan import make_plan
-from torchsmith.plan_model import Plan
+from torchsmith.planning.model import Plan
+from torchsmith.planning.plan import make_plan
 from torchsmith.target import find_uv
 
 

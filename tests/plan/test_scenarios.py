@@ -17,7 +17,7 @@ import pytest
 from tests.plan.conftest import machine
 from torchsmith.errors import ResolutionError, TorchsmithError
 from torchsmith.index.settings import IndexSettings
-from torchsmith.plan import make_plan
+from torchsmith.planning.plan import make_plan
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from torchsmith.index.simple import parse_html_page, parse_json_page, parse_proj
 from torchsmith.index.wheel import parse_wheel_file
 from torchsmith.machine import load_machine, probe_context
 from torchsmith.machine.model import Machine
-from torchsmith.plan_model import Plan
+from torchsmith.planning.model import Plan
 
 pytestmark = pytest.mark.property
 
@@ -74,7 +74,7 @@ def test_wheel_filenames_never_raise(name: str) -> None:
 def test_planner_ranks_2_10_above_2_9_1(tmp_path: Path) -> None:
     """light-the-torch picks 2.9.1 over 2.10 by sorting text; the planner compares versions."""
     from torchsmith.index.settings import IndexSettings
-    from torchsmith.plan import make_plan
+    from torchsmith.planning.plan import make_plan
 
     offline = IndexSettings.from_env({"TORCHSMITH_OFFLINE": "1", "TORCHSMITH_CACHE_DIR": str(tmp_path)})
     machine = probe_context(context_for("h100-driver580"))
@@ -99,7 +99,7 @@ def test_partial_machine_documents_load(sections: dict[str, None]) -> None:
 
 def test_plan_json_round_trips(tmp_path: Path) -> None:
     from torchsmith.index.settings import IndexSettings
-    from torchsmith.plan import make_plan
+    from torchsmith.planning.plan import make_plan
 
     settings_ = IndexSettings.from_env({"TORCHSMITH_OFFLINE": "1", "TORCHSMITH_CACHE_DIR": str(tmp_path)})
     for name in MACHINES:

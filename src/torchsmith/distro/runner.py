@@ -44,7 +44,7 @@ def torch_requirement(distro: Distro, cell: Cell, settings: IndexSettings) -> tu
         return f"torch @ {url}", version
     from torchsmith.machine.model import Libc, Machine
     from torchsmith.machine.override import override_machine
-    from torchsmith.plan import make_plan
+    from torchsmith.planning.plan import make_plan
 
     machine = override_machine(
         Machine(os="linux", arch="x86_64", libc=Libc("glibc", "2.35")), python=cell.python

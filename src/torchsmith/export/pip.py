@@ -5,8 +5,8 @@ is pinned to the exact build (`torch==2.7.1+cu126`): the local version label can
 index, and every other package keeps coming from the default index. Jetson is the exception: PyPI's
 aarch64 torch would outrank NVIDIA's build, so NVIDIA's index (which mirrors PyPI) is the `--index-url`.
 
-Pins come from `torchsmith.plan.make_plan` for a machine synthesised from the target (the index is read,
-so the pins exist). pip's hash-checking mode needs *every* package pinned and hashed
+Pins come from `torchsmith.planning.plan.make_plan` for a machine synthesised from the target (the index is
+read, so the pins exist). pip's hash-checking mode needs *every* package pinned and hashed
 (https://pip.pypa.io/en/stable/topics/secure-installs/), so hashes are written only when the whole closure
 can be compiled for the target's platform with `uv pip compile --generate-hashes`; offline, the file
 holds `==` pins without hashes and says so.
@@ -59,7 +59,7 @@ def pins_for(job: Job, target: Target) -> tuple[tuple[str, ...], str | None]:
         from torchsmith.errors import TorchsmithError
 
         try:
-            from torchsmith.plan import make_plan
+            from torchsmith.planning.plan import make_plan
 
             plan = make_plan(
                 [requirement_text(r, drop_marker=True) for r in job.family],

@@ -3,7 +3,7 @@
 Each fact has one detector module (one source ladder per file, cheapest source first), listed in the explicit
 tuple `DETECTORS`. `probe()` runs them against a `ProbeContext`, then derives what depends on several facts:
 the conda virtual packages (`virtual.py`) and the backends this machine can run, best first (`runnable.py`).
-Detectors record raw facts; choices belong to `torchsmith.plan`.
+Detectors record raw facts; choices belong to `torchsmith.planning.plan`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
 """The planner's parts: wheel tags for a machine, feasibility rules, candidate search and commands.
 
-`torchsmith.plan.make_plan` is the public entry point; these modules each own one step of it.
+`torchsmith.planning.plan.make_plan` is the public entry point; these modules each own one step of it.
 """

@@ -13,7 +13,7 @@ import shlex
 from collections.abc import Sequence
 
 from torchsmith.index.settings import DEFAULT_PYPI_URL
-from torchsmith.plan_model import PlannedPackage
+from torchsmith.planning.model import PlannedPackage
 
 __all__ = ["install_commands", "requirement_lines"]
 

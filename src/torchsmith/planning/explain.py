@@ -13,7 +13,7 @@ from packaging.version import Version
 from torchsmith.backends import Backend
 from torchsmith.knowledge import releases
 from torchsmith.machine.model import Machine
-from torchsmith.plan_model import Rejection
+from torchsmith.planning.model import Rejection
 from torchsmith.planning.requirements import Requirements
 
 __all__ = [

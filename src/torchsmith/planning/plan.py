@@ -24,10 +24,10 @@ from torchsmith.backends import Backend, parse_backend
 from torchsmith.errors import IndexUnreachableError, ResolutionError, UsageError
 from torchsmith.index.settings import IndexSettings
 from torchsmith.machine.model import Machine
-from torchsmith.plan_model import Plan, PlannedPackage, Rejection
 from torchsmith.planning import explain
 from torchsmith.planning.catalog import Candidate, Catalog, IndexCatalog, KnowledgeCatalog
 from torchsmith.planning.commands import install_commands
+from torchsmith.planning.model import Plan, PlannedPackage, Rejection
 from torchsmith.planning.requirements import Requirements, parse_requirements
 from torchsmith.planning.rules import Verdict, check
 from torchsmith.planning.tags import machine_tags
