@@ -15,6 +15,7 @@ __all__ = [
     "AmdInfo",
     "AppleInfo",
     "ContainerInfo",
+    "CudaToolkit",
     "IntelGpu",
     "IntelInfo",
     "JetsonInfo",
@@ -297,6 +298,27 @@ class ContainerInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class CudaToolkit:
+    """An installed CUDA *toolkit* (nvcc, headers): not the driver. Building CUDA extensions against torch
+    (flash-attn, apex, custom ops) needs a toolkit whose major version matches the torch build's CUDA."""
+
+    version: str
+    path: str | None = None
+    source: str = "unknown"
+
+    def to_json(self) -> JSON:
+        return {"version": self.version, "path": self.path, "source": self.source}
+
+    @classmethod
+    def from_json(cls, data: JSON) -> CudaToolkit:
+        return cls(
+            version=str(data["version"]),
+            path=_opt_str(data, "path"),
+            source=str(data.get("source", "machine-file")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Machine:
     """Everything torchsmith knows about one computer. None means absent (or unknown when loaded)."""
 
@@ -312,6 +334,7 @@ class Machine:
     jetson: JetsonInfo | None = None
     wsl: bool = False
     container: ContainerInfo | None = None
+    cuda_toolkit: CudaToolkit | None = None
     virtual_packages: tuple[str, ...] = ()
     backends: tuple[str, ...] = ("cpu",)
     warnings: tuple[str, ...] = field(default_factory=tuple)
@@ -349,6 +372,7 @@ class Machine:
             "jetson": self.jetson.to_json() if self.jetson else None,
             "wsl": self.wsl,
             "container": self.container.to_json() if self.container else None,
+            "cuda_toolkit": self.cuda_toolkit.to_json() if self.cuda_toolkit else None,
             "virtual_packages": list(self.virtual_packages),
             "backends": list(self.backends),
             "warnings": list(self.warnings),
@@ -369,6 +393,7 @@ class Machine:
         libc, python, nvidia = section("libc"), section("python"), section("nvidia")
         amd, intel, apple = section("amd"), section("intel"), section("apple")
         jetson, container = section("jetson"), section("container")
+        toolkit = section("cuda_toolkit")
         return cls(
             os=str(data["os"]),
             arch=str(data["arch"]),
@@ -382,6 +407,7 @@ class Machine:
             jetson=JetsonInfo.from_json(jetson) if jetson else None,
             wsl=bool(data.get("wsl", False)),
             container=ContainerInfo.from_json(container) if container else None,
+            cuda_toolkit=CudaToolkit.from_json(toolkit) if toolkit else None,
             virtual_packages=tuple(str(v) for v in data.get("virtual_packages", ())),
             backends=tuple(str(b) for b in data.get("backends", ("cpu",))),
             warnings=tuple(str(w) for w in data.get("warnings", ())),

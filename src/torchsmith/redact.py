@@ -1,0 +1,63 @@
+"""The one redaction function: no credential leaves torchsmith in anything it prints or writes.
+
+Index URLs may carry credentials (`https://user:token@host/simple`, RFC 3986 userinfo), as uv and pip
+accept them. Every printer, JSON document, log, error message, generated file and report passes text
+through `redact_text` (or a URL through `redact_url`), which masks the password (and a username that is the
+only secret, as token-only URLs such as `https://TOKEN@host/` put it) with `****`, the way pip's
+`redact_auth_from_url` and uv's `DisplaySafeUrl` print URLs. Secrets registered with `register_secret`
+(from `.netrc`, keyring or `UV_INDEX_<NAME>_PASSWORD`) are masked wherever they appear.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["MASK", "redact_text", "redact_url", "register_secret", "split_credentials"]
+
+MASK = "****"
+
+_SECRETS: set[str] = set()
+_URL_USERINFO = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/\s@:'\"]*(?::[^/\s@'\"]*)?)@"
+)
+
+
+def register_secret(secret: str | None) -> None:
+    """Remember a secret (a password or token found outside a URL) so every later output masks it."""
+    if secret and len(secret) >= 4:
+        _SECRETS.add(secret)
+
+
+def split_credentials(url: str) -> tuple[str, str | None, str | None]:
+    """`https://u:p@host/x` -> (`https://host/x`, `u`, `p`); a URL without userinfo comes back unchanged."""
+    match = _URL_USERINFO.match(url)
+    if not match:
+        return url, None, None
+    userinfo = match.group("userinfo")
+    user, sep, password = userinfo.partition(":")
+    bare = match.group("scheme") + url[match.end() :]
+    from urllib.parse import unquote
+
+    return bare, unquote(user) or None, (unquote(password) if sep else None)
+
+
+def _mask_userinfo(match: re.Match[str]) -> str:
+    user, sep, _password = match.group("userinfo").partition(":")
+    if sep:
+        return f"{match.group('scheme')}{user}:{MASK}@"
+    return f"{match.group('scheme')}{MASK}@"
+
+
+def redact_url(url: str) -> str:
+    """`https://user:token@host/simple` -> `https://user:****@host/simple`; `https://token@h/` -> `https://****@h/`."""
+    return redact_text(url)
+
+
+def redact_text(text: str) -> str:
+    """Mask URL credentials and every registered secret anywhere in `text`."""
+    if "@" in text:
+        text = _URL_USERINFO.sub(_mask_userinfo, text)
+    for secret in _SECRETS:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
