@@ -10,8 +10,17 @@ import time
 import venv
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
-__all__ = ["bench_venv", "bytecode_env", "median_call", "median_process", "print_table"]
+__all__ = [
+    "Goal",
+    "bench_venv",
+    "bytecode_env",
+    "median_call",
+    "median_process",
+    "print_goals",
+    "print_table",
+]
 
 CACHE = Path.home() / ".cache" / "torchsmith-bench"
 
@@ -68,3 +77,28 @@ def print_table(title: str, rows: Sequence[tuple[str, float]], reference: str) -
     print(f"{'what':58} {'median':>10} {'ratio':>8}")
     for label, seconds in rows:
         print(f"{label:58} {seconds * 1000:8.1f}ms {seconds / base:7.2f}x")
+
+
+class Goal(NamedTuple):
+    """A performance goal (issue 17): `measured` (a ratio, or ms when `unit` says so) must be <= `limit`."""
+
+    what: str
+    measured: float
+    limit: float
+    unit: str = "x"
+
+
+def print_goals(goals: Sequence[Goal]) -> bool:
+    """Print each goal with PASS/FAIL (measured in this run); True when all pass. Ratios are against rows
+    timed in the same run, so a busy machine slows both sides alike."""
+    print("\ngoals")
+    ok = True
+    for goal in goals:
+        passed = goal.measured <= goal.limit
+        ok = ok and passed
+        if goal.unit == "ms":
+            shown, limit = f"{goal.measured:.0f} ms", f"<= {goal.limit:.0f} ms"
+        else:
+            shown, limit = f"{goal.measured:.2f}x", f"<= {goal.limit:.2f}x"
+        print(f"  {'PASS' if passed else 'FAIL'}  {goal.what:60} {shown:>10}  (goal {limit})")
+    return ok
