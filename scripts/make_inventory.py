@@ -225,6 +225,8 @@ def derived_rows(project: str, pypi: list[list[Any]], releases: dict[str, Any]) 
                     for row in pypi:
                         if (
                             row[0].endswith(".whl")
+                            and not row[0].split("-")[-3].startswith("py")
+                            and not parse_wheel_filename(row[0])[2]  # build tags: PyPI's own re-uploads
                             and parse_wheel_filename(row[0])[1].public == version
                             and _os_of(str(next(iter(parse_wheel_filename(row[0])[3])).platform)) == key
                         ):

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from torchsmith.errors import KnowledgeError
 from torchsmith.index.simple import DistFile
@@ -149,11 +148,12 @@ class Inventory:
         else:
             rows = [row for group in _groups_for(platform_key) for row in self.rows(project, index, group)]
         base = str(self.meta.get("file_base", ""))
+        backend = backend_url.rstrip("/")
         result = []
         for row in rows:
             url = row[_URL]
             if url is None:
-                url = f"{backend_url.rstrip('/')}/{quote(row[_FILENAME])}"
+                url = f"{backend}/{row[_FILENAME].replace('+', '%2B')}"
             elif "://" not in url:
                 url = f"{base}{url}"
             result.append(

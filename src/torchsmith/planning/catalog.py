@@ -132,7 +132,7 @@ class FileSelector:
 
     def best(self, files: Iterable[DistFile]) -> list[tuple[Version, DistFile]]:
         """(version, best file) for every version with a file installable here, newest first."""
-        best: dict[Version, tuple[int, tuple[int | str, ...], DistFile]] = {}
+        best: dict[Version, tuple[int, tuple[int, str], DistFile]] = {}
         for dist in files:
             if not self.may_fit(dist.filename):
                 continue
@@ -142,7 +142,8 @@ class FileSelector:
             ranks = [self.rank[tag] for tag in wheel.tags if tag in self.rank]
             if not ranks:
                 continue
-            rank, build = min(ranks), tuple(-part if isinstance(part, int) else part for part in wheel.build)
+            # the highest build tag wins (`torch-2.10.0-3-...` over `-2-` over none), as in pip and uv
+            rank, build = min(ranks), (-wheel.build[0], wheel.build[1]) if wheel.build else (0, "")
             current = best.get(wheel.version)
             if current is None or (rank, build) < (current[0], current[1]):
                 best[wheel.version] = (rank, build, dist)

@@ -279,7 +279,7 @@ def _package(candidate: Candidate, backend: Backend, machine: Machine) -> Planne
         name=candidate.package,
         version=text,
         index=candidate.index,
-        filename=file.filename if file else None,
+        filename=file.filename if file else candidate.record.filename if candidate.record else None,
         url=file.url if file else None,
         sha256=file.sha256 if file else None,
         size=file.size if file else None,
