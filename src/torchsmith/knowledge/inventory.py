@@ -58,10 +58,8 @@ def platform_of(filename: str) -> str:
     if first.startswith("win"):
         return "windows-arm64" if first.endswith("arm64") else "windows-x86_64"
     if first.startswith("macosx"):
-        arch = first.rsplit("_", 1)[-1]
-        return (
-            "macos-arm64" if arch == "arm64" else "macos-x86_64" if arch == "x86_64" else "macos-universal2"
-        )
+        arch = next((a for a in ("arm64", "x86_64") if first.endswith(a)), "universal2")
+        return f"macos-{arch}"
     if first == "any":
         return "any"
     return "other"
