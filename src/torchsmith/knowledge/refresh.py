@@ -195,9 +195,7 @@ def _read_backend(
                 return None
             errors[f"{backend}/{project}"] = f"{url}: {error}"
             continue
-        if items is None and project == "torch":
-            errors[backend] = f"{url}: no project `torch` on this index"
-            return None
+        # a 404 is a fact about the mirror (it has no such page), recorded as an empty list
         projects[project] = [] if items is None else [_row(item, url) for item in items]
     return projects
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from pathlib import Path
+from typing import Protocol
 from urllib.parse import unquote
 
 from packaging.tags import Tag
@@ -27,9 +28,6 @@ from torchsmith.index.simple import DistFile
 from torchsmith.knowledge import jetson
 from torchsmith.knowledge.refresh import RefreshResult
 from torchsmith.machine.model import Machine
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 __all__ = ["Candidate", "Catalog", "FileSelector", "IndexCatalog", "KnowledgeCatalog"]
 
@@ -62,6 +60,40 @@ class Catalog(Protocol):
 
     def requires_dist(self, candidate: Candidate) -> list[str] | None:
         """The candidate's `Requires-Dist` (PEP 658 metadata); None when unknown (offline, no metadata)."""
+
+
+MISSING_PAGES = "index-missing.json"
+"""Project pages an index answered 404 for (a cache-dir file): offline, a page seen missing has no files."""
+
+
+def _missing_path(http_cache: Path) -> Path:
+    return http_cache.parent / MISSING_PAGES
+
+
+def load_missing(http_cache: Path) -> set[str]:
+    """Page URLs the index was seen not to have (empty when unknown)."""
+    import json
+
+    try:
+        data = json.loads(_missing_path(http_cache).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    return {str(url) for url in data} if isinstance(data, list) else set()
+
+
+def remember_missing(http_cache: Path, missing: set[str], present: set[str]) -> None:
+    """Record pages seen missing (and forget those seen again); the cache is optional, so errors pass."""
+    import contextlib
+    import json
+
+    from torchsmith.fileio import atomic_write_text
+
+    known = load_missing(http_cache)
+    updated = (known | missing) - present
+    if updated != known:
+        with contextlib.suppress(OSError):
+            http_cache.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(_missing_path(http_cache), json.dumps(sorted(updated)))
 
 
 def _index_for(backend: Backend, index_base: str, jetson_base: str) -> str:
@@ -174,8 +206,10 @@ class KnowledgeCatalog:
         self.tags = {str(tag) for tag in tags}
         self.selector = FileSelector(machine, tags)
         self._client: IndexClient | None = None
+        self._missing: set[str] = set()
         if cache_dir is not None:
             self._client = IndexClient(cache_dir / "http", offline=True)
+            self._missing = load_missing(self._client.cache.root)
         self._candidates: dict[tuple[str, str], list[Candidate]] = {}
         self.sources: dict[tuple[str, str], str] = {}
         """(backend, package) -> where its files came from (`cache`, `refresh`, `inventory`)."""
@@ -196,6 +230,8 @@ class KnowledgeCatalog:
         self, backend: Backend, package: str, index: str
     ) -> tuple[str, Sequence[DistFile], Iterable[str]]:
         """(source, the files for this machine's platform, every version the source lists)."""
+        if f"{index.rstrip('/')}/{package}/" in self._missing:
+            return "cache", (), ()  # the index was seen not to have this page
         page = self._cached_page(index, package)
         if page is not None:
             return (
@@ -333,8 +369,12 @@ class IndexCatalog:
         todo = [key for key in dict.fromkeys(wanted) if key not in self._pages]
         if not todo:
             return
+        missing: set[str] = set()
+        present: set[str] = set()
         for key, page in zip(todo, self.client.project_pages_or_none(todo), strict=True):
             self._pages[key] = page.files if page is not None else None
+            (present if page is not None else missing).add(f"{key[0].rstrip('/')}/{key[1]}/")
+        remember_missing(self.client.cache.root, missing, present)
 
     def _files(self, backend: Backend, package: str) -> tuple[DistFile, ...] | None:
         key = (_index_for(backend, self.index_base, self.jetson_base), canonicalize_name(package))
