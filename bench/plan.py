@@ -4,7 +4,9 @@
    filled (goal <= 150 ms), median of 15 runs; and the same against pages as large as download.pytorch.org's
    (about a thousand files per page, 18 pages);
 2. cold: the same with an empty cache each run (every page fetched over HTTP from 127.0.0.1);
-3. no network: against the real https://download.pytorch.org from this sandbox, which has no route out:
+3. offline (`TORCHSMITH_OFFLINE=1`, goal <= 250 ms): on the warm cache (cached pages, pinned with hashes), and
+   with no cached pages (the shipped wheel inventory decides);
+4. no network: against the real https://download.pytorch.org from this sandbox, which has no route out:
    torchsmith (falls back to its shipped knowledge), `uv pip install --dry-run --torch-backend=auto torch`,
    and light-the-torch's `ltt install --dry-run torch`, each as measured in this run (cut at 60 s).
 Ratios are against torchsmith's own row in each table.
@@ -88,6 +90,9 @@ def main() -> None:
                 "TORCHSMITH_CACHE_DIR": f"{scratch}/warm",
             }
             warm = median_process(plan, env=env)
+            offline_warm = median_process(plan, env={**env, "TORCHSMITH_OFFLINE": "1"})
+            inventory_env = {**env, "TORCHSMITH_OFFLINE": "1", "TORCHSMITH_CACHE_DIR": f"{scratch}/nopages"}
+            offline_inventory = median_process(plan, env=inventory_env)
             cold_runs = []
             for run in range(7):
                 cold_env = {**env, "TORCHSMITH_CACHE_DIR": f"{scratch}/cold{run}"}
@@ -104,6 +109,8 @@ def main() -> None:
         ("torchsmith plan torch torchvision (warm cache)", warm),
         ("torchsmith plan torch torchvision (cold cache)", cold),
         ("... with download.pytorch.org-sized pages (warm cache)", large_warm),
+        ("torchsmith plan torch torchvision (offline, warm cache)", offline_warm),
+        ("torchsmith plan torch torchvision (offline, shipped inventory)", offline_inventory),
         ("python -c pass", bare),
     ], reference="torchsmith plan torch torchvision (warm cache)")  # fmt: skip
 

@@ -118,6 +118,8 @@ def _installer_command(
         ]
     else:
         raise UsageError(f"invalid value `{installer}` for `--installer`: expected `uv` or `pip`")
+    if installer == "uv" and settings.offline:
+        command.append("--offline")  # `TORCHSMITH_OFFLINE`: files come from uv's cache only
     command.extend(extra)
     if dry_run:
         command.append("--dry-run")
@@ -224,7 +226,9 @@ def install(
     machine = override_machine(probe(root=root), python=target.minor)
     reporter.step(f"planning for {target.executable} (Python {target.version})")
     plan = make_plan(requirements, machine=machine, backend=backend, settings=settings, reporter=reporter)
-    if plan.offline or any(p.sha256 is None for p in plan.packages):
+    # An offline plan made from cached index pages pins every file with its hash: installable from the
+    # installers' caches. One from the shipped inventory (no hashes) is not.
+    if any(p.sha256 is None or p.url is None for p in plan.packages):
         raise InstallError(
             "cannot install without the index: the plan has no file names or hashes",
             hint="connect to the index (or unset `TORCHSMITH_OFFLINE`) and run it again",

@@ -235,6 +235,8 @@ def test_companion_label_against_pypi_default(make_env: MakeEnv, doctor: Doctor)
 
 
 def test_torchaudio_after_its_last_release(make_env: MakeEnv, doctor: Doctor) -> None:
+    # torchaudio 2.11.1 (PyPI, 2026-10-28, `Requires-Dist: torch>=2.11` in its METADATA) serves torch 2.12+;
+    # 2.11.0 was built for torch 2.11.0 only.
     env = make_env()
     env.add_torch(version="2.13.0+cpu")
     env.add_dist("torchvision", "0.28.0+cpu")
@@ -242,9 +244,9 @@ def test_torchaudio_after_its_last_release(make_env: MakeEnv, doctor: Doctor) ->
     finding = only(doctor(env), "companion-mismatch")
     assert finding.message == (
         "torchaudio 2.11.0+cpu does not match torch 2.13.0+cpu: "
-        "no torchaudio release is built for torch 2.13.0; torchaudio 2.11.0 was built for torch 2.11.0"
+        "torchaudio 2.11.1 is the release built for torch 2.13.0"
     )
     assert finding.fix == (
-        f"{q(env.python)} -m pip uninstall -y torchaudio && "
-        f"torchsmith install torch==2.13.0 torchvision==0.28.0 --backend cpu --python {q(env.python)}"
+        "torchsmith install torch==2.13.0 torchvision==0.28.0 torchaudio==2.11.1 --backend cpu "
+        f"--python {q(env.python)}"
     )

@@ -15,6 +15,7 @@ from packaging.version import Version
 
 from torchsmith.errors import IndexFetchError
 from torchsmith.index.client import IndexClient
+from torchsmith.index.simple import DistFile
 from torchsmith.knowledge.refresh import REFRESH_FILE, load_refreshed, refresh, torch_wheels
 
 PAGES = {
@@ -70,11 +71,11 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 _CLIENT: dict[str, IndexClient] = {}
 
 
-def _fetch(url: str) -> list[str]:
-    """File names on a project page, through the real index client (as `knowledge refresh` does)."""
+def _fetch(url: str) -> tuple[DistFile, ...]:
+    """The files on a project page, through the real index client (as `knowledge refresh` does)."""
     index, _, project = url.rstrip("/").rpartition("/")
     client = _CLIENT.setdefault("client", IndexClient(Path(_CACHE[0]), max_age=0))
-    return [f.filename for f in client.project_page(index, project).files]
+    return client.project_page(index, project).files
 
 
 _CACHE: list[str] = []
@@ -95,13 +96,20 @@ def test_refresh_writes_versions_per_backend(index: str, tmp_path: Path) -> None
     assert result.versions("cpu") == (Version("2.9.1"), Version("2.5.1"))
     assert result.wheels["cu124"]["2.5.1+cu124"] == ("cp311-cp311-linux_x86_64", "cp312-cp312-win_amd64")
     assert set(result.wheels["cpu"]) == {"2.5.1", "2.5.1+cpu", "2.9.1+cpu"}
-    assert list(result.errors) == ["rocm9.9"] and "no project `torch`" in result.errors["rocm9.9"]
+    assert "no project `torch`" in result.errors["rocm9.9"] and "rocm9.9" not in result.backends
+    # the server has no torchvision/torchaudio pages: each companion page that failed is named
+    assert "no project `torchvision`" in result.errors["cu124/torchvision"]
+    assert not result.has("cu124", "torchvision") and result.has("cu124", "torch")
     assert result.index_base == index
 
     loaded = load_refreshed(cache)
     assert loaded is not None
     assert loaded.to_json() == result.to_json()
-    assert json.loads(result.path.read_text(encoding="utf-8"))["schema"] == 1
+    assert json.loads(result.path.read_text(encoding="utf-8"))["schema"] == 2
+    # the rows keep what the page says: hash and requires-python
+    cpu = {f.filename: f for f in loaded.files("cpu", "torch")}
+    assert cpu["torch-2.5.1+cpu-cp312-cp312-linux_x86_64.whl"].sha256 == "0" * 64
+    assert cpu["torch-2.5.1+cpu-cp312-cp312-linux_x86_64.whl"].requires_python == ">=3.9"
 
 
 def test_refresh_all_failed_keeps_previous_file(index: str, tmp_path: Path) -> None:
@@ -130,10 +138,13 @@ def test_default_backends_come_from_the_release_table(tmp_path: Path) -> None:
     assert "https://example.invalid/whl/cu124/torch/" in asked
     assert "https://example.invalid/whl/rocm6.2/torch/" in asked
     assert "https://example.invalid/whl/cpu/torch/" in asked
-    assert len(asked) == len(set(asked)) == len(result.wheels)
+    assert len(asked) == len(set(asked)) == 3 * len(result.wheels)
+    assert "https://example.invalid/whl/cu124/torchaudio/" in asked
 
 
-@pytest.mark.parametrize("content", ["", "{not json", '{"schema": 2}', '{"schema": 1, "backends": []}', "[]"])
+@pytest.mark.parametrize(
+    "content", ["", "{not json", '{"schema": 2}', '{"schema": 1, "backends_read": []}', "[]"]
+)
 def test_load_refreshed_ignores_corrupt_files(tmp_path: Path, content: str) -> None:
     (tmp_path / REFRESH_FILE).write_text(content, encoding="utf-8")
     assert load_refreshed(tmp_path) is None

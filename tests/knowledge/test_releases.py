@@ -158,10 +158,16 @@ def test_companion_for(package: str, torch: str, expected: str) -> None:
     assert companion_for(package, V(torch)) == V(expected)
 
 
-def test_no_torchaudio_from_2_12() -> None:
-    assert companion_for("torchaudio", V("2.12.0")) is None
-    assert companion_for("torchaudio", V("2.14.1")) is None
-    assert release_for(V("2.12")).torchaudio is None  # type: ignore[union-attr]
+def test_torchaudio_2_11_1_serves_later_torch() -> None:
+    # https://pypi.org/simple/torchaudio/ (PEP 691 JSON, 2026-12-01): torchaudio 2.11.1 was uploaded
+    # 2026-10-28 as four `py3-none` wheels; the METADATA inside
+    # torchaudio-2.11.1-py3-none-manylinux_2_28_x86_64.whl
+    # says `Requires-Dist: torch>=2.11`. No torchaudio 2.12 series exists, so 2.11.1 is the one for 2.12+.
+    assert companion_for("torchaudio", V("2.12.0")) == V("2.11.1")
+    assert companion_for("torchaudio", V("2.14.1")) == V("2.11.1")
+    assert companion_for("torchaudio", V("2.15.0")) == V("2.11.1")
+    assert companion_for("torchaudio", V("2.11.0")) == V("2.11.0")
+    assert release_for(V("2.12")).torchaudio == V("2.11")  # type: ignore[union-attr]
     assert release_for(V("2.11")).torchaudio == V("2.11")  # type: ignore[union-attr]
 
 

@@ -84,7 +84,7 @@ def test_unreachable_index_falls_back_to_knowledge_fast(local_index: LocalIndex,
     assert time.monotonic() - start < 2.0
     assert plan.offline and plan.packages[0].version == "2.11.0+cu130" and plan.packages[0].sha256 is None
     assert "cannot reach `nonexistent.invalid`" in plan.warnings[0]
-    assert "shipped knowledge only" in plan.warnings[0]
+    assert "shipped wheel inventory" in plan.warnings[0]
 
 
 def test_server_error_is_a_clear_error(local_index: LocalIndex, tmp_path: Path) -> None:

@@ -136,11 +136,14 @@ CASES = [
         error="torch 2.4 has no wheels for CPython 3.13 (`cp313`); supported: 3.8–3.12. torch >= 2.5 has "
         "cp313 wheels",
     ),
+    # https://pypi.org/simple/torchaudio/ (2026-12-01): torchaudio 2.11.1 ships `py3-none` wheels whose
+    # METADATA says `Requires-Dist: torch>=2.11`; no torchaudio 2.12 exists, so it serves torch 2.12+.
     Case(
-        "torchaudio-ended-at-211",
+        "torchaudio-2111-serves-later-torch",
         "cpu-container",
         ("torch>=2.12", "torchaudio"),
-        error="torchaudio has no release for torch >= 2.12: the last is torchaudio 2.11.0",
+        "cpu",
+        {"torchaudio": "2.11.1"},
     ),
     Case(
         "torchvision-pin-selects-torch",

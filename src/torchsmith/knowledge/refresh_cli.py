@@ -1,10 +1,11 @@
-"""Glue for `torchsmith knowledge refresh`: the index client feeds `refresh` the backend pages' file names."""
+"""Glue for `torchsmith knowledge refresh`: the index client feeds `refresh` the backend pages' files."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from torchsmith.index.settings import IndexSettings
+from torchsmith.index.simple import DistFile
 from torchsmith.knowledge.refresh import RefreshResult, refresh
 from torchsmith.report import NullReporter, Reporter
 
@@ -22,7 +23,8 @@ class RefreshSummary:
 
     def summary(self) -> str:
         lines = [
-            f"refreshed {len(self.result.wheels)} backend indexes from {self.result.index_base}",
+            f"refreshed the torch, torchvision and torchaudio pages of {len(self.result.backends)} backend "
+            f"indexes from {self.result.index_base}",
             f"written to {self.result.path}",
         ]
         lines.extend(f"warning: {why}" for why in self.result.errors.values())
@@ -30,13 +32,14 @@ class RefreshSummary:
 
 
 def refresh_from_settings(settings: IndexSettings, reporter: Reporter | None = None) -> RefreshSummary:
-    """Refresh every known backend's torch page through the cached index client."""
+    """Refresh every known backend's torch-family pages through the cached index client."""
     reporter = reporter or NullReporter()
     client = settings.client(reporter)
 
-    def filenames(url: str) -> list[str]:
+    def files(url: str) -> tuple[DistFile, ...] | None:
         index, _, project = url.rstrip("/").rpartition("/")
-        return [f.filename for f in client.project_page(index, project).files]
+        page = client.project_pages_or_none([(index, project)])[0]
+        return None if page is None else page.files
 
-    reporter.step(f"reading the torch page of every backend under {settings.index_base}")
-    return RefreshSummary(refresh(settings.cache_dir, filenames, settings.index_base))
+    reporter.step(f"reading the torch-family pages of every backend under {settings.index_base}")
+    return RefreshSummary(refresh(settings.cache_dir, files, settings.index_base))

@@ -1,39 +1,53 @@
-"""What exists: torch-family versions per backend, from the live indexes or, offline, from knowledge.
+"""What exists: torch-family files per backend, from the live indexes or, offline, from cache and knowledge.
 
-`IndexCatalog` fetches each backend's project pages (in parallel, cached on disk by the index client) and
-keeps, per version, the best wheel for the machine's tags. `KnowledgeCatalog` answers from the shipped tables
-alone (versions, no filenames or hashes) so an offline plan still chooses correctly and says so.
+Both catalogs hand lists of file records (`DistFile`) to one `FileSelector`, which keeps, per version, the
+best wheel for the machine's tags (interpreter, ABI, platform incl. manylinux/macOS floors, build tag,
+`requires-python`), the way pip and uv choose. They differ only in where the files come from:
+`IndexCatalog` fetches each backend's project pages (in parallel, cached on disk by the index client);
+`KnowledgeCatalog` (offline) reads, per backend and project, the first of: the cached index page, the last
+`torchsmith knowledge refresh` of the configured index, the shipped wheel inventory. Files with a sha256 (from
+a page) are pinned; inventory rows derived from the build matrix (no hash) only decide the version.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
+from urllib.parse import unquote
 
 from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from torchsmith.backends import Backend
+from torchsmith.errors import TorchsmithError
 from torchsmith.index.client import IndexClient
 from torchsmith.index.simple import DistFile
-from torchsmith.knowledge import jetson, releases
+from torchsmith.knowledge import jetson
 from torchsmith.knowledge.refresh import RefreshResult
 from torchsmith.machine.model import Machine
 
-__all__ = ["Candidate", "Catalog", "IndexCatalog", "KnowledgeCatalog"]
+__all__ = ["Candidate", "Catalog", "FileSelector", "IndexCatalog", "KnowledgeCatalog"]
 
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """One installable version of a package on one backend; `file` is None when known only from knowledge."""
+    """One installable version of a package on one backend.
+
+    `file` is the file to pin (with its hash when the source gave one); None when the version is known from
+    knowledge only: then `record` is the inventory row that was selected (its name, no hash), if any, and
+    `source` says where the choice came from (`index`, `cache`, `refresh`, `inventory`, `knowledge`).
+    """
 
     package: str
     version: Version
     backend: str
     index: str
     file: DistFile | None = None
+    record: DistFile | None = None
+    source: str = "index"
 
 
 class Catalog(Protocol):
@@ -46,6 +60,40 @@ class Catalog(Protocol):
 
     def requires_dist(self, candidate: Candidate) -> list[str] | None:
         """The candidate's `Requires-Dist` (PEP 658 metadata); None when unknown (offline, no metadata)."""
+
+
+MISSING_PAGES = "index-missing.json"
+"""Project pages an index answered 404 for (a cache-dir file): offline, a page seen missing has no files."""
+
+
+def _missing_path(http_cache: Path) -> Path:
+    return http_cache.parent / MISSING_PAGES
+
+
+def load_missing(http_cache: Path) -> set[str]:
+    """Page URLs the index was seen not to have (empty when unknown)."""
+    import json
+
+    try:
+        data = json.loads(_missing_path(http_cache).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    return {str(url) for url in data} if isinstance(data, list) else set()
+
+
+def remember_missing(http_cache: Path, missing: set[str], present: set[str]) -> None:
+    """Record pages seen missing (and forget those seen again); the cache is optional, so errors pass."""
+    import contextlib
+    import json
+
+    from torchsmith.fileio import atomic_write_text
+
+    known = load_missing(http_cache)
+    updated = (known | missing) - present
+    if updated != known:
+        with contextlib.suppress(OSError):
+            http_cache.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(_missing_path(http_cache), json.dumps(sorted(updated)))
 
 
 def _index_for(backend: Backend, index_base: str, jetson_base: str) -> str:
@@ -78,9 +126,66 @@ def jetson_wheels(backend: Backend, package: str, machine: Machine) -> list[Cand
     return [unique[v] for v in sorted(unique, reverse=True)]
 
 
+class FileSelector:
+    """The one file-level selection: which of a page's (or the inventory's) files install on the machine,
+    and the best one per version (the lowest-ranked matching tag, then the highest build tag)."""
+
+    def __init__(self, machine: Machine, tags: Sequence[Tag]) -> None:
+        self.rank = {tag: position for position, tag in enumerate(tags)}
+        self._interpreters = {tag.interpreter for tag in tags}
+        self._abis = {tag.abi for tag in tags}
+        self._platforms = {tag.platform for tag in tags}
+        python = machine.python.version if machine.python else None
+        self._python = Version(python) if python else None
+
+    def may_fit(self, filename: str) -> bool:
+        """A cheap look at a wheel name's last three fields before parsing it: a real index page lists a
+        thousand files for every Python and platform, and only a few can install here."""
+        parts = filename[:-4].lower().split("-") if filename.endswith(".whl") else []
+        if len(parts) < 5:
+            return False
+        python, abi, platform = parts[-3], parts[-2], parts[-1]
+        return (
+            not self._interpreters.isdisjoint(python.split("."))
+            and not self._abis.isdisjoint(abi.split("."))
+            and not self._platforms.isdisjoint(platform.split("."))
+        )
+
+    def admits_python(self, dist: DistFile) -> bool:
+        """PEP 503 `data-requires-python`, as pip and uv honour it (matters for `py3-none` wheels)."""
+        if dist.requires_python is None or self._python is None:
+            return True
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+        try:
+            return SpecifierSet(dist.requires_python).contains(self._python, prereleases=True)
+        except InvalidSpecifier:
+            return True
+
+    def best(self, files: Iterable[DistFile]) -> list[tuple[Version, DistFile]]:
+        """(version, best file) for every version with a file installable here, newest first."""
+        best: dict[Version, tuple[int, tuple[int, str], DistFile]] = {}
+        for dist in files:
+            if not self.may_fit(dist.filename):
+                continue
+            wheel = dist.wheel
+            if wheel is None or dist.yanked or not self.admits_python(dist):
+                continue
+            ranks = [self.rank[tag] for tag in wheel.tags if tag in self.rank]
+            if not ranks:
+                continue
+            # the highest build tag wins (`torch-2.10.0-3-...` over `-2-` over none), as in pip and uv
+            rank, build = min(ranks), (-wheel.build[0], wheel.build[1]) if wheel.build else (0, "")
+            current = best.get(wheel.version)
+            if current is None or (rank, build) < (current[0], current[1]):
+                best[wheel.version] = (rank, build, dist)
+        return [(version, dist) for version, (_, _, dist) in sorted(best.items(), reverse=True)]
+
+
 class KnowledgeCatalog:
-    """Versions from the shipped release table (and NVIDIA's Jetson wheel list), plus what the last
-    `torchsmith knowledge refresh` saw on the indexes (`refreshed`); no files, no hashes."""
+    """The offline catalog: per backend and project, the files of the cached index page, else of the last
+    `torchsmith knowledge refresh` of this index (`refreshed`), else of the shipped inventory, through the
+    same `FileSelector` as online. Only files with a sha256 are pinned."""
 
     offline = True
 
@@ -91,47 +196,145 @@ class KnowledgeCatalog:
         jetson_base: str,
         refreshed: RefreshResult | None = None,
         tags: Sequence[Tag] = (),
+        cache_dir: Path | None = None,
     ) -> None:
         self.machine = machine
         self.index_base = index_base
         self.jetson_base = jetson_base
-        self.refreshed = refreshed if refreshed is not None and refreshed.index_base == index_base else None
+        base = index_base.rstrip("/")
+        self.refreshed = refreshed if refreshed is not None and refreshed.index_base == base else None
         self.tags = {str(tag) for tag in tags}
+        self.selector = FileSelector(machine, tags)
+        self._client: IndexClient | None = None
+        self._missing: set[str] = set()
+        if cache_dir is not None:
+            self._client = IndexClient(cache_dir / "http", offline=True)
+            self._missing = load_missing(self._client.cache.root)
+        self._candidates: dict[tuple[str, str], list[Candidate]] = {}
+        self.sources: dict[tuple[str, str], str] = {}
+        """(backend, package) -> where its files came from (`cache`, `refresh`, `inventory`)."""
 
-    def _refreshed_versions(self, backend: Backend) -> list[Version]:
-        """Torch versions the refresh saw on this backend's index with a wheel for this machine's tags."""
-        if self.refreshed is None:
-            return []
-        wheels = self.refreshed.wheels.get(backend.name, {})
-        return [Version(Version(v).public) for v, tags in wheels.items() if self.tags.intersection(tags)]
+    def _cached_page(self, index: str, package: str) -> tuple[DistFile, ...] | None:
+        """The index page as the HTTP cache holds it (no request is made); None if not cached."""
+        if self._client is None:
+            return None
+        url = f"{index.rstrip('/')}/{package}/"
+        if self._client.cache.get(url) is None:
+            return None
+        try:
+            return self._client.project_page(index, package).files
+        except (TorchsmithError, OSError, ValueError):
+            return None
 
-    def _torch_versions(self, backend: Backend) -> list[Version]:
-        # Every release that ships this backend on any platform: the rules then say why one that lacks it
-        # here (ROCm on Windows, CUDA on macOS) cannot be used, instead of "no versions".
-        # A release whose wheels for this platform are a gap in the table is not offered offline at all.
+    def _files(
+        self, backend: Backend, package: str, index: str
+    ) -> tuple[str, Sequence[DistFile], Iterable[str]]:
+        """(source, the files for this machine's platform, every version the source lists)."""
+        if f"{index.rstrip('/')}/{package}/" in self._missing:
+            return "cache", (), ()  # the index was seen not to have this page
+        page = self._cached_page(index, package)
+        if page is not None:
+            return (
+                "cache",
+                page,
+                {unquote(f.filename).split("-")[1] for f in page if f.filename.count("-") >= 4},
+            )
         key = self.machine.platform_key
-        found: list[Version] = []
-        for release in releases.releases():
-            here = backend.name in release.backends.get(key, ())
-            elsewhere = any(backend.name in names for names in release.backends.values())
-            if here or (elsewhere and f"backends.{key}" not in release.gaps):
-                found.extend(release.patches)
-        return sorted(set(found) | set(self._refreshed_versions(backend)), reverse=True)
+        if self.refreshed is not None and self.refreshed.has(backend.name, package):
+            files = self.refreshed.files(backend.name, package, key)
+            return "refresh", files, self.refreshed.versions_seen(backend.name, package)
+        from torchsmith.knowledge import inventory
+
+        shipped = inventory.shipped()
+        return (
+            "inventory",
+            shipped.files(package, backend.name, key, index),
+            shipped.versions(package, backend.name),
+        )
+
+    def _pypi_neutral(self, package: str) -> list[tuple[Version, DistFile]]:
+        """Backend-neutral PyPI wheels of a companion (`py3-none-<platform>`, no local label), such as
+        torchaudio 2.11.1, which serve every backend's torch: only PyPI has them."""
+        if package == "torch":
+            return []
+        from torchsmith.knowledge import inventory
+
+        files = [
+            f
+            for f in inventory.shipped().files(package, inventory.PYPI, self.machine.platform_key, "")
+            if f.filename.split("-")[-3].startswith("py3") and "+" not in f.filename
+        ]
+        return self.selector.best(files)
 
     def candidates(self, backend: Backend, package: str) -> list[Candidate]:
         name = canonicalize_name(package)
+        key = (backend.name, name)
+        if key not in self._candidates:
+            self._candidates[key] = self._compute(backend, name)
+        return self._candidates[key]
+
+    def _compute(self, backend: Backend, name: str) -> list[Candidate]:
         if backend.kind == "jetson":
             return jetson_wheels(backend, name, self.machine)
         index = _index_for(backend, self.index_base, self.jetson_base)
-        result: list[Candidate] = []
-        for torch_version in self._torch_versions(backend):
-            version = torch_version if name == "torch" else releases.companion_for(name, torch_version)
-            if version is not None:
-                result.append(Candidate(name, version, backend.name, index))
+        source, files, listed = self._files(backend, name, index)
+        self.sources[(backend.name, name)] = source
+        chosen = self.selector.best(files)
+        result = [_candidate(name, version, backend.name, index, dist, source) for version, dist in chosen]
+        if name == "torch":
+            result += self._explained_misses(backend, index, listed, {v for v, _ in chosen})
+        if source == "inventory":
+            seen = {Version(c.version.public) for c in result}
+            for version, dist in self._pypi_neutral(name):
+                if Version(version.public) not in seen:
+                    result.append(
+                        _candidate(name, version, backend.name, "https://pypi.org/simple", dist, "pypi")
+                    )
+            result.sort(key=lambda c: c.version, reverse=True)
+        return result
+
+    def _explained_misses(
+        self, backend: Backend, index: str, listed: Iterable[str], fitting: set[Version]
+    ) -> list[Candidate]:
+        """Versions the backend has files of, none installable here, that a knowledge rule rejects outright
+        (the wrong Python, platform or C library): offered so that the plan says *why* (`torch 2.4 has no
+        wheels for CPython 3.13`). A version no rule rejects is not offered: its files decide."""
+        from packaging.version import InvalidVersion
+
+        from torchsmith.planning.rules import check
+
+        fitting_public = {Version(v.public) for v in fitting}
+        missed: set[Version] = set()
+        for text in {v.split("+")[0] for v in listed}:
+            try:
+                version = Version(text)
+            except InvalidVersion:
+                continue
+            if version not in fitting_public:
+                missed.add(version)
+        result = []
+        for version in sorted(missed, reverse=True):
+            verdict = check(self.machine, version, backend)
+            if not verdict.ok and verdict.hard:
+                result.append(Candidate("torch", version, backend.name, index, None, source="rule"))
         return result
 
     def requires_dist(self, candidate: Candidate) -> list[str] | None:
-        return None
+        if candidate.file is None or self._client is None or candidate.file.core_metadata is False:
+            return None
+        try:
+            return self._client.metadata(candidate.file)
+        except (TorchsmithError, OSError, ValueError):
+            return None
+
+
+def _candidate(
+    name: str, version: Version, backend: str, index: str, dist: DistFile, source: str
+) -> Candidate:
+    """A candidate pinned to `dist` when its hash is known, else carrying it as the selected record only."""
+    if dist.sha256:
+        return Candidate(name, version, backend, index, dist, source=source)
+    return Candidate(name, version, backend, index, None, record=dist, source=source)
 
 
 class IndexCatalog:
@@ -149,16 +352,11 @@ class IndexCatalog:
     ) -> None:
         self.client = client
         self.machine = machine
-        self.rank = {tag: position for position, tag in enumerate(tags)}
-        self._interpreters = {tag.interpreter for tag in tags}
-        self._abis = {tag.abi for tag in tags}
-        self._platforms = {tag.platform for tag in tags}
+        self.selector = FileSelector(machine, tags)
         self.index_base = index_base
         self.jetson_base = jetson_base
         self._pages: dict[tuple[str, str], tuple[DistFile, ...] | None] = {}
         self._candidates: dict[tuple[str, str], list[Candidate]] = {}
-        python = machine.python.version if machine.python else None
-        self._python = Version(python) if python else None
 
     def prefetch(self, backends: Iterable[Backend], packages: Iterable[str]) -> None:
         """Fetch every (backend, package) page in parallel; a missing project (404) is remembered as None."""
@@ -171,8 +369,12 @@ class IndexCatalog:
         todo = [key for key in dict.fromkeys(wanted) if key not in self._pages]
         if not todo:
             return
+        missing: set[str] = set()
+        present: set[str] = set()
         for key, page in zip(todo, self.client.project_pages_or_none(todo), strict=True):
             self._pages[key] = page.files if page is not None else None
+            (present if page is not None else missing).add(f"{key[0].rstrip('/')}/{key[1]}/")
+        remember_missing(self.client.cache.root, missing, present)
 
     def _files(self, backend: Backend, package: str) -> tuple[DistFile, ...] | None:
         key = (_index_for(backend, self.index_base, self.jetson_base), canonicalize_name(package))
@@ -191,51 +393,12 @@ class IndexCatalog:
             self._candidates[key] = self._compute_candidates(backend, package)
         return self._candidates[key]
 
-    def _may_fit(self, filename: str) -> bool:
-        """A cheap look at a wheel name's last three fields before parsing it: a real index page lists a
-        thousand files for every Python and platform, and only a few can install here."""
-        parts = filename[:-4].lower().split("-") if filename.endswith(".whl") else []
-        if len(parts) < 5:
-            return False
-        python, abi, platform = parts[-3], parts[-2], parts[-1]
-        return (
-            not self._interpreters.isdisjoint(python.split("."))
-            and not self._abis.isdisjoint(abi.split("."))
-            and not self._platforms.isdisjoint(platform.split("."))
-        )
-
-    def _admits_python(self, dist: DistFile) -> bool:
-        """PEP 503 `data-requires-python`, as pip and uv honour it (matters for `py3-none` wheels)."""
-        if dist.requires_python is None or self._python is None:
-            return True
-        from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-        try:
-            return SpecifierSet(dist.requires_python).contains(self._python, prereleases=True)
-        except InvalidSpecifier:
-            return True
-
     def _compute_candidates(self, backend: Backend, package: str) -> list[Candidate]:
         if backend.kind == "jetson" and not _published(backend):
             return jetson_wheels(backend, canonicalize_name(package), self.machine)
         files = self._files(backend, package) or ()
         index = _index_for(backend, self.index_base, self.jetson_base)
-        best: dict[Version, tuple[int, DistFile]] = {}
-        for dist in files:
-            if not self._may_fit(dist.filename):
-                continue
-            wheel = dist.wheel
-            if wheel is None or dist.yanked or not self._admits_python(dist):
-                continue
-            ranks = [self.rank[tag] for tag in wheel.tags if tag in self.rank]
-            if not ranks:
-                continue
-            rank = min(ranks)
-            current = best.get(wheel.version)
-            if current is None or rank < current[0]:
-                best[wheel.version] = (rank, dist)
         name = canonicalize_name(package)
         return [
-            Candidate(name, version, backend.name, index, dist)
-            for version, (_, dist) in sorted(best.items(), reverse=True)
+            Candidate(name, version, backend.name, index, dist) for version, dist in self.selector.best(files)
         ]

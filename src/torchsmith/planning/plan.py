@@ -171,18 +171,18 @@ def _knowledge_catalog(machine: Machine, settings: IndexSettings) -> KnowledgeCa
 
     refreshed = load_refreshed(settings.cache_dir)
     base, jetson = settings.index_base, settings.jetson_index_base
-    return KnowledgeCatalog(machine, base, jetson, refreshed=refreshed, tags=machine_tags(machine))
+    tags = machine_tags(machine)
+    return KnowledgeCatalog(
+        machine, base, jetson, refreshed=refreshed, tags=tags, cache_dir=settings.cache_dir
+    )
 
 
 def _offline_note(catalog: KnowledgeCatalog, why: str) -> str:
-    seen = (
-        f"; versions the indexes listed at `knowledge refresh` ({catalog.refreshed.generated}) included"
-        if catalog.refreshed is not None
-        else ""
-    )
+    seen = f" ({catalog.refreshed.generated})" if catalog.refreshed is not None else ""
     return (
-        f"{why}: planned from torchsmith's shipped knowledge only (versions and backends, no file names "
-        f"or hashes){seen}"
+        f"{why}: planned from the cached index pages, else the versions the indexes listed at "
+        f"`knowledge refresh`{seen}, "
+        "else torchsmith's shipped wheel inventory; a file without a known hash is pinned by version only"
     )
 
 
@@ -262,7 +262,14 @@ def _settle_rejections(
 
 def _package(candidate: Candidate, backend: Backend, machine: Machine) -> PlannedPackage:
     version = candidate.version
-    if candidate.file is None and version.local is None and backend.local_label and machine.os != "macos":
+    labelled = candidate.record is None or candidate.record.filename.count("+") > 0
+    if (
+        candidate.file is None
+        and version.local is None
+        and labelled
+        and backend.local_label
+        and machine.os != "macos"
+    ):
         version = Version(f"{version}+{backend.local_label}")
     file = candidate.file
     text = str(version)
@@ -272,7 +279,7 @@ def _package(candidate: Candidate, backend: Backend, machine: Machine) -> Planne
         name=candidate.package,
         version=text,
         index=candidate.index,
-        filename=file.filename if file else None,
+        filename=file.filename if file else candidate.record.filename if candidate.record else None,
         url=file.url if file else None,
         sha256=file.sha256 if file else None,
         size=file.size if file else None,
