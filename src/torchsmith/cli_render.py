@@ -98,6 +98,12 @@ def render_machine(machine: Machine) -> str:
         rows.append(
             ("jetson", f"{j.module or '?'}: L4T {j.l4t}, JetPack {j.jetpack or '?'}, CUDA {j.cuda or '?'}")
         )
+    if machine.cuda_toolkit:
+        t = machine.cuda_toolkit
+        kit = f"CUDA {t.version} at {t.path or '?'} [{t.source}] (nvcc for building extensions; not a driver)"
+        rows.append(("cuda toolkit", kit))
+    elif machine.nvidia or machine.jetson:
+        rows.append(("cuda toolkit", "none found (only needed to build CUDA extensions)"))
     if machine.wsl:
         rows.append(("wsl", "WSL2"))
     if machine.container:
