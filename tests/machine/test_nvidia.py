@@ -73,6 +73,8 @@ EXPECTED_XML = {
 }
 
 EXPECTED_PROC_VERSION = {
+    "jetson-orin-jp6-540.4.0.txt": "540.4.0",
+    "jetson-tx2-l4t-34.1.1.txt": None,  # an L4T release, not a driver version (see is_tegra_proc_version)
     "open-555.58.02-fedora.txt": "555.58.02",
     "open-570.148.08-aarch64.txt": "570.148.08",
     "open-580.95.05.txt": "580.95.05",
