@@ -53,7 +53,7 @@ def test_amd_smi_is_asked_when_kfd_and_rocminfo_are_absent(tmp_path: Path) -> No
     version = (RECORDED / "amd-smi" / "version-6.4.1.txt").read_text()
     root = FakeRoot(tmp_path).program("/usr/bin/amd-smi", {"static": (static, 0), "version": (version, 0)})
     ctx = root.context()
-    assert amd.detect(ctx) == AmdInfo("6.4.1", (AmdGpu("AMD Instinct MI350X", "gfx950"),), "amd-smi+amd-smi")
+    assert amd.detect(ctx) == AmdInfo("6.4.1", (AmdGpu("AMD Instinct MI350X", "gfx950"),), "amd-smi")
     assert ctx.warnings == []
 
 

@@ -396,4 +396,4 @@ def detect(ctx: ProbeContext) -> AmdInfo | None:
             sources.append("amd-smi")
     if not gpus and rocm is None:
         return None
-    return AmdInfo(rocm=rocm, gpus=gpus, source="+".join(sources))
+    return AmdInfo(rocm=rocm, gpus=gpus, source="+".join(dict.fromkeys(sources)))
