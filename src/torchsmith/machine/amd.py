@@ -305,6 +305,8 @@ def _read_tools(ctx: ProbeContext) -> tuple[tuple[AmdGpu, ...], str] | None:
 
 def _read_amd_smi(ctx: ProbeContext) -> tuple[tuple[AmdGpu, ...], str] | None:
     """`amd-smi static` (names, gfx, device ids), then `amd-smi list` (only how many, and where)."""
+    if ctx.which("amd-smi") is None:
+        return None
     from torchsmith.machine.amd_smi import parse_amd_smi_list, parse_amd_smi_static
 
     text = ctx.run("amd-smi", "static")

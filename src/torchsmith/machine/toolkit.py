@@ -11,8 +11,9 @@ Which toolkit: the one torch's `torch.utils.cpp_extension._find_cuda_home()` wou
   3. `/usr/local/cuda` (the runfile / .deb / .rpm install's symlink), then the newest `/usr/local/cuda-X.Y`.
 Its version, cheapest source first (`source` names it):
   `version.json` (CUDA >= 11.1: `{"cuda": {"name": "CUDA SDK", "version": "12.4.1"}}`), `version.txt`
-  (CUDA <= 11.0: `CUDA Version 10.2.89`), then `<home>/bin/nvcc --version` (`Cuda compilation tools,
-  release 13.0, V13.0.88`; pip/conda layouts ship no version file). Formats: NVIDIA's installation guide
+  (CUDA <= 11.0: `CUDA Version 10.2.89`), `include/cuda.h` (`#define CUDA_VERSION 13000`: major.minor only;
+  pip/conda layouts ship no version file), then `<home>/bin/nvcc --version` (`Cuda compilation tools,
+  release 13.0, V13.0.88`), the only subprocess. Formats: NVIDIA's installation guide
   (https://docs.nvidia.com/cuda/cuda-installation-guide-linux/) and the files as installed.
 """
 
@@ -29,6 +30,7 @@ from torchsmith.machine.model import CudaToolkit
 __all__ = [
     "SECTION",
     "detect",
+    "parse_cuda_h",
     "parse_nvcc_version",
     "parse_version_json",
     "parse_version_txt",
@@ -58,6 +60,15 @@ def parse_version_txt(text: str) -> str | None:
     """`version.txt` of CUDA <= 11.0: `CUDA Version 10.2.89` -> `10.2.89`."""
     match = re.match(r"\s*CUDA Version\s+(\S+)", text)
     return match.group(1) if match and _VERSION.fullmatch(match.group(1)) else None
+
+
+def parse_cuda_h(text: str) -> str | None:
+    """The toolkit's own header: `#define CUDA_VERSION 13000` -> `13.0` (major*1000 + minor*10)."""
+    match = re.search(r"^#define CUDA_VERSION ([0-9]{4,6})\s*$", text, re.MULTILINE)
+    if not match:
+        return None
+    value = int(match.group(1))
+    return f"{value // 1000}.{(value % 1000) // 10}"
 
 
 def parse_nvcc_version(text: str) -> str | None:
@@ -140,6 +151,11 @@ def _version_at(ctx: ProbeContext, home: str) -> tuple[str, str] | None:
         if version:
             return version, "version.txt"
         ctx.warn(f"cannot read the CUDA version in `{base}{sep}version.txt`: {_first_line(text)}")
+    text = read("include/cuda.h")
+    if text is not None:
+        version = parse_cuda_h(text)
+        if version:
+            return version, "cuda.h"
     if _windows(home):
         return None  # every Windows toolkit since 11.1 has version.json
     nvcc = f"{base}/bin/nvcc"
