@@ -159,13 +159,62 @@ def _version_at(ctx: ProbeContext, home: str) -> tuple[str, str] | None:
     if _windows(home):
         return None  # every Windows toolkit since 11.1 has version.json
     nvcc = f"{base}/bin/nvcc"
-    out = ctx.run("nvcc", "--version", at=nvcc) if ctx.path(nvcc).is_file() else None
+    if not ctx.path(nvcc).is_file():
+        return None
+    cached = _cached_nvcc(ctx, nvcc)
+    if cached is not None:
+        return cached, "nvcc"
+    out = ctx.run("nvcc", "--version", at=nvcc)
     if out is not None:
         version = parse_nvcc_version(out)
         if version:
+            _remember_nvcc(ctx, nvcc, version)
             return version, "nvcc"
         ctx.warn(f"cannot read the output of `nvcc --version`: {_first_line(out)}")
     return None
+
+
+def _nvcc_cache(ctx: ProbeContext, nvcc: str) -> Path | None:
+    """Where `nvcc --version`'s answer for this very file (path, size, mtime) is kept: running nvcc costs
+    tens of milliseconds, more than the rest of the probe. Only on the real root."""
+    if not ctx.is_real_root:
+        return None
+    import hashlib
+
+    from torchsmith.paths import cache_dir
+
+    try:
+        info = Path(nvcc).stat()
+    except OSError:
+        return None
+    key = hashlib.sha256(f"{os.path.realpath(nvcc)}\n{info.st_size}\n{info.st_mtime_ns}".encode()).hexdigest()
+    return cache_dir(ctx.env) / "nvcc" / f"{key[:24]}.json"
+
+
+def _cached_nvcc(ctx: ProbeContext, nvcc: str) -> str | None:
+    path = _nvcc_cache(ctx, nvcc)
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    version = data.get("version") if isinstance(data, dict) else None
+    return version if isinstance(version, str) and _VERSION.fullmatch(version) else None
+
+
+def _remember_nvcc(ctx: ProbeContext, nvcc: str, version: str) -> None:
+    path = _nvcc_cache(ctx, nvcc)
+    if path is None:
+        return
+    import contextlib
+
+    from torchsmith.errors import TorchsmithError
+    from torchsmith.fileio import atomic_write_text
+
+    with contextlib.suppress(OSError, TorchsmithError):  # a read-only cache only costs speed
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, json.dumps({"version": version}))
 
 
 def _first_line(text: str) -> str:
