@@ -156,6 +156,20 @@ def test_jetson_proc_file_gives_no_warning(tmp_path: Path) -> None:
     assert ctx.warnings == []
 
 
+def test_jetpack6_driver_line_gives_no_desktop_cuda_guess(tmp_path: Path) -> None:
+    """JetPack 6's open module (540.4.0) is a Tegra driver: its CUDA comes from JetPack (the `jetson`
+    section), never from the desktop driver table."""
+    text = (RECORDED / "proc-driver-nvidia-version" / "jetson-orin-jp6-540.4.0.txt").read_text()
+    root = FakeRoot(tmp_path).write("/proc/driver/nvidia/version", text)
+    root.write(
+        "/etc/nv_tegra_release",
+        "# R36 (release), REVISION: 4.0, GCID: 37537400, BOARD: generic, EABI: aarch64\n",
+    )
+    ctx = root.context()
+    assert nvidia.detect(ctx) == NvidiaInfo("540.4.0", None, (), "proc")
+    assert ctx.warnings == []
+
+
 def test_unknown_proc_line_is_a_warning_quoting_it(tmp_path: Path) -> None:
     ctx = FakeRoot(tmp_path).write("/proc/driver/nvidia/version", "NVRM version: something new 9\n").context()
     nvidia.detect(ctx)

@@ -403,7 +403,8 @@ def detect(ctx: ProbeContext) -> NvidiaInfo | None:
     gpus, filled = fill_compute_capability(gpus)
     if filled:
         sources.append("device-table")
-    if cuda is None:
+    if cuda is None and not ctx.exists("/etc/nv_tegra_release"):
+        # (A Jetson's Tegra driver is not in the desktop driver table; its CUDA is JetPack's, in `jetson`.)
         windows = at == WSL_SMI or ctx.sys_platform == "win32"
         cuda = _cuda_for(driver, "windows" if windows else "linux")
     return NvidiaInfo(
