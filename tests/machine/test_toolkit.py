@@ -105,3 +105,14 @@ def test_this_machine_nvcc_agrees() -> None:
     printed = subprocess.run(["nvcc", "--version"], capture_output=True, text=True, check=True).stdout
     found = toolkit.detect(ProbeContext(env={"PATH": str(Path(shutil.which("nvcc") or "").parent)}))
     assert found is not None and found.version == toolkit.parse_nvcc_version(printed)
+
+
+def test_windows_cuda_path_that_cannot_be_read_here_is_a_warning() -> None:
+    """NVIDIA's Windows installer sets CUDA_PATH to a drive path; on a host that cannot open it the detector
+    says so instead of crashing."""
+    ctx = ProbeContext(env={"CUDA_PATH": "C:\\CUDA\\v12.4"}, use_nvml=False)
+    ctx.sys_platform = "win32"
+    assert toolkit.detect(ctx) is None
+    assert ctx.warnings == [
+        "`CUDA_PATH=C:\\CUDA\\v12.4` holds no CUDA toolkit (no version.json, version.txt or bin/nvcc)"
+    ]

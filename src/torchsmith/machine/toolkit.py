@@ -106,7 +106,17 @@ def _homes(ctx: ProbeContext) -> list[tuple[str, str]]:
     if nvcc is not None:
         machine = _machine_path(ctx, nvcc)
         if machine is not None:
-            homes.append((machine.rsplit("/", 2)[0] or "/", "PATH"))
+            homes.append((str(Path(machine).parent.parent), "PATH"))
+    if ctx.sys_platform == "win32":
+        # NVIDIA's Windows installer: C:\Program Files\NVIDIA GPU Computing Toolkit\CUDA\v12.4 (newest first)
+        base = (
+            Path(ctx.env.get("ProgramFiles", "C:\\Program Files")) / "NVIDIA GPU Computing Toolkit" / "CUDA"
+        )
+        found = [p for p in (base.glob("v*") if ctx.is_real_root else ()) if p.is_dir()]
+        homes.extend(
+            (str(p), "program-files") for p in sorted(found, key=lambda p: _dir_key(p.name), reverse=True)
+        )
+        return homes
     homes.append(("/usr/local/cuda", "usr-local"))
     versioned = [p.name for p in ctx.glob("/usr/local", "cuda-*") if p.is_dir()]
     versioned.sort(key=_dir_key, reverse=True)
