@@ -61,6 +61,15 @@ EXPECTED_XML = {
         SMI,
     ),
     "h100x8-driver580.xml": NvidiaInfo("580.95.05", "13.0", _h100s(None, "0x2330"), SMI),
+    "m2090x2-driver285-v2dtd.xml": NvidiaInfo(
+        "285.05.32",
+        None,  # no <cuda_version> before R3xx
+        (
+            NvidiaGpu("Tesla M2090", None, 5375, "0000:14:00.0", "0x1091"),
+            NvidiaGpu("Tesla M2090", None, 5375, "0000:15:00.0", "0x1091"),
+        ),
+        SMI,
+    ),
     "rtx4090-driver550.xml": NvidiaInfo(
         "550.127.05",
         "12.4",

@@ -73,6 +73,9 @@ TABLE = {
         "537.13", "12.2", (gpu("NVIDIA GeForce RTX 2080 ...", 8192, "0000:01:00.0"),), SMI
     ),
     "titanxp-driver450.txt": NvidiaInfo("450.57", "11.0", (gpu("TITAN Xp", 12196, "0000:17:00.0"),), SMI),
+    "p100-driver440-no-mig-row.txt": NvidiaInfo(
+        "440.33.01", "10.2", (gpu("Tesla P100-SXM2...", 16280, "0000:04:00.0"),), SMI
+    ),
 }
 
 

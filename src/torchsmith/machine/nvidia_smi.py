@@ -85,8 +85,8 @@ def field(value: str | None) -> str | None:
 
 
 def _memory_mib(value: str | None) -> int | None:
-    """`81559 MiB` (or `81559` with `nounits`) → 81559."""
-    match = re.fullmatch(r"([0-9]{1,9})(?:\s*MiB)?", (value or "").strip())
+    """`81559 MiB` (or `81559` with `nounits`; drivers before R340 wrote `5375 MB`, also MiB) → 81559."""
+    match = re.fullmatch(r"([0-9]{1,9})(?:\s*MiB|\s*MB)?", (value or "").strip())
     return int(match.group(1)) if match else None
 
 
@@ -227,7 +227,9 @@ def parse_smi_xml(text: str) -> NvidiaInfo | None:
         gpus.append(
             NvidiaGpu(
                 name=name,
-                memory_mib=_memory_mib(_xml_text(gpu, "fb_memory_usage/total")),
+                memory_mib=_memory_mib(
+                    _xml_text(gpu, "fb_memory_usage/total") or _xml_text(gpu, "memory_usage/total")
+                ),
                 pci_id=_bus(gpu.get("id") or _xml_text(gpu, "pci/pci_bus_id")),
                 device_id=_device_id(_xml_text(gpu, "pci/pci_device_id")),
                 mig=_mig(_xml_text(gpu, "mig_mode/current_mig")),
