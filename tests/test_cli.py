@@ -39,13 +39,15 @@ def test_probe_human_table(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
     root = use_machine(monkeypatch, "gtx1080-driver580")
     assert main(["probe", "--root", str(root)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "platform  linux x86_64 (glibc 2.36), kernel 6.1.0-37-amd64"
-    assert lines[1].startswith("python    cpython 3.")
+    assert lines[0] == "platform      linux x86_64 (glibc 2.36), kernel 6.1.0-37-amd64"
+    assert lines[1].startswith("python        cpython 3.")
     assert lines[2:] == [
-        "nvidia    driver 580.82.07, CUDA 13.0 [sysfs+proc+nvidia-smi]",
-        "  gpu 0   NVIDIA GeForce GTX 1080 (sm 6.1, 8192 MiB)",
-        "conda     __archspec=1=x86_64 __cuda=13.0=0 __glibc=2.36=0 __linux=6.1.0=0 __unix=0=0",
-        "backends  cu130 cu129 cu128 cu126 cu124 cu121 cu118 cu117 cu116 cu132 cpu",
+        "nvidia        driver 580.82.07, CUDA 13.0 [sysfs+proc+nvidia-smi]",
+        "  gpu 0       NVIDIA GeForce GTX 1080 (sm 6.1, 8192 MiB, PCI 10de:1b80)",
+        "cuda toolkit  none found (only needed to build CUDA extensions)",
+        "conda         __archspec=1=x86_64 __cuda=13.0=0 __cuda_arch=6.1=GeForceGTX1080 __glibc=2.36=0 "
+        "__linux=6.1.0=0 __unix=0=0",
+        "backends      cu130 cu129 cu128 cu126 cu124 cu121 cu118 cu117 cu116 cu132 cpu",
     ]
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # only for annotations: each command imports just what it renders
-    from torchsmith.machine.model import Machine
+    from torchsmith.machine.model import Machine, NvidiaInfo
     from torchsmith.matrix import Matrix
     from torchsmith.planning.model import Plan
 
@@ -68,13 +68,7 @@ def render_machine(machine: Machine) -> str:
         p = machine.python
         rows.append(("python", f"{p.implementation} {p.version} ({p.abi or '?'})"))
     if machine.nvidia:
-        n = machine.nvidia
-        rows.append(
-            ("nvidia", f"driver {n.driver or 'not loaded'}, CUDA {n.cuda_driver or '-'} [{n.source}]")
-        )
-        for i, g in enumerate(n.gpus):
-            mem = f", {g.memory_mib} MiB" if g.memory_mib else ""
-            rows.append((f"  gpu {i}", f"{g.name} (sm {g.compute_capability or '?'}{mem})"))
+        rows.extend(_nvidia_rows(machine.nvidia))
     if machine.amd:
         rows.append(("amd", f"ROCm {machine.amd.rocm or 'not installed'} [{machine.amd.source}]"))
         for i, a in enumerate(machine.amd.gpus):
@@ -98,6 +92,14 @@ def render_machine(machine: Machine) -> str:
         rows.append(
             ("jetson", f"{j.module or '?'}: L4T {j.l4t}, JetPack {j.jetpack or '?'}, CUDA {j.cuda or '?'}")
         )
+    if machine.cuda_toolkit:
+        t = machine.cuda_toolkit
+        kit = f"CUDA {t.version} at {t.path or '?'} [{t.source}] (nvcc for building extensions; not a driver)"
+        rows.append(("cuda toolkit", kit))
+        if not machine.nvidia and not machine.jetson:
+            rows.append(("nvidia", "no NVIDIA driver or GPU found: the toolkit alone cannot run CUDA"))
+    elif machine.nvidia or machine.jetson:
+        rows.append(("cuda toolkit", "none found (only needed to build CUDA extensions)"))
     if machine.wsl:
         rows.append(("wsl", "WSL2"))
     if machine.container:
@@ -107,6 +109,29 @@ def render_machine(machine: Machine) -> str:
     lines = [_table(rows)]
     lines.extend(f"warning: {w}" for w in machine.warnings)
     return "\n".join(lines)
+
+
+def _nvidia_rows(n: NvidiaInfo) -> list[tuple[str, str]]:
+    """The driver (or plainly its absence), each GPU, and each MIG instance a process would see."""
+    if n.driver is None:
+        head = "no driver loaded: CUDA cannot use these GPUs until the NVIDIA driver is installed"
+    else:
+        head = f"driver {n.driver}, CUDA {n.cuda_driver or 'unknown'}"
+    rows = [("nvidia", f"{head} [{n.source}]")]
+    for i, g in enumerate(n.gpus):
+        facts = [f"sm {g.compute_capability or '?'}"]
+        if g.memory_mib:
+            facts.append(f"{g.memory_mib} MiB")
+        if g.device_id:
+            facts.append(f"PCI 10de:{g.device_id.removeprefix('0x')}")
+        mig = ""
+        if g.mig:
+            mig = f", MIG on: {len(g.mig_devices)} instance(s), each a separate GPU to CUDA"
+        rows.append((f"  gpu {i}", f"{g.name} ({', '.join(facts)}){mig}"))
+        for d in g.mig_devices:
+            label = f"    mig {d.index if d.index is not None else '?'}"
+            rows.append((label, f"{d.profile} {d.uuid or ''}".rstrip()))
+    return rows
 
 
 def _size(size: int | None) -> str:

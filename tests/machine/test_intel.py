@@ -15,8 +15,20 @@ EXPECTED_SYCL_LS = {
     "a770-oneapi2025.txt": ("Intel(R) Arc(TM) A770 Graphics", "Intel(R) UHD Graphics 770"),
     "a770-oneapi2024.txt": ("Intel(R) Arc(TM) A770 Graphics",),
     "cpu-only.txt": (),
+    "verbose-cpu-deviceid-oneapi2025.txt": None,  # a verbose block only: no `[backend:type]` device line
 }
-EXPECTED_XPU_SMI = {"discovery-max1550.txt": ("Intel(R) Data Center GPU Max 1550",) * 2}
+EXPECTED_XPU_SMI = {
+    "discovery-max1550.txt": ("Intel(R) Data Center GPU Max 1550",) * 2,
+    "discovery-d0-a770-borderless.txt": ("Intel(R) Arc(TM) A770 Graphics",),
+}
+# (index, name, PCI device id) as printed: the summary table has no device id, the per-device report has.
+EXPECTED_XPU_SMI_DEVICES = {
+    "discovery-max1550.txt": (
+        (0, "Intel(R) Data Center GPU Max 1550", None),
+        (1, "Intel(R) Data Center GPU Max 1550", None),
+    ),
+    "discovery-d0-a770-borderless.txt": ((0, "Intel(R) Arc(TM) A770 Graphics", "0x56a0"),),
+}
 
 
 @pytest.mark.parametrize("path", files("sycl-ls"), ids=lambda p: p.name)
@@ -27,6 +39,53 @@ def test_parse_sycl_ls(path: Path) -> None:
 @pytest.mark.parametrize("path", files("xpu-smi"), ids=lambda p: p.name)
 def test_parse_xpu_smi_discovery(path: Path) -> None:
     assert intel.parse_xpu_smi_discovery(path.read_text()) == expected(EXPECTED_XPU_SMI, path)
+
+
+@pytest.mark.parametrize("path", files("xpu-smi"), ids=lambda p: p.name)
+def test_parse_xpu_smi_devices(path: Path) -> None:
+    assert intel.parse_xpu_smi_devices(path.read_text()) == expected(EXPECTED_XPU_SMI_DEVICES, path)
+
+
+def test_sycl_ls_device_ids_only_for_level_zero_gpus() -> None:
+    cpu = (RECORDED / "sycl-ls" / "verbose-cpu-deviceid-oneapi2025.txt").read_text()
+    assert intel.parse_sycl_ls_device_ids(cpu) == ()
+    # The Level Zero platform block of the same layout, with a GPU's decimal id: 22176 is 0x56a0.
+    gpu = cpu.replace("Intel(R) OpenCL", "Intel(R) oneAPI Unified Runtime over Level-Zero")
+    gpu = gpu.replace(": cpu", ": gpu").replace("591474", "22176")
+    assert intel.parse_sycl_ls_device_ids(gpu) == ("0x56a0",)
+
+
+def test_xpu_smi_only_a770_gets_its_family_from_the_device_id(tmp_path: Path) -> None:
+    """The summary names the GPU; `-d 0` gives the PCI id, which the XPU table maps to Arc A-Series."""
+    summary = (
+        (RECORDED / "xpu-smi" / "discovery-max1550.txt")
+        .read_text()
+        .replace("Data Center GPU Max 1550", "Arc(TM) A770 Graphics     ")
+    )
+    detail = (RECORDED / "xpu-smi" / "discovery-d0-a770-borderless.txt").read_text()
+    root = FakeRoot(tmp_path).program(
+        "/usr/bin/xpu-smi", {"-d 0": (detail, 0), "-d 1": ("", 1), "discovery": (summary, 0)}
+    )
+    info = intel.detect(root.context())
+    assert info is not None
+    assert info.gpus[0] == IntelGpu("Intel(R) Arc(TM) A770 Graphics", "0x56a0", True)
+    assert info.source == "xpu-smi"
+
+
+def test_missing_level_zero_names_the_package(tmp_path: Path) -> None:
+    root = FakeRoot(tmp_path)
+    root.write("/sys/bus/pci/devices/0000:03:00.0/vendor", "0x8086\n")
+    root.write("/sys/bus/pci/devices/0000:03:00.0/device", "0x56a0\n")
+    root.write("/sys/bus/pci/devices/0000:03:00.0/class", "0x030000\n")
+    root.write("/usr/lib/x86_64-linux-gnu/libze_loader.so.1", "")
+    ctx = root.context()
+    info = intel.detect(ctx)
+    assert info is not None and info.xpu_stack is False
+    assert ctx.warnings == [
+        "`Intel Arc A-Series Graphics` (0x56a0) can run PyTorch XPU, but the Level Zero runtime is missing: "
+        "no `libze_intel_gpu.so.1`, install `libze-intel-gpu1` (Debian/Ubuntu; `intel-level-zero-gpu` in "
+        "older repositories)"
+    ]
 
 
 def test_pci_filter() -> None:

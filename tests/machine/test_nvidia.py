@@ -19,9 +19,9 @@ def recorded(tool: str, suffix: str) -> list[Path]:
     return sorted(p for p in (RECORDED / tool).iterdir() if p.suffix == suffix)
 
 
-def _h100s(cc: str | None) -> tuple[NvidiaGpu, ...]:
+def _h100s(cc: str | None, device_id: str | None = None) -> tuple[NvidiaGpu, ...]:
     buses = ("18", "2a", "3a", "5d", "9a", "ab", "ba", "db")
-    return tuple(NvidiaGpu("NVIDIA H100 80GB HBM3", cc, 81559, f"0000:{b}:00.0") for b in buses)
+    return tuple(NvidiaGpu("NVIDIA H100 80GB HBM3", cc, 81559, f"0000:{b}:00.0", device_id) for b in buses)
 
 
 A100 = "NVIDIA A100-PCIE-40GB"
@@ -54,19 +54,36 @@ EXPECTED_XML = {
     "a100-t4-driver570.xml": NvidiaInfo(
         "570.172.08",
         "12.8",
-        (NvidiaGpu(A100, None, 40960, "0000:3b:00.0"), NvidiaGpu("Tesla T4", None, 15360, "0000:d8:00.0")),
+        (
+            NvidiaGpu(A100, None, 40960, "0000:3b:00.0", "0x20f1", mig=False),  # <current_mig>Disabled
+            NvidiaGpu("Tesla T4", None, 15360, "0000:d8:00.0", "0x1eb8"),  # <current_mig>N/A: no MIG
+        ),
         SMI,
     ),
-    "h100x8-driver580.xml": NvidiaInfo("580.95.05", "13.0", _h100s(None), SMI),
+    "h100x8-driver580.xml": NvidiaInfo("580.95.05", "13.0", _h100s(None, "0x2330"), SMI),
+    "m2090x2-driver285-v2dtd.xml": NvidiaInfo(
+        "285.05.32",
+        None,  # no <cuda_version> before R3xx
+        (
+            NvidiaGpu("Tesla M2090", None, 5375, "0000:14:00.0", "0x1091"),
+            NvidiaGpu("Tesla M2090", None, 5375, "0000:15:00.0", "0x1091"),
+        ),
+        SMI,
+    ),
     "rtx4090-driver550.xml": NvidiaInfo(
-        "550.127.05", "12.4", (NvidiaGpu("NVIDIA GeForce RTX 4090", None, 24564, "0000:01:00.0"),), SMI
+        "550.127.05",
+        "12.4",
+        (NvidiaGpu("NVIDIA GeForce RTX 4090", None, 24564, "0000:01:00.0", "0x2684"),),
+        SMI,
     ),
     "wsl2-rtx3080-driver560.xml": NvidiaInfo(
-        "560.94", "12.6", (NvidiaGpu("NVIDIA GeForce RTX 3080", None, 10240, "0000:01:00.0"),), SMI
+        "560.94", "12.6", (NvidiaGpu("NVIDIA GeForce RTX 3080", None, 10240, "0000:01:00.0", "0x2206"),), SMI
     ),
 }
 
 EXPECTED_PROC_VERSION = {
+    "jetson-orin-jp6-540.4.0.txt": "540.4.0",
+    "jetson-tx2-l4t-34.1.1.txt": None,  # an L4T release, not a driver version (see is_tegra_proc_version)
     "open-555.58.02-fedora.txt": "555.58.02",
     "open-570.148.08-aarch64.txt": "570.148.08",
     "open-580.95.05.txt": "580.95.05",
@@ -200,23 +217,42 @@ def test_sysfs_module_version_wins_over_proc(tmp_path: Path) -> None:
     assert (info.driver, info.cuda_driver, info.source) == ("580.95.05", "13.0", "sysfs+proc")
 
 
-def test_old_driver_without_compute_cap_falls_back_to_xml(tmp_path: Path) -> None:
+def test_old_driver_rejecting_fields_is_asked_again_without_them(tmp_path: Path) -> None:
+    """Drivers before R510 reject `compute_cap` (huggingface/candle#733, driver 470.182.03); the query is
+    repeated without it, and the capability comes from the device table by the PCI device id."""
+    csv = "index, name, pci.bus_id, pci.device_id, memory.total [MiB], driver_version, mig.mode.current\n"
+    csv += "0, NVIDIA GeForce RTX 3090, 00000000:01:00.0, 0x220410DE, 24576 MiB, 470.182.03, [N/A]\n"
+    root = FakeRoot(tmp_path).write(
+        "/proc/driver/nvidia/version", PROC_VERSION.replace("550.127.05", "470.182.03")
+    )
+    root.program("/usr/bin/nvidia-smi", {"compute_cap": (FIELD_ERROR, 2), "--query-gpu": (csv, 0)})
+    ctx = root.context()
+    assert nvidia.detect(ctx) == NvidiaInfo(
+        driver="470.182.03",
+        cuda_driver="11.4",  # the table: R470 shipped with CUDA 11.4
+        gpus=(NvidiaGpu("NVIDIA GeForce RTX 3090", "8.6", 24576, "0000:01:00.0", "0x2204"),),
+        source="proc+nvidia-smi+device-table",
+    )
+    assert ctx.warnings == []
+
+
+def test_query_refused_as_unknown_option_falls_back_to_xml(tmp_path: Path) -> None:
     root = _driver_files(FakeRoot(tmp_path))
-    root.program("/usr/bin/nvidia-smi", {"--query-gpu": (FIELD_ERROR, 2), "-q -x": (XML, 0)})
+    root.program(
+        "/usr/bin/nvidia-smi",
+        {"--query-gpu": ("Invalid combination of input arguments.", 2), "-q -x": (XML, 0)},
+    )
     ctx = root.context()
     assert nvidia.detect(ctx) == NvidiaInfo(
         driver="550.127.05",
         cuda_driver="12.4",  # said by nvidia-smi's <cuda_version>
-        gpus=(NvidiaGpu("NVIDIA GeForce RTX 4090", None, 24564, "0000:01:00.0"),),
-        source="proc+nvidia-smi",
+        gpus=(NvidiaGpu("NVIDIA GeForce RTX 4090", "8.9", 24564, "0000:01:00.0", "0x2684"),),
+        source="proc+nvidia-smi+device-table",
     )
-    assert ctx.warnings == [
-        "`nvidia-smi --query-gpu=name,pci.bus_id,compute_cap,memory.total,driver_version --format=csv` "
-        "exited with status 2"
-    ]
+    assert len(ctx.warnings) == 1 and "exited with status 2: `Invalid combination" in ctx.warnings[0]
 
 
-def test_broken_nvidia_smi_keeps_the_file_facts_and_warns(tmp_path: Path) -> None:
+def test_broken_nvidia_smi_keeps_the_file_facts_and_warns_once(tmp_path: Path) -> None:
     message = "Failed to initialize NVML: Driver/library version mismatch\nNVML library version: 560.35\n"
     root = _driver_files(FakeRoot(tmp_path)).program("/usr/bin/nvidia-smi", {"*": (message, 18)})
     ctx = root.context()
@@ -227,16 +263,20 @@ def test_broken_nvidia_smi_keeps_the_file_facts_and_warns(tmp_path: Path) -> Non
         "proc",
         ["NVIDIA GeForce RTX 4090"],
     )
-    assert len(ctx.warnings) == 2
-    assert all("exited with status 18" in w for w in ctx.warnings)
+    assert len(ctx.warnings) == 1  # status 18 fails every format alike: no point asking again
+    assert (
+        "exited with status 18: `Failed to initialize NVML: Driver/library version mismatch`"
+        in ctx.warnings[0]
+    )
 
 
-def test_garbled_nvidia_smi_output_is_a_warning(tmp_path: Path) -> None:
-    root = _driver_files(FakeRoot(tmp_path)).program("/usr/bin/nvidia-smi", {"*": ("\x00\x01 nonsense", 0)})
+def test_garbled_nvidia_smi_output_is_a_warning_quoting_it(tmp_path: Path) -> None:
+    root = _driver_files(FakeRoot(tmp_path)).program("/usr/bin/nvidia-smi", {"*": ("<html> nonsense", 0)})
     ctx = root.context()
     info = nvidia.detect(ctx)
     assert info is not None and info.driver == "550.127.05"
-    assert "cannot parse the output of `nvidia-smi --query-gpu`" in ctx.warnings
+    assert "cannot read the output of `nvidia-smi --query-gpu`: `<html> nonsense`" in ctx.warnings
+    assert "cannot read the output of `nvidia-smi`: `<html> nonsense`" in ctx.warnings
 
 
 def test_gpus_on_the_bus_without_a_driver(tmp_path: Path) -> None:
@@ -255,8 +295,12 @@ def test_gpus_on_the_bus_without_a_driver(tmp_path: Path) -> None:
     assert nvidia.detect(ctx) == NvidiaInfo(
         driver=None,
         cuda_driver=None,
-        gpus=(NvidiaGpu("NVIDIA GPU 0x28e0", pci_id="0000:01:00.0"),),
-        source="pci",
+        # No pci.ids on this root: the name and sm_89 come from the device table (pci.ids 10de:28e0, and
+        # NVIDIA's CUDA GPUs page: GeForce RTX 40 laptop GPUs are compute capability 8.9).
+        gpus=(
+            NvidiaGpu("GeForce RTX 4060 Max-Q / Mobile", "8.9", pci_id="0000:01:00.0", device_id="0x28e0"),
+        ),
+        source="pci+device-table",
     )
     assert ctx.warnings == []
 

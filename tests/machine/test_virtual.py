@@ -9,7 +9,7 @@ import pytest
 
 from torchsmith.machine import probe_context, virtual
 from torchsmith.machine.context import ProbeContext
-from torchsmith.machine.model import AppleInfo, JetsonInfo, Libc, Machine, NvidiaInfo
+from torchsmith.machine.model import AppleInfo, JetsonInfo, Libc, Machine, NvidiaGpu, NvidiaInfo
 
 LINUX = Machine(
     os="linux",
@@ -121,10 +121,11 @@ def test_windows() -> None:
     assert packages(win, CONDA_OVERRIDE_WIN="") == ("__archspec=1=x86_64", "__cuda=12.6=0")
 
 
-def _rattler(cuda: str | None) -> dict[str, str]:
+def _rattler_from_env() -> dict[str, str]:
     rattler = pytest.importorskip("rattler")
-    overrides = {} if cuda is None else {"cuda": rattler.Override.string(cuda)}
-    found = rattler.VirtualPackage.detect(rattler.VirtualPackageOverrides(**overrides))
+    from rattler.virtual_package import VirtualPackageOverrides
+
+    found = rattler.VirtualPackage.detect(VirtualPackageOverrides.from_env())
     generic = [package.into_generic() for package in found]
     return {g.name.normalized: f"{g.name.normalized}={g.version}={g.build_string}" for g in generic}
 
@@ -135,12 +136,99 @@ def _ours(env: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="compared on Linux hosts")
-@pytest.mark.parametrize("cuda", [None, "12.2", ""])
-def test_agrees_with_py_rattler_on_this_host(cuda: str | None) -> None:
-    env = {} if cuda is None else {"CONDA_OVERRIDE_CUDA": cuda}
-    theirs = _rattler(cuda)
-    ours = _ours(env)
-    # rattler names the exact microarchitecture (`x86_64_v3`, `zen4`); torchsmith reports its family.
-    assert theirs.pop("__archspec").startswith("__archspec=1=")
-    ours.pop("__archspec")
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"CONDA_OVERRIDE_CUDA": "12.2"},
+        {"CONDA_OVERRIDE_CUDA": ""},
+        {"CONDA_OVERRIDE_GLIBC": "2.17"},
+        {"CONDA_OVERRIDE_ARCHSPEC": "skylake"},
+        {
+            "CONDA_OVERRIDE_CUDA": "12.4",
+            "CONDA_OVERRIDE_GLIBC": "2.28",
+            "CONDA_OVERRIDE_ARCHSPEC": "x86_64_v3",
+        },
+    ],
+    ids=lambda o: (
+        ",".join(f"{k.removeprefix('CONDA_OVERRIDE_').lower()}={v!r}" for k, v in o.items()) or "none"
+    ),
+)
+def test_identical_to_py_rattler_on_this_host(
+    overrides: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every package rattler reports, with the same name, version and build (the microarchitecture included:
+    archspec's name for this CPU, e.g. `zen2`), under the same CONDA_OVERRIDE_* environment. `__cuda_arch`
+    is NVIDIA's conda plugin's package, which rattler does not report: compared separately below."""
+    for name in (
+        "CONDA_OVERRIDE_CUDA",
+        "CONDA_OVERRIDE_GLIBC",
+        "CONDA_OVERRIDE_ARCHSPEC",
+        "CONDA_OVERRIDE_CUDA_ARCH",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in overrides.items():
+        monkeypatch.setenv(name, value)
+    theirs = _rattler_from_env()
+    ours = _ours(dict(overrides, PATH="/usr/bin:/bin"))
+    ours.pop("__cuda_arch", None)
     assert ours == theirs
+
+
+# --- __cuda_arch (NVIDIA's conda plugin nvidia-virtual-packages, its module docstring is the spec) --------
+
+A100_T4 = NvidiaInfo(
+    "570.172.08",
+    "12.8",
+    (NvidiaGpu("NVIDIA A100-PCIE-40GB", "8.0"), NvidiaGpu("Tesla T4", "7.5"), NvidiaGpu("NVIDIA GPU", None)),
+)
+
+
+def test_cuda_arch_is_the_lowest_capability_and_its_model() -> None:
+    machine = Machine(os="linux", arch="x86_64", nvidia=A100_T4)
+    assert "__cuda_arch=7.5=TeslaT4" in packages(machine)
+
+
+def test_cuda_arch_build_string_rule() -> None:
+    assert virtual.cuda_arch_build("NVIDIA GeForce RTX 3080") == "GeForceRTX3080"
+    assert virtual.cuda_arch_build("NVIDIA A100-SXM4-80GB") == "A100SXM480GB"
+    assert virtual.cuda_arch_build("x" * 80) == "x" * 64
+
+
+def test_no_cuda_arch_without_a_driver_or_a_known_capability() -> None:
+    no_driver = NvidiaInfo(None, None, (NvidiaGpu("GeForce RTX 4060 Max-Q / Mobile", "8.9"),))
+    assert not [p for p in packages(Machine(os="linux", arch="x86_64", nvidia=no_driver)) if "cuda_arch" in p]
+    unknown = NvidiaInfo("550.127.05", "12.4", (NvidiaGpu("NVIDIA GPU", None),))
+    assert not [p for p in packages(Machine(os="linux", arch="x86_64", nvidia=unknown)) if "cuda_arch" in p]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("8.6", "__cuda_arch=8.6=0"), ("9.0=H100", "__cuda_arch=9.0=H100"), ("", None), ("sm_86", None)],
+)
+def test_cuda_arch_override(value: str, expected: str | None) -> None:
+    machine = Machine(os="linux", arch="x86_64", nvidia=A100_T4)
+    found = [p for p in packages(machine, CONDA_OVERRIDE_CUDA_ARCH=value) if p.startswith("__cuda_arch=")]
+    assert found == ([expected] if expected else [])
+
+
+# --- __archspec under --root: the root's own /proc/cpuinfo, classified by archspec -----------------------
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="classifies an x86_64 cpuinfo")
+def test_archspec_from_the_roots_cpuinfo(tmp_path: Path) -> None:
+    """This project's build machine's first cpuinfo block (AMD EPYC, recorded) is `zen2` for archspec, as
+    `rattler.VirtualPackage.detect()` reports on that machine."""
+    import platform
+
+    if platform.machine() != "x86_64":
+        pytest.skip("the recorded cpuinfo is x86_64")
+    pytest.importorskip("archspec")
+    cpuinfo = (
+        Path(__file__).parents[1] / "data" / "recorded" / "proc-cpuinfo" / "amd-epyc-zen2.txt"
+    ).read_text()
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc" / "cpuinfo").write_text(cpuinfo)
+    ctx = ProbeContext(root=tmp_path, env={"TORCHSMITH_CACHE_DIR": str(tmp_path / "cache")}, use_nvml=False)
+    ctx.machine_arch = "x86_64"
+    assert "__archspec=1=zen2" in virtual.virtual_packages(LINUX, ctx)

@@ -25,6 +25,7 @@ from torchsmith.machine import (
     platform,
     python,
     runnable,
+    toolkit,
     virtual,
     wsl,
 )
@@ -43,7 +44,18 @@ class Detector(Protocol):
         """Return the section's value (None when the hardware is absent); never raise on bad input."""
 
 
-DETECTORS: tuple[Detector, ...] = (platform, python, nvidia, amd, intel, apple, jetson, wsl, container)
+DETECTORS: tuple[Detector, ...] = (
+    platform,
+    python,
+    nvidia,
+    amd,
+    intel,
+    apple,
+    jetson,
+    wsl,
+    container,
+    toolkit,
+)
 
 
 def probe(root: str | Path | None = None, env: Mapping[str, str] | None = None) -> Machine:

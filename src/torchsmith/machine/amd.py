@@ -8,8 +8,9 @@ Ladder, cheapest first; each source that answered is named in `source` (`kfd+amd
   GPUs  1. KFD topology `<root>/sys/class/kfd/kfd/topology/nodes/*/properties` (`gfx_target_version 90010`
            -> gfx90a; CPU nodes have 0). Format: the amdkfd driver's `kfd_topology.c` (`node_show`), one
            `name value` pair per line.
-        2. `rocminfo` (agents with `Device Type: GPU`), then `rocm_agent_enumerator` (one target a line;
-           `gfx000` is the CPU), found on PATH; only when KFD gave nothing.
+        2. `rocminfo` (agents with `Device Type: GPU`), then `amd-smi static` / `amd-smi list` (ROCm >= 6;
+           `torchsmith.machine.amd_smi`), then `rocm_agent_enumerator` (one target a line; `gfx000` is the
+           CPU), found on PATH; only when KFD gave nothing.
         3. PCI sysfs `<root>/sys/bus/pci/devices/*/{vendor,device,class,revision}` (vendor 0x1002, display
            class): the GPU is there but no driver exposes a target (gfx unknown).
   Names libdrm's `amdgpu.ids` (`<device id>,\t<revision>,\t<name>`; https://gitlab.freedesktop.org/mesa/drm
@@ -289,6 +290,9 @@ def _read_tools(ctx: ProbeContext) -> tuple[tuple[AmdGpu, ...], str] | None:
             ctx.warn("`rocminfo` printed no agents")
         elif gpus:
             return gpus, "rocminfo"
+    answered = _read_amd_smi(ctx)
+    if answered is not None:
+        return answered
     text = ctx.run("rocm_agent_enumerator")
     if text is not None:
         targets = parse_agent_enumerator(text)
@@ -297,6 +301,42 @@ def _read_tools(ctx: ProbeContext) -> tuple[tuple[AmdGpu, ...], str] | None:
         elif targets:
             return tuple(AmdGpu(name=f"AMD GPU ({gfx})", gfx=gfx) for gfx in targets), "rocm_agent_enumerator"
     return None
+
+
+def _read_amd_smi(ctx: ProbeContext) -> tuple[tuple[AmdGpu, ...], str] | None:
+    """`amd-smi static` (names, gfx, device ids), then `amd-smi list` (only how many, and where)."""
+    if ctx.which("amd-smi") is None:
+        return None
+    from torchsmith.machine.amd_smi import parse_amd_smi_list, parse_amd_smi_static
+
+    text = ctx.run("amd-smi", "static")
+    if text is not None:
+        found = parse_amd_smi_static(text)
+        if found is None:
+            ctx.warn(f"cannot read the output of `amd-smi static`: {_first_line(text)}")
+        elif found:
+            ids = _read_ids(ctx) if any(g.name is None and g.device_id for g in found) else None
+            gpus = []
+            for gpu in found:
+                name = gpu.name or (parse_amdgpu_ids(ids, gpu.device_id) if ids and gpu.device_id else None)
+                fallback = f"AMD GPU ({gpu.gfx})" if gpu.gfx else f"AMD GPU {gpu.device_id or ''}".strip()
+                gpus.append(AmdGpu(name=name or fallback, gfx=gpu.gfx))
+            return tuple(gpus), "amd-smi"
+    text = ctx.run("amd-smi", "list")
+    if text is not None:
+        listed = parse_amd_smi_list(text)
+        if listed is None:
+            ctx.warn(f"cannot read the output of `amd-smi list`: {_first_line(text)}")
+        elif listed:
+            return tuple(AmdGpu(name="AMD GPU", gfx=None) for _ in listed), "amd-smi"
+    return None
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return f"`{line.strip()[:120]}`"
+    return "(empty output)"
 
 
 def _read_pci(ctx: ProbeContext) -> list[tuple[AmdGpu, bool]]:
@@ -358,4 +398,4 @@ def detect(ctx: ProbeContext) -> AmdInfo | None:
             sources.append("amd-smi")
     if not gpus and rocm is None:
         return None
-    return AmdInfo(rocm=rocm, gpus=gpus, source="+".join(sources))
+    return AmdInfo(rocm=rocm, gpus=gpus, source="+".join(dict.fromkeys(sources)))

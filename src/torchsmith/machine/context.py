@@ -104,6 +104,18 @@ class ProbeContext:
         Missing programs return None silently; a crash, a non-zero exit or a timeout returns None and is
         recorded as a warning naming the program.
         """
+        result = self.run_status(program, *args, at=at)
+        if result is None:
+            return None
+        status, stdout = result
+        if status != 0:
+            self.warn(f"`{program} {' '.join(args)}` exited with status {status}")
+            return None
+        return stdout
+
+    def run_status(self, program: str, *args: str, at: str | None = None) -> tuple[int, str] | None:
+        """(exit status, stdout and stderr) of `program`, for callers that read a failure's message
+        (nvidia-smi names the query field an old driver rejects); None when missing, hung or unrunnable."""
         import subprocess
 
         executable = str(self.path(at)) if at else self.which(program)
@@ -123,7 +135,7 @@ class ProbeContext:
         except OSError as error:
             self.warn(f"cannot run `{program}`: {error.strerror or error}")
             return None
+        output = completed.stdout.decode("utf-8", errors="replace")
         if completed.returncode != 0:
-            self.warn(f"`{program} {' '.join(args)}` exited with status {completed.returncode}")
-            return None
-        return completed.stdout.decode("utf-8", errors="replace")
+            output += completed.stderr.decode("utf-8", errors="replace")
+        return completed.returncode, output

@@ -21,6 +21,7 @@ __all__ = [
     "JetsonInfo",
     "Libc",
     "Machine",
+    "MigDevice",
     "NvidiaGpu",
     "NvidiaInfo",
     "PythonInfo",
@@ -88,13 +89,39 @@ class PythonInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class MigDevice:
+    """One MIG instance of a GPU in MIG mode: what a process sees as its GPU (`CUDA_VISIBLE_DEVICES=MIG-...`).
+
+    `profile` is NVIDIA's `<compute slices>g.<memory>gb` name (`3g.40gb`); `uuid` the `MIG-...` id."""
+
+    profile: str
+    index: int | None = None
+    uuid: str | None = None
+
+    def to_json(self) -> JSON:
+        return {"profile": self.profile, "index": self.index, "uuid": self.uuid}
+
+    @classmethod
+    def from_json(cls, data: JSON) -> MigDevice:
+        return cls(
+            profile=str(data.get("profile", "?")), index=_opt_int(data, "index"), uuid=_opt_str(data, "uuid")
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class NvidiaGpu:
-    """One NVIDIA GPU. `compute_capability` is `major.minor` (e.g. `8.6`); None when unknown."""
+    """One NVIDIA GPU. `compute_capability` is `major.minor` (e.g. `8.6`); None when unknown.
+
+    `device_id` is the PCI device id (`0x2206`); `mig` is True/False when the tool said whether MIG mode is
+    on, None when unknown or not a MIG-capable GPU; `mig_devices` are its MIG instances."""
 
     name: str
     compute_capability: str | None = None
     memory_mib: int | None = None
     pci_id: str | None = None
+    device_id: str | None = None
+    mig: bool | None = None
+    mig_devices: tuple[MigDevice, ...] = ()
 
     def to_json(self) -> JSON:
         return {
@@ -102,15 +129,22 @@ class NvidiaGpu:
             "compute_capability": self.compute_capability,
             "memory_mib": self.memory_mib,
             "pci_id": self.pci_id,
+            "device_id": self.device_id,
+            "mig": self.mig,
+            "mig_devices": [d.to_json() for d in self.mig_devices],
         }
 
     @classmethod
     def from_json(cls, data: JSON) -> NvidiaGpu:
+        mig = data.get("mig")
         return cls(
             name=str(data.get("name", "NVIDIA GPU")),
             compute_capability=_opt_str(data, "compute_capability"),
             memory_mib=_opt_int(data, "memory_mib"),
             pci_id=_opt_str(data, "pci_id"),
+            device_id=_opt_str(data, "device_id"),
+            mig=None if mig is None else bool(mig),
+            mig_devices=tuple(MigDevice.from_json(d) for d in data.get("mig_devices", ())),
         )
 
 

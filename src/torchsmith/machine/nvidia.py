@@ -6,13 +6,19 @@ touch this section (it changes `__cuda` in the virtual packages and the planner'
 
 Ladder, cheapest first; every source that answered is named in `source` (e.g. `sysfs+proc+nvidia-smi`):
   1. NVML in-process (nvidia-ml-py), only on the real root and when a driver is visibly loaded.
-  2. `<root>/sys/module/nvidia/version`, then `<root>/proc/driver/nvidia/version` (driver version).
+  2. `<root>/sys/module/nvidia/version`, then `<root>/proc/driver/nvidia/version` (driver version). On a
+     Jetson that file describes the integrated GPU's Tegra driver (`35.4.1`, not an R5xx version): the
+     `jetson` section owns that fact, so no warning.
   3. `<root>/proc/driver/nvidia/gpus/*/information` (model and bus location of each GPU).
-  4. PCI sysfs `<root>/sys/bus/pci/devices/*/{vendor,device,class}`: GPUs even without a driver.
-  5. `nvidia-smi --query-gpu=... --format=csv` (WSL: `/usr/lib/wsl/lib/nvidia-smi` under the root), the
-     only file-free source of compute capability and memory; `nvidia-smi -q -x` if the query fails.
-The driver's CUDA version comes from NVML or `nvidia-smi -q -x` (`<cuda_version>`); otherwise from the driver
-version through `torchsmith.knowledge.cuda_drivers.cuda_for_driver`.
+  4. PCI sysfs `<root>/sys/bus/pci/devices/*/{vendor,device,class}`: GPUs even without a driver, named by
+     the machine's `pci.ids` and torchsmith's device table (`knowledge/nvidia_devices`), which also gives the
+     compute capability; `lspci -nn` where sysfs is unreadable.
+  5. `nvidia-smi` (`torchsmith.machine.nvidia_smi` reads every format): on PATH, at `/usr/lib/wsl/lib` under
+     the root (WSL2), at `C:\\Windows\\System32` and the NVSMI folder (Windows). The CSV query first (a field
+     an old driver rejects is dropped and the query asked again), then `-q -x`, `-q`, the plain table; and
+     `-L` for the MIG devices of GPUs in MIG mode.
+The driver's CUDA version comes from NVML or nvidia-smi; otherwise from the driver version through
+`torchsmith.knowledge.cuda_drivers.cuda_for_driver`.
 Formats: https://docs.nvidia.com/deploy/nvidia-smi/ and the NVML API reference
 (https://docs.nvidia.com/deploy/nvml-api/).
 """
@@ -22,17 +28,33 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from torchsmith.machine import nvidia_smi
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import NvidiaGpu, NvidiaInfo
-
-if TYPE_CHECKING:
-    from xml.etree.ElementTree import Element
+from torchsmith.machine.nvidia_pci import (
+    fill_compute_capability,
+    named_pci_gpus,
+    parse_pci_gpu,
+    read_lspci_ids,
+    read_sysfs_ids,
+)
+from torchsmith.machine.nvidia_smi import (
+    QUERY_FIELDS,
+    first_line,
+    normalize_bus_id,
+    parse_smi_csv,
+    parse_smi_list,
+    parse_smi_table,
+    parse_smi_text,
+    parse_smi_xml,
+)
 
 __all__ = [
     "SECTION",
-    "SMI_QUERY",
+    "SMI_LOCATIONS",
+    "WSL_SMI",
     "detect",
     "normalize_bus_id",
     "parse_gpu_information",
@@ -41,63 +63,29 @@ __all__ = [
     "parse_pci_gpu",
     "parse_proc_version",
     "parse_smi_csv",
+    "parse_smi_list",
+    "parse_smi_table",
+    "parse_smi_text",
     "parse_smi_xml",
 ]
 
 SECTION = "nvidia"
 
-SMI_QUERY = ("--query-gpu=name,pci.bus_id,compute_cap,memory.total,driver_version", "--format=csv")
-"""The `nvidia-smi` arguments run by the probe (`compute_cap` needs driver >= 510)."""
-
 WSL_SMI = "/usr/lib/wsl/lib/nvidia-smi"
 """WSL2 mounts the Windows driver's tools here; it is often not on PATH."""
 
-NVIDIA_VENDOR = "0x10de"
+SMI_LOCATIONS = {
+    "linux": (WSL_SMI,),
+    "win32": (
+        "C:\\Windows\\System32\\nvidia-smi.exe",
+        "C:\\Program Files\\NVIDIA Corporation\\NVSMI\\nvidia-smi.exe",
+    ),
+}
+"""Where driver installs put nvidia-smi besides PATH (R450+ on Windows: System32; older: the NVSMI folder)."""
+
 _MIB = 1024 * 1024
-_DRIVER = re.compile(r"[0-9]{3,4}\.[0-9]{1,3}(?:\.[0-9]{1,3})?")
-_CC = re.compile(r"[0-9]{1,2}\.[0-9]{1,2}")
-_ABSENT = {"", "n/a", "[n/a]", "[not supported]", "not supported", "[unknown error]", "unknown error"}
-
-
-def _driver(value: str) -> str | None:
-    value = value.strip()
-    return value if _DRIVER.fullmatch(value) else None
-
-
-def _field(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    return None if value.lower() in _ABSENT else value
-
-
-def _memory_mib(value: str | None) -> int | None:
-    """`81559 MiB` (or `81559` with `nounits`) → 81559."""
-    match = re.fullmatch(r"([0-9]{1,9})(?:\s*MiB)?", (value or "").strip())
-    return int(match.group(1)) if match else None
-
-
-def _compute_capability(value: str | None) -> str | None:
-    value = _field(value)
-    return value if value is not None and _CC.fullmatch(value) else None
-
-
-def _name(value: str | None) -> str | None:
-    value = _field(value)
-    if value is None or len(value) > 200 or not value.isprintable():
-        return None
-    return value
-
-
-def normalize_bus_id(value: str) -> str | None:
-    """One spelling of a PCI address: `00000000:01:00.0` (NVML, nvidia-smi) → `0000:01:00.0` (sysfs)."""
-    match = re.fullmatch(
-        r"\s*([0-9a-fA-F]{4,8}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])\s*", value.replace("\x00", "")
-    )
-    if not match:
-        return None
-    domain, bus, device, function = match.groups()
-    return f"{domain[-4:]}:{bus}:{device}.{function}".lower()
+_driver = nvidia_smi.driver
+_name = nvidia_smi._name
 
 
 def parse_module_version(text: str) -> str | None:
@@ -111,9 +99,19 @@ def parse_proc_version(text: str) -> str | None:
     Samples (proprietary and open kernel modules):
     `NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.127.05  Tue Oct  8 03:22:07 UTC 2024`
     `NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.95.05  Release Build  (dvs-builder@...)`
+    A Jetson's Tegra driver (`... Kernel Module for aarch64  34.1.1  Release Build ...`) carries the L4T
+    release instead of a driver version: None (see `is_tegra_proc_version`).
     """
     match = re.search(r"^NVRM version:.*?Kernel Module(?: for \S+)?\s+(\S+)", text, re.MULTILINE)
     return _driver(match.group(1)) if match else None
+
+
+def is_tegra_proc_version(text: str) -> bool:
+    """True for a Jetson's line, whose version is an L4T release (`34.1.1`, `35.4.1`), not a driver's."""
+    return (
+        re.search(r"^NVRM version:.*Kernel Module for aarch64\s+[0-9]{2}\.[0-9]+\.[0-9]+\s", text, re.M)
+        is not None
+    )
 
 
 def parse_gpu_information(text: str) -> NvidiaGpu | None:
@@ -134,124 +132,11 @@ def parse_gpu_information(text: str) -> NvidiaGpu | None:
     return NvidiaGpu(name=name, pci_id=normalize_bus_id(bus) if bus else None)
 
 
-def parse_pci_gpu(vendor: str, device: str, pci_class: str) -> str | None:
-    """The PCI device id (`0x2684`) if sysfs's vendor/device/class files describe an NVIDIA GPU, else None.
-
-    Sample: vendor `0x10de`, device `0x2684`, class `0x030000` (VGA) or `0x030200` (3D controller, the
-    data-center cards). NVIDIA's HDMI audio function (class `0x040300`) is not a GPU.
-    """
-    if vendor.strip().lower() != NVIDIA_VENDOR:
-        return None
-    klass = pci_class.strip().lower()
-    if not re.fullmatch(r"0x03(?:00|02)[0-9a-f]{2}", klass):
-        return None
-    device_id = device.strip().lower()
-    return device_id if re.fullmatch(r"0x[0-9a-f]{4}", device_id) else None
-
-
 def parse_nvml_cuda_version(value: int) -> str | None:
     """NVML's `nvmlSystemGetCudaDriverVersion()` integer as `major.minor`: 12040 → `12.4`, 13000 → `13.0`."""
     if not isinstance(value, int) or isinstance(value, bool) or not 1000 <= value < 100000:
         return None
     return f"{value // 1000}.{(value % 1000) // 10}"
-
-
-def parse_smi_csv(text: str) -> NvidiaInfo | None:
-    """`nvidia-smi --query-gpu=name,pci.bus_id,compute_cap,memory.total,driver_version --format=csv`.
-
-    Sample::
-
-        name, pci.bus_id, compute_cap, memory.total [MiB], driver_version
-        NVIDIA H100 80GB HBM3, 00000000:18:00.0, 9.0, 81559 MiB, 580.95.05
-
-    A header, when present, decides the columns (so other `--query-gpu` field lists parse too); without one
-    (`noheader`) the probe's own field order is assumed. `[N/A]` fields become None; a row with a name but no
-    other readable field is garbage and skipped. `cuda_driver` is None: no query field reports it. None when
-    no row describes a GPU.
-    """
-    lines = [line for line in text.splitlines() if line.strip()]
-    columns = ["name", "pci.bus_id", "compute_cap", "memory.total", "driver_version"]
-    if lines and re.match(r"\s*(?:index|name|pci\.bus_id)\s*,", lines[0]):
-        columns = [c.strip().split(" [", 1)[0] for c in lines.pop(0).split(",")]
-    if "name" not in columns:
-        return None
-    at = columns.index("name")
-    gpus: list[NvidiaGpu] = []
-    drivers: list[str] = []
-    for line in lines:
-        values = line.split(",")
-        extra = len(values) - len(columns)
-        if extra < 0:
-            continue
-        # Only the name could hold a comma: give it whatever is left over.
-        values[at : at + extra + 1] = [",".join(values[at : at + extra + 1])]
-        row = dict(zip(columns, values, strict=True))
-        bus = row.get("pci.bus_id")
-        gpu = NvidiaGpu(
-            name=_name(row.get("name")) or "",
-            compute_capability=_compute_capability(row.get("compute_cap")),
-            memory_mib=_memory_mib(row.get("memory.total")),
-            pci_id=normalize_bus_id(bus) if bus else None,
-        )
-        driver = _driver(row.get("driver_version") or "")
-        if not gpu.name or not (gpu.compute_capability or gpu.memory_mib is not None or gpu.pci_id or driver):
-            continue
-        gpus.append(gpu)
-        if driver is not None:
-            drivers.append(driver)
-    if not gpus:
-        return None
-    return NvidiaInfo(
-        driver=drivers[0] if drivers else None, cuda_driver=None, gpus=tuple(gpus), source="nvidia-smi"
-    )
-
-
-def _xml_text(element: Element | None, path: str) -> str | None:
-    found = element.find(path) if element is not None else None
-    return _field(found.text) if found is not None and found.text is not None else None
-
-
-def parse_smi_xml(text: str) -> NvidiaInfo | None:
-    """`nvidia-smi -q -x`: driver, the driver's CUDA version and each GPU's name, memory and bus id.
-
-    Sample (abridged)::
-
-        <nvidia_smi_log><driver_version>550.127.05</driver_version><cuda_version>12.4</cuda_version>
-        <gpu id="00000000:01:00.0"><product_name>NVIDIA GeForce RTX 4090</product_name>
-        <fb_memory_usage><total>24564 MiB</total>...</fb_memory_usage></gpu></nvidia_smi_log>
-
-    The XML has no compute capability. Documents declaring entities are refused (None), as is anything that
-    is not an `nvidia_smi_log`.
-    """
-    if "<!ENTITY" in text:
-        return None
-    from xml.etree import ElementTree  # only needed when nvidia-smi's CSV query failed
-
-    try:
-        root = ElementTree.fromstring(text.strip())
-    except (ElementTree.ParseError, ValueError):
-        return None
-    if root.tag != "nvidia_smi_log":
-        return None
-    gpus: list[NvidiaGpu] = []
-    for gpu in root.findall("gpu"):
-        name = _name(_xml_text(gpu, "product_name"))
-        if name is None:
-            continue
-        bus = gpu.get("id") or _xml_text(gpu, "pci/pci_bus_id")
-        gpus.append(
-            NvidiaGpu(
-                name=name,
-                memory_mib=_memory_mib(_xml_text(gpu, "fb_memory_usage/total")),
-                pci_id=normalize_bus_id(bus) if bus else None,
-            )
-        )
-    driver = _driver(_xml_text(root, "driver_version") or "")
-    cuda = _xml_text(root, "cuda_version")
-    cuda = cuda if cuda is not None and _CC.fullmatch(cuda) else None
-    if driver is None and not gpus:
-        return None
-    return NvidiaInfo(driver=driver, cuda_driver=cuda, gpus=tuple(gpus), source="nvidia-smi")
 
 
 # --- I/O -----------------------------------------------------------------------------------------------
@@ -309,11 +194,44 @@ def _nvml_gpu(pynvml: Any, handle: Any) -> NvidiaGpu:
         memory: int | None = int(pynvml.nvmlDeviceGetMemoryInfo(handle).total) // _MIB
     except pynvml.NVMLError:
         memory = None
+    bus: str | None = None
+    device_id: str | None = None
     try:
-        bus = normalize_bus_id(_text(pynvml.nvmlDeviceGetPciInfo(handle).busId))
+        pci = pynvml.nvmlDeviceGetPciInfo(handle)
+        bus = normalize_bus_id(_text(pci.busId))
+        device_id = f"0x{(int(pci.pciDeviceId) >> 16) & 0xFFFF:04x}"
+    except (pynvml.NVMLError, AttributeError, TypeError, ValueError):
+        pass
+    gpu = NvidiaGpu(name=name, compute_capability=cc, memory_mib=memory, pci_id=bus, device_id=device_id)
+    return _nvml_mig(pynvml, handle, gpu)
+
+
+def _nvml_mig(pynvml: Any, handle: Any, gpu: NvidiaGpu) -> NvidiaGpu:
+    """MIG mode and instances (`nvmlDeviceGetMigMode`, `nvmlDeviceGetMigDeviceHandleByIndex`); GPUs without
+    MIG support answer NOT_SUPPORTED, which leaves `mig` unknown."""
+    from torchsmith.machine.model import MigDevice
+
+    try:
+        current, _pending = pynvml.nvmlDeviceGetMigMode(handle)
+    except (pynvml.NVMLError, AttributeError):
+        return gpu
+    if int(current) != 1:
+        return replace(gpu, mig=False)
+    devices: list[MigDevice] = []
+    try:
+        count = int(pynvml.nvmlDeviceGetMaxMigDeviceCount(handle))
     except pynvml.NVMLError:
-        bus = None
-    return NvidiaGpu(name=name, compute_capability=cc, memory_mib=memory, pci_id=bus)
+        count = 0
+    for index in range(count):
+        try:
+            mig = pynvml.nvmlDeviceGetMigDeviceHandleByIndex(handle, index)
+        except pynvml.NVMLError:
+            continue  # an empty slot
+        name = _text(pynvml.nvmlDeviceGetName(mig))
+        profile = re.search(r"MIG ([0-9]+g\.[0-9]+gb\S*)", name)
+        uuid = _text(pynvml.nvmlDeviceGetUUID(mig))
+        devices.append(MigDevice(profile.group(1) if profile else name, len(devices), uuid))
+    return replace(gpu, mig=True, mig_devices=tuple(devices))
 
 
 def _read_driver(ctx: ProbeContext) -> tuple[str | None, str | None]:
@@ -324,8 +242,8 @@ def _read_driver(ctx: ProbeContext) -> tuple[str | None, str | None]:
         return driver, "sysfs"
     text = ctx.read_text("/proc/driver/nvidia/version")
     driver = parse_proc_version(text) if text is not None else None
-    if text is not None and driver is None:
-        ctx.warn("cannot parse `/proc/driver/nvidia/version`")
+    if text is not None and driver is None and not is_tegra_proc_version(text):
+        ctx.warn(f"cannot read the driver version in `/proc/driver/nvidia/version`: {first_line(text)}")
     return driver, ("proc" if driver else None)
 
 
@@ -339,46 +257,98 @@ def _read_proc_gpus(ctx: ProbeContext) -> list[NvidiaGpu]:
     return gpus
 
 
-def _read_pci_gpus(ctx: ProbeContext) -> list[NvidiaGpu]:
-    """NVIDIA display controllers on the PCI bus, whether or not a driver is bound to them."""
-    gpus: list[NvidiaGpu] = []
-    for device in ctx.glob("/sys/bus/pci/devices", "*"):
-        base = f"/sys/bus/pci/devices/{device.name}"
-        vendor = ctx.read_text(f"{base}/vendor", limit=64)
-        if vendor is None or vendor.strip().lower() != NVIDIA_VENDOR:
+def _smi_places(ctx: ProbeContext) -> list[str | None]:
+    """Where to run nvidia-smi from: PATH (None) first, then the fixed install places that exist."""
+    places: list[str | None] = [None] if ctx.which("nvidia-smi") else []
+    for location in SMI_LOCATIONS.get("win32" if ctx.sys_platform == "win32" else "linux", ()):
+        if ctx.path(location).is_file():
+            places.append(location)
+    return places[:1]
+
+
+_INVALID_ARGUMENT = 2
+"""nvidia-smi's documented exit status for an option it does not know (an older tool): try another format.
+Any other failure (9: no driver, 18: driver/library mismatch) would fail every format alike."""
+
+
+def _run(ctx: ProbeContext, at: str | None, *args: str) -> tuple[str | None, bool]:
+    """(output when it succeeded, whether another format is worth trying); failures become warnings."""
+    result = ctx.run_status("nvidia-smi", *args, at=at)
+    if result is None:
+        return None, False
+    status, text = result
+    if status != 0:
+        ctx.warn(f"`{' '.join(('nvidia-smi', *args))}` exited with status {status}: {first_line(text)}")
+        return None, status == _INVALID_ARGUMENT
+    return text, True
+
+
+def _query(ctx: ProbeContext, at: str | None) -> tuple[NvidiaInfo | None, bool]:
+    """`--query-gpu` with the probe's fields; a field the driver rejects is dropped and asked again."""
+    fields = list(QUERY_FIELDS)
+    while True:
+        args = (f"--query-gpu={','.join(fields)}", "--format=csv")
+        result = ctx.run_status("nvidia-smi", *args, at=at)
+        if result is None:
+            return None, False
+        status, text = result
+        rejected = nvidia_smi.parse_field_error(text)
+        if rejected in fields and rejected != "name":
+            fields.remove(rejected)
             continue
-        device_id = parse_pci_gpu(
-            vendor,
-            ctx.read_text(f"{base}/device", limit=64) or "",
-            ctx.read_text(f"{base}/class", limit=64) or "",
-        )
-        if device_id is not None:
-            gpus.append(NvidiaGpu(name=f"NVIDIA GPU {device_id}", pci_id=normalize_bus_id(device.name)))
-    return gpus
+        if status != 0:
+            ctx.warn(f"`nvidia-smi {' '.join(args)}` exited with status {status}: {first_line(text)}")
+            return None, status == _INVALID_ARGUMENT
+        info = parse_smi_csv(text)
+        if info is None:
+            ctx.warn(f"cannot read the output of `nvidia-smi --query-gpu`: {first_line(text)}")
+        return info, True
 
 
-def _read_smi(ctx: ProbeContext) -> tuple[NvidiaInfo | None, bool]:
-    """(what nvidia-smi says, whether it was WSL's copy); the CSV query first, then `-q -x`."""
-    wsl = ctx.path(WSL_SMI).is_file()
-    at = WSL_SMI if wsl else None
-    text = ctx.run("nvidia-smi", *SMI_QUERY, at=at)
-    info = parse_smi_csv(text) if text is not None else None
-    if text is not None and info is None:
-        ctx.warn("cannot parse the output of `nvidia-smi --query-gpu`")
-    if info is None:
-        text = ctx.run("nvidia-smi", "-q", "-x", at=at)
-        info = parse_smi_xml(text) if text is not None else None
-        if text is not None and info is None:
-            ctx.warn("cannot parse the output of `nvidia-smi -q -x`")
-    return info, wsl
+_FORMATS = (
+    (("-q", "-x"), parse_smi_xml),
+    (("-q",), parse_smi_text),
+    ((), parse_smi_table),
+)
 
 
-def _merge_bus_ids(gpus: tuple[NvidiaGpu, ...], known: list[NvidiaGpu]) -> tuple[NvidiaGpu, ...]:
-    """Give nvidia-smi's GPUs the bus ids the files know (both list GPUs in PCI bus order)."""
-    if len(gpus) != len(known):
-        return gpus
-    pairs = zip(gpus, known, strict=True)
-    return tuple(gpu if gpu.pci_id else replace(gpu, pci_id=other.pci_id) for gpu, other in pairs)
+def _read_smi(ctx: ProbeContext) -> tuple[NvidiaInfo | None, str | None]:
+    """(what nvidia-smi says, where it ran from): the CSV query, then `-q -x`, `-q`, the plain table, each
+    only while the previous one printed something unreadable or was refused as an unknown option."""
+    places = _smi_places(ctx)
+    if not places:
+        return None, None
+    at = places[0]
+    info, go_on = _query(ctx, at)
+    for args, parse in _FORMATS:
+        if info is not None or not go_on:
+            break
+        text, go_on = _run(ctx, at, *args)
+        if text is None:
+            continue
+        info = parse(text)
+        if info is None:
+            ctx.warn(f"cannot read the output of `{' '.join(('nvidia-smi', *args))}`: {first_line(text)}")
+    if info is not None and any(gpu.mig for gpu in info.gpus):
+        text, _ = _run(ctx, at, "-L")
+        listed = parse_smi_list(text) if text is not None else None
+        if text is not None and listed is None:
+            ctx.warn(f"cannot read the output of `nvidia-smi -L`: {first_line(text)}")
+        if listed is not None:
+            info = replace(info, gpus=nvidia_smi.with_mig_devices(info.gpus, listed))
+    return info, at
+
+
+def _merge(gpus: tuple[NvidiaGpu, ...], known: list[NvidiaGpu], ids: dict[str, str]) -> tuple[NvidiaGpu, ...]:
+    """Give nvidia-smi's GPUs the bus ids the files know (both list GPUs in PCI bus order) and the device
+    ids sysfs knows."""
+    if len(gpus) == len(known):
+        pairs = zip(gpus, known, strict=True)
+        gpus = tuple(gpu if gpu.pci_id else replace(gpu, pci_id=other.pci_id) for gpu, other in pairs)
+    return tuple(
+        replace(gpu, device_id=ids[gpu.pci_id]) if gpu.device_id is None and gpu.pci_id in ids else gpu
+        for gpu in gpus
+    )
 
 
 def _cuda_for(driver: str | None, os_key: str) -> str | None:
@@ -403,29 +373,40 @@ def detect(ctx: ProbeContext) -> NvidiaInfo | None:
     driver, driver_source = _read_driver(ctx)
     if driver_source:
         sources.append(driver_source)
+    ids = read_sysfs_ids(ctx) if ctx.sys_platform.startswith("linux") else {}
+    id_source = "pci"
+    if ids is None:
+        ids, id_source = read_lspci_ids(ctx), "lspci"
     known = _read_proc_gpus(ctx)
     if known:
         sources.append("proc")
-    else:
-        known = _read_pci_gpus(ctx)
-        if known:
-            sources.append("pci")
-    if driver is None and known:
+    if driver is None and not known and ids:
         # GPUs on the bus but no kernel module loaded: nvidia-smi could only fail.
-        return NvidiaInfo(driver=None, cuda_driver=None, gpus=tuple(known), source="+".join(sources))
-    smi, wsl = _read_smi(ctx)
-    gpus = tuple(known)
+        named, used = named_pci_gpus(ctx, ids)
+        sources = [*sources, id_source, *used]
+        source = "+".join(dict.fromkeys(sources))
+        return NvidiaInfo(driver=None, cuda_driver=None, gpus=tuple(named), source=source)
+    if not known and ids:
+        known, used = named_pci_gpus(ctx, ids)
+        sources += [id_source, *used]
+    smi, at = _read_smi(ctx)
+    gpus = _merge(tuple(known), [], ids)
     cuda: str | None = None
     if smi is not None:
         sources.append("nvidia-smi")
         driver = driver or smi.driver
         cuda = smi.cuda_driver
         if smi.gpus:
-            gpus = _merge_bus_ids(smi.gpus, known)
+            gpus = _merge(smi.gpus, known, ids)
     if driver is None and not gpus:
         return None
-    if cuda is None:
-        cuda = _cuda_for(driver, "windows" if wsl or ctx.sys_platform == "win32" else "linux")
+    gpus, filled = fill_compute_capability(gpus)
+    if filled:
+        sources.append("device-table")
+    if cuda is None and not ctx.exists("/etc/nv_tegra_release"):
+        # (A Jetson's Tegra driver is not in the desktop driver table; its CUDA is JetPack's, in `jetson`.)
+        windows = at == WSL_SMI or ctx.sys_platform == "win32"
+        cuda = _cuda_for(driver, "windows" if windows else "linux")
     return NvidiaInfo(
         driver=driver, cuda_driver=cuda, gpus=gpus, source="+".join(dict.fromkeys(sources)) or "nvidia-smi"
     )

@@ -14,10 +14,13 @@ conda's `conda/plugins/virtual_packages/` and rattler's `crates/rattler_virtual_
   `__osx=<major.minor>=0` on macOS; `CONDA_OVERRIDE_OSX` replaces it, empty means none.
   `__win=<major.minor.build or 0>=0` on Windows; `CONDA_OVERRIDE_WIN` replaces it, empty means none.
   `__unix=0=0` on Linux and macOS.
+  `__cuda_arch=<lowest compute capability>=<its device name, alphanumerics only, NVIDIA dropped>` when a
+      driver and GPUs of known capability are seen (NVIDIA's specification in its conda plugin
+      nvidia-virtual-packages); `CONDA_OVERRIDE_CUDA_ARCH=8.6[=Model]` replaces it (build `0` if no model).
 Overrides are ignored on other platforms, as the CEP requires. This is a derivation, not a detector: it reads
-only the `Machine` and the context's environment. The microarchitecture is the generic family of the
-architecture (what rattler's `Archspec::from_platform` reports: `x86_64`, `aarch64`, `m1` for Apple
-silicon), since finer detection needs archspec's CPU database.
+the `Machine`, the context's environment and, for the microarchitecture, the CPU (`machine/microarch.py`:
+archspec's name, as rattler reports it, e.g. `zen2`; the generic family `x86_64`/`aarch64`/`m1` when the CPU
+cannot be classified, as rattler's `Archspec::from_platform`).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import re
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import Machine
 
-__all__ = ["archspec_family", "numeric_version", "virtual_packages"]
+__all__ = ["archspec_family", "cuda_arch_build", "numeric_version", "virtual_packages"]
 
 _VERSION = re.compile(r"[0-9]+(?:\.[0-9]+)*")
 
@@ -49,6 +52,48 @@ def archspec_family(machine: Machine) -> str:
     if machine.arch == "arm64":
         return "aarch64"
     return machine.arch or "0"
+
+
+def _microarchitecture(machine: Machine, ctx: ProbeContext) -> str | None:
+    """The archspec microarchitecture (`zen2`, `skylake`, `m1`) when the CPU can be classified."""
+    if machine.os == "macos" and machine.apple is not None and machine.apple.rosetta:
+        return None  # archspec would classify the Rosetta-translated x86 view; keep the family
+    from torchsmith.machine.microarch import microarchitecture
+
+    return microarchitecture(ctx, machine.arch)
+
+
+def cuda_arch_build(name: str) -> str:
+    """`__cuda_arch`'s build string: the device name with everything but `[A-Za-z0-9]` removed, then
+    `NVIDIA` removed (any case), cut to 64 characters: `NVIDIA GeForce RTX 3080` -> `GeForceRTX3080`."""
+    return re.sub("NVIDIA", "", re.sub(r"[^A-Za-z0-9]", "", name), flags=re.IGNORECASE)[:64]
+
+
+def _cuda_arch(machine: Machine, ctx: ProbeContext) -> tuple[str, str] | None:
+    """(lowest compute capability, its device's build string), per NVIDIA's `__cuda_arch` specification
+    (conda plugin nvidia-virtual-packages); `CONDA_OVERRIDE_CUDA_ARCH=8.6` or `8.6=ModelName` overrides."""
+    override = _override(ctx, "CONDA_OVERRIDE_CUDA_ARCH")
+    if override is not None:
+        if override == "":
+            return None
+        version, _, model = override.partition("=")
+        if not re.fullmatch(r"[0-9]+\.[0-9]+", version):
+            ctx.warn(
+                f"ignoring `CONDA_OVERRIDE_CUDA_ARCH={override}`: expected a compute capability such as `8.6`"
+            )
+            return None
+        return version, model if model and re.fullmatch(r"[a-zA-Z0-9_.+]*", model) else "0"
+    if machine.nvidia is None:
+        return None
+    known = [
+        (tuple(int(part) for part in gpu.compute_capability.split(".")), gpu)
+        for gpu in machine.nvidia.gpus
+        if gpu.compute_capability and re.fullmatch(r"[0-9]+\.[0-9]+", gpu.compute_capability)
+    ]
+    if not known or machine.nvidia.driver is None:
+        return None  # the spec: only when a driver and devices are detected
+    (major, minor), gpu = min(known, key=lambda item: item[0])
+    return f"{major}.{minor}", cuda_arch_build(gpu.name) or "0"
 
 
 def _override(ctx: ProbeContext, name: str) -> str | None:
@@ -117,11 +162,14 @@ def virtual_packages(machine: Machine, ctx: ProbeContext) -> tuple[str, ...]:
             f"ignoring `CONDA_OVERRIDE_ARCHSPEC={archspec}`: expected a microarchitecture such as `skylake`"
         )
         archspec = None
-    archspec = archspec or archspec_family(machine)
+    archspec = archspec or _microarchitecture(machine, ctx) or archspec_family(machine)
     packages.append(f"__archspec=1={archspec}")
     cuda = _cuda(machine, ctx)
     if cuda:
         packages.append(f"__cuda={cuda}=0")
+    cuda_arch = _cuda_arch(machine, ctx)
+    if cuda_arch:
+        packages.append(f"__cuda_arch={cuda_arch[0]}={cuda_arch[1]}")
     if machine.os == "linux":
         packages.append("__unix=0=0")
         packages.append(f"__linux={_linux(machine, ctx)}=0")
