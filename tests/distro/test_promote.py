@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 def _promoted(d: DistroDir) -> Path:
     d.write(STANDARD, torch='["2.9"]')
-    run = run_tests(distro_path=d.path, tier=1, settings=d.settings, env=d.env)
+    run = run_tests(distro_path=d.path, tier=2, settings=d.settings, env=d.env)
     assert run.exit_code == 0
     result = promote(distro_path=d.path, settings=d.settings)
     assert result.promoted == ("alpha==1.0", "ext==1.0", "beta==1.0") and result.exit_code == 0
