@@ -170,11 +170,11 @@ def _local(distro: Distro, member: Member) -> MemberInfo:
 def _from_index(
     distro: Distro, member: Member, settings: IndexSettings, index: str, reporter: Reporter
 ) -> MemberInfo:
-    from torchsmith.distro.metadata import index_requires, pick_file
+    from torchsmith.distro.metadata import index_requires, pick_file, project_page
 
     req = Requirement(member.source.value)
     client = settings.client(reporter)
-    page = client.project_page(index, member.name)
+    page = project_page(client, index, member.name)
     pre = member.prereleases or any(Version(s.version.rstrip(".*")).is_prerelease for s in req.specifier)
     file, version = pick_file(page.files, req, prereleases=pre)
     if file is None:

@@ -27,9 +27,16 @@ from packaging.version import InvalidVersion, Version
 
 from torchsmith.distro.registry import DistroError
 from torchsmith.index.client import IndexClient
-from torchsmith.index.simple import DistFile
+from torchsmith.index.simple import DistFile, ProjectPage
 
-__all__ = ["index_requires", "pick_file", "requires_from_metadata", "sdist_requires"]
+__all__ = [
+    "index_requires",
+    "local_path",
+    "pick_file",
+    "project_page",
+    "requires_from_metadata",
+    "sdist_requires",
+]
 
 _SDIST = (".tar.gz", ".zip")
 
@@ -134,13 +141,40 @@ def sdist_requires(sdist: Path) -> tuple[str, ...]:
     )
 
 
+def project_page(client: IndexClient, index: str, project: str) -> ProjectPage:
+    """A project's page on `index`; a `file://` index (a folder laid out as PEP 503, as uv and pip accept)
+    is read from disk, anything else through the index client."""
+    from urllib.parse import unquote, urlsplit
+
+    from packaging.utils import canonicalize_name
+
+    from torchsmith.index.simple import parse_html_page
+
+    if not index.startswith("file:"):
+        return client.project_page(index, project)
+    name = canonicalize_name(project)
+    page = Path(unquote(urlsplit(index).path)) / name / "index.html"
+    if not page.is_file():
+        raise DistroError(f"no project `{project}` on `{index}`")
+    url = f"{index.rstrip('/')}/{name}/index.html"
+    return parse_html_page(page.read_text(encoding="utf-8"), url, project)
+
+
+def local_path(file: DistFile) -> Path | None:
+    """The path of a `file://` distribution, else None."""
+    from urllib.parse import unquote, urlsplit
+
+    split = urlsplit(file.url)
+    return Path(unquote(split.path)) if split.scheme == "file" else None
+
+
 def index_requires(client: IndexClient, file: DistFile, downloads: Path) -> tuple[str, ...]:
     """`Requires-Dist` of `file` as an installer reads it: PEP 658 metadata, else the wheel's `METADATA`
     (downloaded, sha256-checked), else the sdist's."""
     if file.core_metadata is not False:
         return tuple(client.metadata(file))
     folder = downloads / (file.sha256 or "unhashed")
-    local = folder / file.filename
+    local = local_path(file) or folder / file.filename
     if not local.exists():
         local = client.download(file, folder)
     if file.filename.endswith(".whl"):

@@ -112,8 +112,13 @@ def _one(
         name = unquote(pin.url.rsplit("/", 1)[-1].split("#", 1)[0])
         first = pin.hashes[0] if pin.hashes else None
         return client.download(DistFile(name, pin.url.split("#", 1)[0], first), tmp / "direct")
-    page = client.project_page(index, pin.name)
+    from torchsmith.distro.metadata import local_path, project_page
+
+    page = project_page(client, index, pin.name)
     for file in page.files:
         if file.sha256 in pin.hashes and file.filename.endswith(".whl") and _fits(file.filename, wanted):
+            path = local_path(file)
+            if path is not None:
+                return path if path.is_file() and file_sha256(path) == file.sha256 else None
             return client.download(file, tmp / pin.name)
     return None
