@@ -117,8 +117,8 @@ def _one(
     page = project_page(client, index, pin.name)
     for file in page.files:
         if file.sha256 in pin.hashes and file.filename.endswith(".whl") and _fits(file.filename, wanted):
-            path = local_path(file)
-            if path is not None:
-                return path if path.is_file() and file_sha256(path) == file.sha256 else None
+            on_disk = local_path(file)
+            if on_disk is not None:
+                return on_disk if on_disk.is_file() and file_sha256(on_disk) == file.sha256 else None
             return client.download(file, tmp / pin.name)
     return None
