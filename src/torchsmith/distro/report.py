@@ -155,7 +155,7 @@ def _td(run: TestRun, member: str, cell_id: str, base: Path | None) -> str:
     if outcome is not None and outcome.log:
         label = f'<a href="{esc(_href(outcome.log, base))}">{label}</a>'
     stage = f"{outcome.stage}" if outcome is not None else ""
-    small = esc(" · ".join(x for x in (stage, why) if x))
+    small = esc(" · ".join(x for x in (stage, why) if x and x != text))
     return f'<td class="{css}">{label}' + (f"<small>{small}</small>" if small else "") + "</td>"
 
 
