@@ -243,3 +243,30 @@ def test_ctrl_c_stops_the_running_cell_at_once_and_keeps_finished_ones(
     assert "flaky" not in (out + err)
     assert (old_logs / "tier2-gamma.log").read_text() == "the log of an earlier run\n"
     assert not list((results / "logs").glob(".*"))
+
+
+def test_a_cell_whose_torch_build_changed_is_stale_and_blocks(distro_dir: Callable[[], DistroDir]) -> None:
+    d = distro_dir()
+
+    def torch_wheel(marker: str) -> Path:
+        return make_wheel(
+            d.root / "torchwheels",
+            "torch",
+            "2.9.1+cpu",
+            "cp311",
+            "cp311",
+            "linux_x86_64",
+            files={"torch/build.txt": marker},
+        )
+
+    wheel = torch_wheel("first build")
+    d.write(AB, torch='["2.9"]', extra=f'\n[torch-wheels]\n"torch2.9-cpu-py3.11" = "{wheel}"\n')
+    run = run_tests(distro_path=d.path, tier=2, settings=d.settings, env=d.env)
+    assert run.cells[0].torch == "2.9.1+cpu" and run.exit_code == 0
+    assert promote(distro_path=d.path, settings=d.settings).promoted == ("alpha==1.0", "beta==1.0")
+    torch_wheel("a rebuild with the same name")
+    held = promote(distro_path=d.path, settings=d.settings)
+    assert held.promoted == () and held.exit_code == 1
+    assert held.blocked[0].blockers == (
+        f"the cell errored (stale: tested with another torch file than `{wheel}`) in `torch2.9-cpu-py3.11`",
+    )

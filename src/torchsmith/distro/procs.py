@@ -20,6 +20,8 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from torchsmith.fileio import atomic_write_bytes
+
 __all__ = ["LogSwap", "Stopped", "Stopper", "run_logged"]
 
 
@@ -144,7 +146,7 @@ class LogSwap:
             for name in keep:
                 old = self.final / name
                 if old.is_file() and not (self.new / name).exists():
-                    shutil.copy2(old, self.new / name)
+                    atomic_write_bytes(self.new / name, old.read_bytes())
             trash = self.final.with_name(f".{self.final.name}.old")
             if trash.exists():
                 shutil.rmtree(trash)

@@ -341,7 +341,7 @@ class _Cell:
             and self._run(compile_, log, env, timeout)
             and self._run([*install, *self.ctx.uv_args()], log, env, timeout)
         ):
-            shutil.copy2(lock, self.logs / "tier1-lock.txt")
+            atomic_write_text(self.logs / "tier1-lock.txt", lock.read_text(encoding="utf-8"))
             self.pins = parse_lock(lock.read_text(encoding="utf-8"))
             atomic_write_text(venv / ".complete", fingerprint)
             return python
