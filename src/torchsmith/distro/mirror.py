@@ -82,7 +82,7 @@ def mirror_pins(
                     continue
                 got = _one(pin, wanted, local, client, index, Path(tmp))
                 if got is None:
-                    problems.append(f"{pin.name}=={pin.version} ({cell.id}): no file with the tested sha256")
+                    problems.append(f"{pin.name}=={pin.version} ({cell.id}): no wheel with the tested sha256")
                     continue
                 target = files / got.name
                 if target.exists():
