@@ -257,9 +257,20 @@ def _cmd_distro(args: argparse.Namespace) -> int:
         result = distro.promote(
             distro_path=path,
             results=[Path(r) for r in args.results],
+            mirror=args.mirror,
             settings=_settings(args),
             reporter=_reporter(args),
         )
+    elif action == "workflow":
+        from torchsmith.distro.workflow import make_workflow
+
+        result = make_workflow(
+            distro_path=path,
+            output=Path(args.output) if args.output else None,
+            torchsmith_spec=args.torchsmith,
+        )
+        for warning in result.warnings:
+            _reporter(args).warn(warning)
     else:
         result = distro.cell_matrix(distro_path=path, format=args.format)
     if getattr(args, "json", False):
@@ -403,7 +414,18 @@ def _args_distro(p: argparse.ArgumentParser) -> None:
     a.add_argument("-o", "--output", metavar="FILE")
     a = action("promote", "copy what passed into the channel (a static PEP 503/691 index)")
     a.add_argument("--results", nargs="*", default=[], metavar="FILE")
+    a.add_argument(
+        "--mirror", action="store_true", help="also copy torch and every tested dependency file (by hash)"
+    )
     _add_index_flags(a)
+    a = action("workflow", "write a GitHub Actions workflow: one job per cell, then report + promote")
+    a.add_argument("-o", "--output", metavar="FILE", help="write it here (e.g. .github/workflows/distro.yml)")
+    a.add_argument(
+        "--torchsmith",
+        default="torchsmith",
+        metavar="SPEC",
+        help="what the jobs pip-install (default: torchsmith)",
+    )
     a = action("matrix", "the cells, e.g. as a GitHub Actions matrix")
     a.add_argument("--format", choices=("json", "github"), default="json")
 

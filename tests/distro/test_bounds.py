@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
+
+import pytest
 
 from tests.distro.conftest import STANDARD, DistroDir, member
-from torchsmith.distro.bounds import check_bounds, check_member
+from tests.support.wheels import make_wheel
+from torchsmith.distro.bounds import built_for, check_bounds, check_member, torch_extension
 from torchsmith.distro.cells import Cell
 from torchsmith.distro.graph import Graph, MemberInfo
 from torchsmith.distro.registry import Member, Source
@@ -39,9 +45,10 @@ def _run(statuses: dict[str, str]) -> TestRun:
 def test_pure_needs_a_lower_bound_only() -> None:
     assert _messages("pure", "torch>=2.5") == []
     assert _messages("pure", "torch") == ["violation: `torch` has no lower bound (policy: `torch>=2.9`)"]
+    # no torch requirement and a wheel that was not looked at: unknown, shown as a warning, not a pass
     assert _messages("pure", "numpy") == [
-        "violation: declares no torch requirement; a pure member states the oldest torch it supports "
-        "(`torch>=2.9`)"
+        "warning: declares no torch requirement; whether it ships a compiled torch extension is unknown "
+        "(its wheel was not inspected)"
     ]
     assert _messages("pure", "torch>=2.5,<2.10") == [
         "warning: upper bound without a failing test (run `distro test`)"
@@ -100,7 +107,7 @@ def test_check_bounds_on_a_distro(distro_dir: Callable[[], DistroDir]) -> None:
         ("alpha", True),
         ("ext", True),
         ("beta", False),
-        ("gamma", False),
+        ("gamma", True),  # torch-agnostic: no torch requirement, no compiled extension in its wheel
     ]
     assert report.exit_code == 1
     assert report.summary().splitlines()[:4] == [
@@ -110,3 +117,67 @@ def test_check_bounds_on_a_distro(distro_dir: Callable[[], DistroDir]) -> None:
         "  violation: `torch` has no lower bound (policy: `torch>=2.9`)",
     ]
     assert report.to_json()["members"][2]["problems"][0]["severity"] == "violation"
+
+
+def test_a_correct_distro_with_a_torch_agnostic_member_passes(distro_dir: Callable[[], DistroDir]) -> None:
+    """Issue 12: `bounds` reported torch-agnostic members (einops-like: no torch requirement) as violations
+    and exited 1 on a correct distro."""
+    d = distro_dir()
+    d.write(
+        member("alpha", "alpha-1.0-py3-none-any.whl")
+        + member("ext", "ext-1.0-py3-none-any.whl", "exact-abi")
+        + member("gamma", "gamma-1.0-py3-none-any.whl")
+    )
+    report = check_bounds(distro_path=d.path, settings=d.settings)
+    assert report.exit_code == 0, report.summary()
+    assert report.summary().splitlines()[-1] == (
+        "gamma [pure]: declares (no torch requirement); policy: none (torch-agnostic)"
+    )
+
+
+def _extension_wheel(tmp_path: Path, name: str, version: str, requires: tuple[str, ...]) -> Path:
+    """A wheel holding a real shared object linked against a `libc10.so` (as torch extensions are: their
+    DT_NEEDED entries name libc10/libtorch), built with gcc."""
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("gcc is needed to build a real shared object")
+    build = tmp_path / "build"
+    build.mkdir(exist_ok=True)
+    (build / "c10.c").write_text("int c10_marker(void) { return 1; }\n")
+    (build / "ext.c").write_text("int c10_marker(void);\nint ext(void) { return c10_marker(); }\n")
+    subprocess.run([gcc, "-shared", "-fPIC", "-o", "libc10.so", "c10.c"], cwd=build, check=True)
+    subprocess.run([gcc, "-shared", "-fPIC", "-o", "_C.so", "ext.c", "-L.", "-lc10"], cwd=build, check=True)
+    return make_wheel(
+        tmp_path / "wheels",
+        name,
+        version,
+        "cp311",
+        "cp311",
+        "linux_x86_64",
+        requires_dist=requires,
+        files={f"{name}/_C.so": (build / "_C.so").read_bytes()},
+    )
+
+
+def test_extension_builds_are_compared_with_the_torch_they_were_built_for(tmp_path: Path) -> None:
+    # torch-scatter's wheels carry the torch they were built for: torch_scatter-2.1.2+pt25cu124
+    wheel = _extension_wheel(tmp_path, "scatterish", "2.1.2+pt25cu124", ("torch==2.6.*",))
+    info = MemberInfo("scatterish", "2.1.2+pt25cu124", ("torch==2.6.*",), "x", wheel=wheel)
+    assert torch_extension(info) is True and built_for(info) == "2.5"
+    row = check_member(_member("exact-abi", "scatterish"), info, ("2.5", "2.6"))
+    assert [p.message for p in row.problems] == [
+        "built for torch 2.5 (version `2.1.2+pt25cu124`) but declares `torch==2.6.*`: it would load into a "
+        "torch it was not built against"
+    ]
+    assert row.recommended == "torch==2.5.*"
+    good = MemberInfo("scatterish", "2.1.2+pt25cu124", ("torch==2.5.*",), "x", wheel=wheel)
+    assert check_member(_member("exact-abi", "scatterish"), good, ("2.5", "2.6")).problems == ()
+    # declared pure, but it ships a torch extension: misclassified
+    pure = MemberInfo("scatterish", "2.1.2+pt25cu124", ("torch>=2.5",), "x", wheel=wheel)
+    messages = [p.message for p in check_member(_member("pure", "scatterish"), pure, ("2.5",)).problems]
+    assert messages[0].startswith("declared `pure` but its wheel ships a compiled torch extension")
+    # a stable-ABI build for torch 2.9 must not admit torch 2.8
+    stable = MemberInfo("kern", "1.0+torch2.9cu126", ("torch>=2.8",), "x", wheel=wheel)
+    assert [p.message for p in check_member(_member("stable-abi", "kern"), stable, ("2.9",)).problems] == [
+        "built for torch 2.9 but `torch>=2.8` admits an older torch (policy: `torch>=2.9`)"
+    ]

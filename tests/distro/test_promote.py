@@ -15,17 +15,17 @@ from tests.distro.conftest import STANDARD, DistroDir
 from tests.support.fixtures import LocalIndex
 from tests.support.server import serve
 from torchsmith.distro import promote, run_tests
-from torchsmith.distro.promote import write_index
+from torchsmith.distro.channel import channel_lock, write_index
 from torchsmith.index.client import IndexClient
 
 pytestmark = pytest.mark.slow
 
 
-def _promoted(d: DistroDir) -> Path:
+def _promoted(d: DistroDir, mirror: bool = False) -> Path:
     d.write(STANDARD, torch='["2.9"]')
-    run = run_tests(distro_path=d.path, tier=1, settings=d.settings, env=d.env)
+    run = run_tests(distro_path=d.path, tier=2, settings=d.settings, env=d.env)
     assert run.exit_code == 0
-    result = promote(distro_path=d.path, settings=d.settings)
+    result = promote(distro_path=d.path, settings=d.settings, mirror=mirror)
     assert result.promoted == ("alpha==1.0", "ext==1.0", "beta==1.0") and result.exit_code == 0
     return d.root / "channel"
 
@@ -33,12 +33,14 @@ def _promoted(d: DistroDir) -> Path:
 def test_channel_layout_and_constraints(distro_dir: Callable[[], DistroDir]) -> None:
     d = distro_dir()
     channel = _promoted(d)
-    assert (channel / "constraints.txt").read_text().splitlines() == [
-        "# known-good set of distro `testdistro`; tested with torch 2.9.1+cpu",
-        "alpha==1.0",
-        "beta==1.0",
-        "ext==1.0",
-    ]
+    lines = (channel / "constraints.txt").read_text().splitlines()
+    assert lines[0] == (
+        "# known-good set of distro `testdistro`; tested with torch 2.9.1+cpu (torch2.9-cpu-py3.11)"
+    )
+    assert lines[1].startswith("torch==2.9.1+cpu  # sha256=")
+    assert {"alpha==1.0", "beta==1.0", "ext==1.0"} <= set(lines)
+    assert any(line.startswith("pytest==8.4.2  # sha256=") for line in lines)  # what the cell installed
+    assert (channel / "constraints" / "torch2.9-cpu-py3.11.txt").read_text().splitlines()[1:] == lines[1:]
     root = json.loads((channel / "simple" / "index.json").read_text())
     assert root == {
         "meta": {"api-version": "1.1"},
@@ -48,17 +50,32 @@ def test_channel_layout_and_constraints(distro_dir: Callable[[], DistroDir]) -> 
     (d.root / "wheels" / "alpha-2.0-py3-none-any.whl").replace(
         channel / "files" / "alpha-2.0-py3-none-any.whl"
     )
-    write_index(channel)
+    with channel_lock(channel):
+        write_index(channel)
     page = json.loads((channel / "simple" / "alpha" / "index.json").read_text())
     assert page["versions"] == ["1.0", "2.0"]
-    assert sorted(p.name for p in channel.iterdir()) == ["constraints.txt", "files", "simple"]
+    with channel_lock(channel):
+        write_index(channel)
+    assert sorted(p.name for p in channel.iterdir()) == [
+        ".lock",
+        ".snapshots",
+        "constraints",
+        "constraints.txt",
+        "files",
+        "simple",
+    ]
+    assert not list((channel / ".snapshots").glob("*.tmp"))
 
 
 def test_uv_and_pip_install_from_the_channel(
     distro_dir: Callable[[], DistroDir], local_index: LocalIndex, tmp_path: Path
 ) -> None:
     d = distro_dir()
-    channel = _promoted(d)
+    channel = _promoted(d, mirror=True)
+    # the local index's torch (the cell's planned wheel) was mirrored by its tested sha256
+    assert "torch-2.9.1+cpu-cp311-cp311-manylinux_2_28_x86_64.whl" in {
+        p.name for p in (channel / "files").iterdir()
+    }
     with serve(channel) as url:
         index = f"{url}/simple"
         client = IndexClient(tmp_path / "http-cache")
@@ -83,10 +100,6 @@ def test_uv_and_pip_install_from_the_channel(
                 "ext",
                 "--index-url",
                 index,
-                "--extra-index-url",
-                local_index.pypi,
-                "--index-strategy",
-                "unsafe-best-match",
                 "-c",
                 str(channel / "constraints.txt"),
             ],
@@ -97,7 +110,9 @@ def test_uv_and_pip_install_from_the_channel(
         )
         assert done.returncode == 0, done.stderr
         assert (
-            "+ alpha==1.0" in done.stderr and "+ beta==1.0" in done.stderr and "+ torch==2.9.1" in done.stderr
+            "+ alpha==1.0" in done.stderr
+            and "+ beta==1.0" in done.stderr
+            and "+ torch==2.9.1+cpu" in done.stderr
         )
 
         pip_env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PIP_CONFIG_FILE": os.devnull}
@@ -111,10 +126,9 @@ def test_uv_and_pip_install_from_the_channel(
                 "--no-cache-dir",
                 "--index-url",
                 index,
-                "--extra-index-url",
-                local_index.pypi,
                 "beta",
-                "torch==2.9.1",
+                "-c",
+                str(channel / "constraints.txt"),
             ],
             capture_output=True,
             text=True,

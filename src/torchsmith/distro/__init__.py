@@ -12,9 +12,10 @@ from torchsmith.distro.cells import Cell, MatrixResult, cell_matrix, expand_cell
 from torchsmith.distro.graph import AffectedResult, Graph, MemberInfo, affected, build_graph
 from torchsmith.distro.promote import PromoteResult, promote
 from torchsmith.distro.registry import Distro, DistroError, InitResult, Member, init_distro, load_distro
-from torchsmith.distro.report import ReportResult, make_report, promotion
+from torchsmith.distro.report import ReportResult, make_report
 from torchsmith.distro.results import CellResult, MemberOutcome, TestRun, load_results, merge_runs
 from torchsmith.distro.runner import run_tests
+from torchsmith.distro.verdict import Promotion, promotion
 
 __all__ = [
     "AffectedResult",
@@ -30,6 +31,7 @@ __all__ = [
     "MemberInfo",
     "MemberOutcome",
     "PromoteResult",
+    "Promotion",
     "ReportResult",
     "TestRun",
     "affected",

@@ -12,6 +12,13 @@ Policy (seed 004 and issue 7):
 - `stable-abi` (built on torch's stable ABI): `torch>=<build version>` plus the CUDA major of the build
   (a `nvidia-*-cuNN` requirement or a `+cuXYZ` local version).
 Test results, when there are any, say which torch versions passed or failed for each member.
+
+A member with no torch requirement and no compiled torch extension is torch-agnostic (einops, a pure
+helper): nothing to bound, not a violation. A wheel's binaries are looked at to tell: a shared object that
+names `libtorch`/`libc10` or carries `c10::`/`at::` symbols is a torch extension, and a member declared
+`pure` that ships one is misclassified. An extension build is compared against the torch it was built for,
+read from its local version label (`+pt25cu124` as torch-scatter's wheels, `+torch2.9`): an exact-ABI
+build must pin that release, a stable-ABI build must not admit an older one.
 """
 
 from __future__ import annotations
@@ -94,6 +101,45 @@ class BoundsReport:
         return "\n".join(lines)
 
 
+_BUILT_FOR = re.compile(r"(?:pt|torch)(\d)\.?(\d{1,2})(?!\d)")
+_TORCH_SYMBOLS = (b"libtorch", b"libc10", b"_ZN3c10", b"_ZN2at")
+
+
+def torch_extension(info: MemberInfo) -> bool | None:
+    """Whether the member's wheel holds a compiled torch extension; None when it cannot be told (an index
+    member with platform-specific wheels, which are not downloaded for this)."""
+    if info.wheel is not None:
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(info.wheel) as archive:
+                for name in archive.namelist():
+                    if name.endswith((".so", ".pyd", ".dylib")) or ".so." in name:
+                        data = archive.read(name)
+                        if any(symbol in data for symbol in _TORCH_SYMBOLS):
+                            return True
+        except (zipfile.BadZipFile, OSError):
+            return None
+        return False
+    if info.filename and info.filename.endswith(".whl"):
+        from packaging.utils import parse_wheel_filename
+
+        tags = parse_wheel_filename(info.filename)[3]
+        if all(t.abi == "none" and t.platform == "any" for t in tags):
+            return False
+    return None
+
+
+def built_for(info: MemberInfo) -> str | None:
+    """The torch minor an extension build was made for, from its local version label (`+pt25cu124`)."""
+    try:
+        local = Version(info.version).local
+    except ValueError:
+        return None
+    match = _BUILT_FOR.search(local or "")
+    return f"{match[1]}.{int(match[2])}" if match else None
+
+
 def _minor(version: Version) -> str:
     return f"{version.major}.{version.minor}"
 
@@ -131,6 +177,27 @@ def check_member(
     passed, failed = _tested(run, member.key)
     low = min(passed, key=Version) if passed else minors[0]
     problems: list[Problem] = []
+    extension = torch_extension(info)
+    if member.abi == "pure" and declared is None and extension is False:
+        return BoundRow(member.key, member.abi, None, "none (torch-agnostic)", ())
+    if member.abi == "pure" and extension:
+        problems.append(
+            Problem(
+                "violation",
+                "declared `pure` but its wheel ships a compiled torch extension: "
+                'declare `abi = "exact-abi"` or `"stable-abi"`',
+            )
+        )
+    if member.abi == "pure" and declared is None and extension is None:
+        problems.append(
+            Problem(
+                "warning",
+                "declares no torch requirement; whether it ships a compiled torch extension is unknown "
+                "(its wheel was not inspected)",
+            )
+        )
+        return BoundRow(member.key, member.abi, None, "none if torch-agnostic", tuple(problems))
+    made_for = built_for(info) if member.abi != "pure" else None
     if member.abi == "pure":
         recommended = f"torch>={low}" + (f",<{min(failed, key=Version)}" if failed else "")
         if declared is None:
@@ -165,7 +232,16 @@ def check_member(
             elif not failed:
                 problems.append(Problem("warning", "upper bound without a failing test (run `distro test`)"))
     elif member.abi == "exact-abi":
-        build = _built_minor(spec, minors) or low
+        pinned = _built_minor(spec, minors)
+        build = made_for or pinned or low
+        if made_for and pinned and pinned != made_for:
+            problems.append(
+                Problem(
+                    "violation",
+                    f"built for torch {made_for} (version `{info.version}`) but declares "
+                    f"`torch{declared}`: it would load into a torch it was not built against",
+                )
+            )
         recommended = f"torch=={build}.*"
         if declared is None or not declared:
             problems.append(
@@ -202,7 +278,22 @@ def check_member(
                     )
                 )
     else:
+        low = made_for or low
         recommended = f"torch>={low} + CUDA major of the build"
+        older = Version(f"{low}.0")
+        if (
+            made_for
+            and declared is not None
+            and ops & set(_LOWER)
+            and spec.contains(Version(f"{older.major}.{older.minor - 1}.99") if older.minor else Version("0"))
+        ):
+            problems.append(
+                Problem(
+                    "violation",
+                    f"built for torch {made_for} but `torch{declared}` admits an older torch "
+                    f"(policy: `torch>={made_for}`)",
+                )
+            )
         if declared is None or not ops & set(_LOWER):
             problems.append(
                 Problem(
@@ -211,7 +302,7 @@ def check_member(
             )
         cuda = [m.group(1) for r in info.requires if (m := _CUDA_REQ.search(r))]
         local = Version(info.version).local if info.version else None
-        if not cuda and not (local and (local.startswith("cu") or local == "cpu")):
+        if not cuda and not (local and (re.search(r"cu\d{2,3}", local) or local == "cpu")):
             problems.append(
                 Problem(
                     "violation",

@@ -1,9 +1,12 @@
 """The dependency graph of a distro's members, from their real metadata, and the downstream closure.
 
 Edges come from each member's `Requires-Dist` (https://packaging.python.org/en/latest/specifications/
-core-metadata/#requires-dist-multi-use): for an index member from the PEP 658 `.metadata` file of its
-newest matching wheel (`IndexClient.metadata`, no download), for a local wheel from the wheel's own
-`METADATA`, for a local project from the wheel `uv build` makes. Requirements behind an `extra` marker are
+core-metadata/#requires-dist-multi-use), read as installers read it (`metadata.py`): for an index member
+the PEP 658 `.metadata` file of its newest matching wheel, else that wheel's own `METADATA`, else the
+sdist's; for a local wheel its `METADATA`; for a local project the wheel `uv build` makes. Pre-releases
+are candidates only when the registry asks (`prereleases = true`, or a pre-release in the requirement),
+as pip and uv decide (https://packaging.python.org/en/latest/specifications/version-specifiers/
+#handling-of-pre-releases). Requirements behind an `extra` marker are
 not edges (installing a member does not pull its extras). When a member changes, its own tests and then
 its dependents' run, in topological order (`distro affected PKG`).
 """
@@ -48,6 +51,9 @@ class MemberInfo:
     """What an installer is given: `name @ file:///…whl`, a requirement, or `name @ git+URL@ref`."""
     wheel: Path | None = None
     url: str | None = None
+    sha256: str | None = None
+    """Of the file tested and promoted (a local wheel's bytes, or the index's hash for its file)."""
+    filename: str | None = None
 
     def torch_specifier(self) -> str | None:
         """The specifier this member puts on torch (`""` = unbounded), None when it does not name torch."""
@@ -65,6 +71,8 @@ class MemberInfo:
             "install": self.install,
             "wheel": str(self.wheel) if self.wheel else None,
             "url": self.url,
+            "sha256": self.sha256,
+            "filename": self.filename,
         }
 
 
@@ -145,28 +153,46 @@ def _local(distro: Distro, member: Member) -> MemberInfo:
         raise DistroError(f"`{wheel.name}` is `{name}`, not member `{member.name}`")
     if member.requires is not None:
         requires = member.requires
-    return MemberInfo(member.name, version, requires, f"{member.name} @ {wheel.as_uri()}", wheel=wheel)
+    from torchsmith.distro.channel import file_sha256
+
+    digest = file_sha256(wheel)
+    return MemberInfo(
+        member.name,
+        version,
+        requires,
+        f"{member.name} @ {wheel.as_uri()}",
+        wheel=wheel,
+        sha256=digest,
+        filename=wheel.name,
+    )
 
 
-def _from_index(member: Member, settings: IndexSettings, index: str, reporter: Reporter) -> MemberInfo:
+def _from_index(
+    distro: Distro, member: Member, settings: IndexSettings, index: str, reporter: Reporter
+) -> MemberInfo:
+    from torchsmith.distro.metadata import index_requires, pick_file, project_page
+
     req = Requirement(member.source.value)
     client = settings.client(reporter)
-    page = client.project_page(index, member.name)
-    candidates = []
-    for file in page.files:
-        try:
-            _, version, _, tags = parse_wheel_filename(file.filename)
-        except ValueError:
-            continue
-        if file.yanked or not req.specifier.contains(version):
-            continue
-        universal = any(t.abi == "none" and t.platform == "any" for t in tags)
-        candidates.append((version, universal, file))
-    if not candidates:
-        raise DistroError(f"no wheel of `{member.source.value}` on `{index}` (member `{member.name}`)")
-    version, _, file = max(candidates, key=lambda c: (c[0], c[1]))
-    requires = tuple(member.requires) if member.requires is not None else tuple(client.metadata(file))
-    return MemberInfo(member.name, str(version), requires, f"{member.name}=={version}", url=file.url)
+    page = project_page(client, index, member.name)
+    pre = member.prereleases or any(Version(s.version.rstrip(".*")).is_prerelease for s in req.specifier)
+    file, version = pick_file(page.files, req, prereleases=pre)
+    if file is None:
+        hint = "" if pre else "; pre-releases are not considered (`prereleases = true` allows them)"
+        raise DistroError(f"no file of `{member.source.value}` on `{index}` (member `{member.name}`){hint}")
+    if member.requires is not None:
+        requires = tuple(member.requires)
+    else:
+        requires = index_requires(client, file, distro.root / ".distro" / "downloads")
+    return MemberInfo(
+        member.name,
+        str(version),
+        requires,
+        f"{member.name}=={version}",
+        url=file.url,
+        sha256=file.sha256,
+        filename=file.filename,
+    )
 
 
 def resolve_members(
@@ -184,7 +210,7 @@ def resolve_members(
         if kind == "path":
             info = _local(distro, member)
         elif kind == "requirement":
-            info = _from_index(member, settings, index, reporter)
+            info = _from_index(distro, member, settings, index, reporter)
         else:
             url = f"{member.name} @ git+{member.source.value}@{member.source.ref}"
             info = MemberInfo(member.name, member.source.ref or "", member.requires or (), url, url=url)

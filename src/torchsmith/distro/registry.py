@@ -58,6 +58,8 @@ _MEMBER_KEYS = {
     "import",
     "maintainers",
     "requires",
+    "required-tier",
+    "prereleases",
 }
 
 
@@ -91,6 +93,10 @@ class Member:
     requires: tuple[str, ...] | None = None
     """Declared `Requires-Dist` override (for git members, whose metadata needs a build)."""
     line: int = 0
+    required_tier: int | None = None
+    """The tier its promotion needs (None: the distro's `required-tier`, and 2 when it has a test)."""
+    prereleases: bool = False
+    """Whether a pre-release may be picked for it (installers' rule: only when asked for)."""
 
     @property
     def key(self) -> str:
@@ -123,6 +129,15 @@ class Distro:
     find_links: tuple[str, ...] = ()
     torch_wheels: Mapping[str, str] = field(default_factory=dict)
     """Cell id → a torch wheel (path or URL) used instead of the planned one (e.g. a local real build)."""
+    required_tier: int = 1
+    """`[distro] required-tier`: the least tier a member must pass in every cell to be promoted."""
+
+    def tier_for(self, member: Member) -> int:
+        """The tier `member`'s promotion needs: its own `required-tier`, else tier 2 when it has a test
+        command (its tests are the proof), else the distro's `required-tier` (default 1)."""
+        if member.required_tier is not None:
+            return member.required_tier
+        return max(self.required_tier, 2 if member.test else 0)
 
     @property
     def root(self) -> Path:
@@ -160,6 +175,7 @@ TEMPLATE = """\
 [distro]
 name = "my-distro"
 output = "channel"                  # the PEP 503/691 index `promote` writes (relative to this file)
+# required-tier = 1                 # least tier each member must pass in every cell (2 where it has a test)
 # index-url = "https://pypi.org/simple"   # everything but torch (default: UV_INDEX_URL, else PyPI)
 # find-links = ["wheelhouse"]             # extra folders of wheels (test tools)
 
@@ -284,6 +300,14 @@ def _member(raw: object, line: int, problems: _Problems) -> Member | None:
                 return None
             lists[key] = strings
     import_name = raw.get("import", re.sub(r"[-.]+", "_", name).lower())
+    tier = raw.get("required-tier")
+    if tier is not None and (isinstance(tier, bool) or tier not in (0, 1, 2)):
+        problems.add(at("required-tier"), f"`required-tier` of member `{name}` must be 0, 1 or 2")
+        tier = None
+    pre = raw.get("prereleases", False)
+    if not isinstance(pre, bool):
+        problems.add(at("prereleases"), f"`prereleases` of member `{name}` must be true or false")
+        pre = False
     return Member(
         name=name,
         source=Source(kind, value, ref if isinstance(ref, str) else None),
@@ -294,6 +318,8 @@ def _member(raw: object, line: int, problems: _Problems) -> Member | None:
         maintainers=lists.get("maintainers", ()),
         requires=lists.get("requires"),
         line=line,
+        required_tier=tier,
+        prereleases=pre,
     )
 
 
@@ -329,10 +355,11 @@ def _matrix(data: Mapping[str, Any], problems: _Problems) -> tuple[tuple[str, ..
 def load_distro(path: Path) -> Distro:
     """Parse and validate `path`; raise `DistroError` listing every problem with its `file:line`."""
     path = path.resolve()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DistroError(f"no distro file at `{path}`", hint="`torchsmith distro init` writes one") from None
+    from torchsmith.fileio import read_user_text
+
+    if not path.exists():
+        raise DistroError(f"no distro file at `{path}`", hint="`torchsmith distro init` writes one")
+    text = read_user_text(path, what="distro file")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -351,6 +378,10 @@ def load_distro(path: Path) -> Distro:
         problems.add(_key_line(text, head_line, "output"), "`distro.output` must be a path string")
         output = "channel"
     find_links = _strings(head.get("find-links", [])) or ()
+    required_tier = head.get("required-tier", 1)
+    if isinstance(required_tier, bool) or required_tier not in (0, 1, 2):
+        problems.add(_key_line(text, head_line, "required-tier"), "`distro.required-tier` must be 0, 1 or 2")
+        required_tier = 1
     index_url = head.get("index-url")
     torch, backends, pythons = _matrix(data, problems)
     lines = _member_lines(text)
@@ -388,6 +419,7 @@ def load_distro(path: Path) -> Distro:
         index_url=str(index_url) if isinstance(index_url, str) else None,
         find_links=tuple(str((root / link).resolve()) if "://" not in link else link for link in find_links),
         torch_wheels={str(k): _local_or_url(root, str(v)) for k, v in wheels.items()},
+        required_tier=int(required_tier),
     )
 
 
@@ -421,6 +453,8 @@ def init_distro(*, path: Path, force: bool = False) -> InitResult:
         path = path / "distro.toml"
     if path.exists() and not force:
         raise DistroError(f"`{path}` already exists", hint="pass `--force` to overwrite it")
+    from torchsmith.fileio import atomic_write_text
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(TEMPLATE, encoding="utf-8")
+    atomic_write_text(path, TEMPLATE)
     return InitResult(path=path, written=True)

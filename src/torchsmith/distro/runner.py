@@ -6,8 +6,13 @@ under `.distro/venvs`, keyed by what it holds), install, and `import` each membe
 test command in that venv, members in topological order, so a change is tested first in its own package
 and then in its dependents'. A failing test is run once more: passing then marks it `flaky`.
 torch comes from the plan for the cell (`make_plan`: the exact wheel URL and sha256 on the backend's
-index), or from `[torch-wheels]` in `distro.toml` for a cell given its own build. Each step's output is
-kept under `<results>/logs/<cell>/`.
+index), or from `[torch-wheels]` in `distro.toml` for a cell given its own build (checked to be the cell's
+torch version, local label and Python). Each step's output is kept under `<results>/logs/<cell>/`.
+
+Tier 1 installs from a lock `uv pip compile --generate-hashes` made for the cell's interpreter, so the
+results name every file the cell installed by sha256 (`promote --mirror` copies exactly those). Each cell's
+result is merged into `<results>/<cell>.json` the moment the cell finishes; Ctrl-C kills the running
+commands' process groups (`procs.py`), keeps every finished cell, and ends with `KeyboardInterrupt` (130).
 """
 
 from __future__ import annotations
@@ -15,18 +20,21 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
-from torchsmith.distro.cells import Cell, select_cells
+from torchsmith.distro.cells import Cell, expand_cells, select_cells
 from torchsmith.distro.graph import Graph, MemberInfo, build_graph
+from torchsmith.distro.lockfile import parse_lock
+from torchsmith.distro.procs import LogSwap, Stopper, run_logged
 from torchsmith.distro.registry import Distro, DistroError, load_distro
-from torchsmith.distro.results import CellResult, MemberOutcome, MemberRecord, Status, TestRun
+from torchsmith.distro.results import CellResult, MemberOutcome, MemberRecord, Pin, Status, TestRun
 from torchsmith.errors import TorchsmithError
+from torchsmith.fileio import atomic_write_text
 from torchsmith.index.settings import IndexSettings
 from torchsmith.report import NullReporter, Reporter
 
@@ -35,13 +43,51 @@ __all__ = ["run_tests", "torch_requirement"]
 _PLATFORM = "x86_64-manylinux_2_28"
 
 
-def torch_requirement(distro: Distro, cell: Cell, settings: IndexSettings) -> tuple[str, str]:
-    """(`torch @ URL#sha256=…` line, exact version) for `cell`: `[torch-wheels]` or the planned wheel."""
+def check_torch_wheel(cell: Cell, wheel: str) -> str:
+    """The exact version of the `[torch-wheels]` file given for `cell`; raise `DistroError` unless it is a
+    torch wheel of the cell's minor version, backend (local label, e.g. `+cpu`, `+cu126`) and Python.
+    Wheel names: https://packaging.python.org/en/latest/specifications/binary-distribution-format/"""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    name = wheel.rsplit("/", 1)[-1].replace("%2B", "+").replace("%2b", "+")
+    try:
+        project, version, _, tags = parse_wheel_filename(name)
+    except InvalidWheelFilename:
+        raise DistroError(
+            f"`[torch-wheels]` gives `{wheel}` for cell `{cell.id}`, which is not a wheel"
+        ) from None
+    where = f"`[torch-wheels]` file `{name}` for cell `{cell.id}`"
+    if project != "torch":
+        raise DistroError(f"{where} is `{project}`, not torch")
+    if f"{version.major}.{version.minor}" != cell.torch:
+        raise DistroError(f"{where} is torch {version}, not torch {cell.torch}")
+    if version.local != cell.backend:
+        label = f"`+{version.local}`" if version.local else "no local label"
+        raise DistroError(
+            f"{where} has {label}, not `+{cell.backend}`: it is not the cell's backend",
+            hint=f"give a `+{cell.backend}` build, or the cell id of this build",
+        )
+    python = "cp" + cell.python.replace(".", "")
+    if not any(t.interpreter in (python, "py3") or t.abi == "abi3" for t in tags):
+        raise DistroError(f"{where} is not built for Python {cell.python}")
+    return str(version)
+
+
+def torch_requirement(distro: Distro, cell: Cell, settings: IndexSettings) -> tuple[str, str, str | None]:
+    """(`torch @ URL#sha256=…` line, exact version, sha256 or None) for `cell`: the checked `[torch-wheels]`
+    file, or the planned wheel."""
     override = distro.torch_wheels.get(cell.id)
     if override:
-        url = override if "://" in override else Path(override).as_uri()
-        version = Path(override).name.split("-")[1].replace("%2B", "+")
-        return f"torch @ {url}", version
+        version = check_torch_wheel(cell, override)
+        if "://" in override:
+            return f"torch @ {override}", version, None
+        path = Path(override)
+        if not path.is_file():
+            raise DistroError(f"`[torch-wheels]` file for cell `{cell.id}` does not exist: `{path}`")
+        from torchsmith.distro.channel import file_sha256
+
+        digest = file_sha256(path)
+        return f"torch @ {path.as_uri()}", version, digest
     from torchsmith.machine.model import Libc, Machine
     from torchsmith.machine.override import override_machine
     from torchsmith.planning.plan import make_plan
@@ -56,7 +102,7 @@ def torch_requirement(distro: Distro, cell: Cell, settings: IndexSettings) -> tu
             f"no torch file for cell `{cell.id}` (planned offline)", hint="unset `TORCHSMITH_OFFLINE`"
         )
     fragment = f"#sha256={torch.sha256}" if torch.sha256 else ""
-    return f"torch @ {torch.url}{fragment}", torch.version
+    return f"torch @ {torch.url}{fragment}", torch.version, torch.sha256
 
 
 @dataclass(slots=True)
@@ -72,6 +118,8 @@ class _Ctx:
     reporter: Reporter
     timeout: float
     uv: str
+    stopper: Stopper
+    at: str
 
     @property
     def index(self) -> str:
@@ -84,61 +132,69 @@ class _Ctx:
         return args
 
 
-def _run(command: Sequence[str] | str, log: Path, env: Mapping[str, str], cwd: Path, timeout: float) -> bool:
-    """Run, appending the command and its output to `log`; True on exit 0."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    shown = command if isinstance(command, str) else " ".join(command)
-    with log.open("a", encoding="utf-8") as out:
-        out.write(f"$ {shown}\n")
-        out.flush()
-        try:
-            done = subprocess.run(
-                command,
-                shell=isinstance(command, str),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=dict(env),
-                cwd=cwd,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            out.write(f"\n[timed out after {timeout:.0f} s]\n")
-            return False
-        out.write(f"[exit {done.returncode}]\n")
-    return done.returncode == 0
-
-
 class _Cell:
-    """One cell's work; `run()` never raises a TorchsmithError (it becomes the cell's `error`)."""
+    """One cell's work; `run()` never raises a TorchsmithError (it becomes the cell's `error`), and raises
+    `Stopped` when the run is interrupted (the cell then has no result and its old logs stay)."""
 
     def __init__(self, ctx: _Ctx, cell: Cell) -> None:
         self.ctx, self.cell = ctx, cell
-        self.logs = ctx.results / "logs" / cell.id
+        self.final = ctx.results / "logs" / cell.id
         self.outcomes: dict[str, MemberOutcome] = {}
+        self.torch_sha: str | None = None
+        self.torch_url: str | None = None
+        self.pins: tuple[Pin, ...] = ()
 
     def rel(self, path: Path) -> str:
-        return path.relative_to(self.ctx.results).as_posix()
+        """Where `path` (written under the new logs folder) will be once the logs are swapped in."""
+        inside = path.relative_to(self.logs)
+        return (self.final / inside).relative_to(self.ctx.results).as_posix()
 
     def set(
         self, key: str, status: Status, stage: str, log: Path | None, detail: str = "", attempts: int = 1
     ) -> None:
+        info = self.ctx.infos[key]
         self.outcomes[key] = MemberOutcome(
-            key, status, stage, attempts, self.rel(log) if log else None, detail
+            key,
+            status,
+            stage,
+            attempts,
+            self.rel(log) if log else None,
+            detail,
+            sha256=info.sha256,
+            version=info.version,
+            at=self.ctx.at,
         )
 
+    def _run(self, command: Sequence[str] | str, log: Path, env: Mapping[str, str], timeout: float) -> bool:
+        return run_logged(command, log, env, self.ctx.distro.root, timeout, self.ctx.stopper)
+
     def run(self) -> CellResult:
-        start = time.monotonic()
-        if self.logs.exists():
-            shutil.rmtree(self.logs)
-        self.logs.mkdir(parents=True)
+        swap = LogSwap(self.ctx.results / "logs", self.cell.id)
+        self.logs = swap.new
         try:
-            torch_line, version = torch_requirement(self.ctx.distro, self.cell, self.ctx.settings)
+            result = self._work()
+        except BaseException:
+            swap.abandon()
+            raise
+        keep = [Path(o.log).name for o in _earlier_outcomes(self.ctx.results, self.cell) if o.log]
+        swap.commit(keep)
+        return result
+
+    def _work(self) -> CellResult:
+        start = time.monotonic()
+        try:
+            torch_line, version, self.torch_sha = torch_requirement(
+                self.ctx.distro, self.cell, self.ctx.settings
+            )
         except TorchsmithError as error:
             skipped = tuple(
-                MemberOutcome(k, "skipped", "torch", detail=error.message) for k in self.ctx.graph.order
+                MemberOutcome(k, "skipped", "torch", detail=error.message, at=self.ctx.at)
+                for k in self.ctx.graph.order
             )
-            return CellResult(self.cell, None, skipped, time.monotonic() - start, error=error.message)
+            return CellResult(
+                self.cell, None, skipped, time.monotonic() - start, error=error.message, at=self.ctx.at
+            )
+        self.torch_url = torch_line.split(" @ ", 1)[1].split("#", 1)[0]
         self.ctx.reporter.step(f"{self.cell.id}: torch {version}, tier 0 (resolution)")
         ok = self.tier0(torch_line, version)
         if self.ctx.tier >= 1 and ok:
@@ -149,13 +205,23 @@ class _Cell:
                 if self.ctx.tier >= 2:
                     self.tests(python, ok)
         order = tuple(self.outcomes[k] for k in self.ctx.graph.order)
-        return CellResult(self.cell, version, order, time.monotonic() - start, log=self.rel(self.logs))
+        return CellResult(
+            self.cell,
+            version,
+            order,
+            time.monotonic() - start,
+            log=self.rel(self.logs),
+            torch_sha256=self.torch_sha,
+            torch_url=self.torch_url,
+            installed=self.pins,
+            at=self.ctx.at,
+        )
 
     # -- tier 0 ---------------------------------------------------------------------------------------
 
     def compile(self, lines: Sequence[str], log: Path) -> bool:
         req = log.with_suffix(".in")
-        req.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        atomic_write_text(req, "\n".join(lines) + "\n")
         command = [
             self.ctx.uv,
             "pip",
@@ -169,7 +235,7 @@ class _Cell:
             "--quiet",
             *self.ctx.uv_args(),
         ]
-        return _run(command, log, self.ctx.env, self.ctx.distro.root, self.ctx.timeout)
+        return self._run(command, log, self.ctx.env, self.ctx.timeout)
 
     def upstream(self, key: str) -> list[str]:
         seen: list[str] = []
@@ -245,6 +311,9 @@ class _Cell:
     # -- tier 1 ---------------------------------------------------------------------------------------
 
     def install(self, torch_line: str, keys: list[str]) -> Path | None:
+        """A venv holding exactly a hash-locked set: `uv pip compile --generate-hashes` for the venv's own
+        interpreter, then `uv pip install --require-hashes` of that lock; the lock's files are the cell's
+        `installed` pins. Cached by what it holds."""
         lines = [torch_line, *(self.ctx.infos[k].install for k in keys)]
         if self.ctx.tier >= 2:
             lines += sorted({r for k in keys for r in self.ctx.distro.member(k).test_requires})
@@ -253,30 +322,28 @@ class _Cell:
         venv = self.ctx.distro.root / ".distro" / "venvs" / f"{self.cell.id}-{digest}"
         python = venv / "bin" / "python"
         log = self.logs / "tier1-install.log"
-        if (venv / ".complete").exists() and python.exists():
-            log.write_text(f"reusing the cached environment {venv}\n", encoding="utf-8")
+        lock = venv / ".lock.txt"
+        if (venv / ".complete").exists() and python.exists() and lock.exists():
+            atomic_write_text(log, f"reusing the cached environment {venv}\n")
+            self.pins = parse_lock(lock.read_text(encoding="utf-8"))
             return python
         if venv.exists():
             shutil.rmtree(venv)
-        uv = self.ctx.uv
-        env = self.ctx.env
-        made = _run(
-            [uv, "venv", str(venv), "--python", self.cell.python, "--quiet"],
-            log,
-            env,
-            self.ctx.distro.root,
-            self.ctx.timeout,
-        )
+        uv, env, timeout = self.ctx.uv, self.ctx.env, self.ctx.timeout
         req = self.logs / "tier1-install.in"
-        req.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        if made and _run(
-            [uv, "pip", "install", "--python", str(python), "-r", str(req), *self.ctx.uv_args()],
-            log,
-            env,
-            self.ctx.distro.root,
-            self.ctx.timeout,
+        atomic_write_text(req, "\n".join(lines) + "\n")
+        made = self._run([uv, "venv", str(venv), "--python", self.cell.python, "--quiet"], log, env, timeout)
+        compile_ = [uv, "pip", "compile", str(req), "--python", str(python), "--generate-hashes"]
+        compile_ += ["--no-header", "--quiet", "-o", str(lock), *self.ctx.uv_args()]
+        install = [uv, "pip", "install", "--python", str(python), "--require-hashes", "-r", str(lock)]
+        if (
+            made
+            and self._run(compile_, log, env, timeout)
+            and self._run([*install, *self.ctx.uv_args()], log, env, timeout)
         ):
-            (venv / ".complete").write_text(fingerprint, encoding="utf-8")
+            atomic_write_text(self.logs / "tier1-lock.txt", lock.read_text(encoding="utf-8"))
+            self.pins = parse_lock(lock.read_text(encoding="utf-8"))
+            atomic_write_text(venv / ".complete", fingerprint)
             return python
         for key in keys:
             self.set(key, "fail", "tier1", log, "the cell's environment could not be installed")
@@ -287,7 +354,7 @@ class _Cell:
         for key in keys:
             name = self.ctx.distro.member(key).import_name
             log = self.logs / f"tier1-import-{key}.log"
-            if _run([str(python), "-c", f"import {name}"], log, self.ctx.env, self.ctx.distro.root, 120):
+            if self._run([str(python), "-c", f"import {name}"], log, self.ctx.env, 120):
                 self.set(key, "pass", "tier1", log)
                 ok.append(key)
             else:
@@ -318,9 +385,9 @@ class _Cell:
                 continue
             log = self.logs / f"tier2-{key}.log"
             self.ctx.reporter.step(f"{self.cell.id}: testing {member.name}")
-            if _run(member.test, log, env, self.ctx.distro.root, self.ctx.timeout):
+            if self._run(member.test, log, env, self.ctx.timeout):
                 self.set(key, "pass", "tier2", log)
-            elif _run(member.test, log, env, self.ctx.distro.root, self.ctx.timeout):
+            elif self._run(member.test, log, env, self.ctx.timeout):
                 self.set(key, "flaky", "tier2", log, "failed, then passed on retry", attempts=2)
                 self.ctx.reporter.warn(f"{self.cell.id}: {member.name}'s tests are flaky (passed on retry)")
             else:
@@ -359,15 +426,56 @@ def run_tests(
     from torchsmith.target import find_uv
 
     uv = find_uv()  # once, here: `sysconfig` is not safe to initialise from several threads at once
-    ctx = _Ctx(distro, graph, infos, tier, tested, settings, base_env, results, reporter, timeout, uv)
-    reporter.step(f"testing {len(tested)} member(s) in {len(cells)} cell(s), tier {tier}, {jobs} at a time")
-    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="torchsmith-distro") as pool:
-        done = list(pool.map(lambda c: _Cell(ctx, c).run(), cells))
+    stopper = Stopper()
+    at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    ctx = _Ctx(
+        distro, graph, infos, tier, tested, settings, base_env, results, reporter, timeout, uv, stopper, at
+    )
     members = tuple(
-        MemberRecord(m.key, infos[m.key].version, m.abi, m.maintainers, infos[m.key].requires)
+        MemberRecord(
+            m.key,
+            infos[m.key].version,
+            m.abi,
+            m.maintainers,
+            infos[m.key].requires,
+            sha256=infos[m.key].sha256,
+            file=infos[m.key].filename,
+            required_tier=distro.tier_for(m),
+            has_test=m.test is not None,
+        )
         for m in distro.members
     )
     change = distro.member(changed).key if changed else None
-    run = TestRun(distro.name, tier, members, graph, tuple(done), change, results)
-    run.save(results)
-    return run
+    matrix = tuple(c.id for c in expand_cells(distro))
+    run = TestRun(distro.name, tier, members, graph, (), change, results, matrix=matrix)
+    reporter.step(f"testing {len(tested)} member(s) in {len(cells)} cell(s), tier {tier}, {jobs} at a time")
+    done: dict[str, CellResult] = {}
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="torchsmith-distro")
+    futures: dict[Future[CellResult], Cell] = {pool.submit(_Cell(ctx, c).run): c for c in cells}
+    try:
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in finished:
+                result = future.result()
+                run.save_cell(results, result)  # saved the moment it finishes
+                done[result.cell.id] = result
+    except BaseException:
+        stopper.stop()  # Ctrl-C: kill every running command's process group; nothing is called flaky
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    ordered = tuple(done[c.id] for c in cells if c.id in done)
+    return TestRun(distro.name, tier, members, graph, ordered, change, results, matrix=matrix)
+
+
+def _earlier_outcomes(results: Path, cell: Cell) -> tuple[MemberOutcome, ...]:
+    """The outcomes saved for `cell` before this run (their logs must survive the log swap)."""
+    import json
+
+    path = results / f"{cell.id}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return tuple(MemberOutcome.from_json(o) for c in data["cells"] for o in c["outcomes"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ()
