@@ -72,23 +72,29 @@ def probe_context(ctx: ProbeContext) -> Machine:
 
 def load_machine(path: str | Path) -> Machine:
     """Load a `probe --json` document written earlier or elsewhere (`--machine FILE`)."""
+    from torchsmith.fileio import read_user_text
+
     location = Path(path)
+    text = read_user_text(location, what="machine file", limit=4 * 1024 * 1024)
     try:
-        data = json.loads(location.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ProbeError(f"cannot read machine file `{location}`: {error.strerror or error}") from error
-    except json.JSONDecodeError as error:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as error:
+        where = f": {error.msg} at line {error.lineno}" if isinstance(error, json.JSONDecodeError) else ""
         raise ProbeError(
-            f"machine file `{location}` is not JSON: {error.msg} at line {error.lineno}",
+            f"machine file `{location}` is not JSON{where}",
             hint="write one with `torchsmith probe --json > machine.json`",
         ) from error
     if not isinstance(data, dict):
-        raise ProbeError(f"machine file `{location}` must hold a JSON object")
+        raise ProbeError(
+            f"machine file `{location}` must hold a JSON object, not {type(data).__name__}",
+            hint="write one with `torchsmith probe --json > machine.json`",
+        )
     try:
         machine = Machine.from_json(data)
-    except (KeyError, TypeError, ValueError) as error:
+        machine.to_json()
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as error:
         raise ProbeError(
-            f"machine file `{location}` is not a `probe --json` document: {error}",
+            f"machine file `{location}` is not a `probe --json` document: {type(error).__name__}: {error}",
             hint="`os` and `arch` are required; see `torchsmith probe --json` for the shape",
         ) from error
     if "backends" not in data:  # derived facts: work them out from the hardware the file describes
