@@ -164,6 +164,8 @@ def collect(process: subprocess.Popen[bytes], *, deadline: float | None) -> Capt
     """Read the child's pipes until they close, the deadline passes (the group is killed), or the leader
     has exited and only strays hold the pipes (they are killed). Never blocks past the deadline."""
     buffers: dict[int, bytearray] = {}
+    out_fd = process.stdout.fileno() if process.stdout is not None else -1
+    err_fd = process.stderr.fileno() if process.stderr is not None else -1
     selector = selectors.DefaultSelector()
     for stream in (process.stdout, process.stderr):
         if stream is not None:
@@ -198,8 +200,7 @@ def collect(process: subprocess.Popen[bytes], *, deadline: float | None) -> Capt
         _killpg(process, signal.SIGKILL)
     returncode = process.wait()
     _close(process)
-    out = bytes(buffers.get(process.stdout.fileno(), b"")) if process.stdout is not None else b""
-    err = bytes(buffers.get(process.stderr.fileno(), b"")) if process.stderr is not None else b""
+    out, err = bytes(buffers.get(out_fd, b"")), bytes(buffers.get(err_fd, b""))
     return Captured(None if timed_out else returncode, out, err, timed_out)
 
 

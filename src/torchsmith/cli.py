@@ -126,6 +126,8 @@ def _cmd_install(args: argparse.Namespace) -> int:
             installer=args.installer,
             settings=_settings(args),
             reporter=reporter,
+            timeout=args.timeout,
+            dry_run=args.dry_run,
         )
     else:
         result = install(
@@ -139,6 +141,7 @@ def _cmd_install(args: argparse.Namespace) -> int:
             root=args.root,
             settings=_settings(args),
             reporter=reporter,
+            timeout=args.timeout,
         )
     if args.json:
         _emit_json(result.to_json())
@@ -274,6 +277,19 @@ def _cmd_distro(args: argparse.Namespace) -> int:
 # --- parser ---------------------------------------------------------------------------------------------
 
 
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds (argparse reports the error as usage, exit 2)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"invalid value `{text}`: expected a positive number of seconds")
+    return value
+
+
 def _add_index_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--index-base",
@@ -321,6 +337,9 @@ def _args_install(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help="plan and show what would be installed")
     p.add_argument("--no-verify", action="store_true", help="skip the verification after installing")
     p.add_argument("--restore", metavar="FILE", help="reinstall the pins recorded before an install")
+    p.add_argument(
+        "--timeout", type=_seconds, metavar="S", help="limit for each installer run and the verification"
+    )
     p.add_argument("--root", metavar="DIR", help="probe the machine under DIR")
     p.add_argument("--json", action="store_true", help="print the result as one JSON document")
     _add_index_flags(p)
@@ -330,7 +349,7 @@ def _args_install(p: argparse.ArgumentParser) -> None:
 def _args_doctor(p: argparse.ArgumentParser) -> None:
     p.add_argument("--python", metavar="PATH", help="the interpreter to inspect (default: this one)")
     p.add_argument("--root", metavar="DIR", help="probe the machine under DIR")
-    p.add_argument("--timeout", type=float, default=120.0, metavar="S", help="limit for the target script")
+    p.add_argument("--timeout", type=_seconds, default=120.0, metavar="S", help="limit for the target script")
     p.add_argument("--no-device-test", action="store_true", help="skip the tensor/matmul test on devices")
     p.add_argument("--json", action="store_true", help="print the report as one JSON document")
     p.set_defaults(handler=_cmd_doctor)
