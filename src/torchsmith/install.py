@@ -316,7 +316,7 @@ def _install(
         messages.append(f"would create the virtual environment `{venv}`")
         venv = str(scratch / "venv")
     state["step"] = "inspecting the target interpreter"
-    target = resolve_target(python, venv, seed_pip=installer == "pip")
+    target = resolve_target(python, venv, seed_pip=installer == "pip", timeout=timeout)
     machine = override_machine(machine, python=target.minor)
     state["step"] = "planning"
     reporter.step(f"planning for {target.executable} (Python {target.version})")
@@ -427,7 +427,7 @@ def restore(
             f"invalid value `{venv}` for `--venv`: no virtual environment there to restore",
             hint="give the environment the restore file was recorded for",
         )
-    target = resolve_target(chosen, venv)
+    target = resolve_target(chosen, venv, timeout=timeout)
     before = target.family
     recorded = {pin.name for pin in record.packages}
     extra_dists = [d.name for d in before if d.name not in recorded]

@@ -176,8 +176,12 @@ def venv_python(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
 
 
-def resolve_target(python: str | None, venv: str | None, *, seed_pip: bool = False) -> TargetPython:
-    """The interpreter to act on: `--python`, `--venv` (created with uv if missing), or this one."""
+def resolve_target(
+    python: str | None, venv: str | None, *, seed_pip: bool = False, timeout: float | None = None
+) -> TargetPython:
+    """The interpreter to act on: `--python`, `--venv` (created with uv if missing), or this one.
+
+    `timeout` (default 60 s) limits asking the interpreter about itself, its process group included."""
     if venv is not None:
         location = Path(venv)
         executable = venv_python(location)
@@ -194,7 +198,7 @@ def resolve_target(python: str | None, venv: str | None, *, seed_pip: bool = Fal
                     f"{completed.stderr.decode(errors='replace').strip()}"
                 )
         python = str(executable)
-    return inspect_python(python or default_python())
+    return inspect_python(python or default_python(), timeout=timeout)
 
 
 _FAMILY_NAMES = ("torch", "torchvision", "torchaudio")
@@ -276,13 +280,13 @@ def inspect_venv_files(python: str) -> TargetPython | None:
     )
 
 
-def inspect_python(python: str) -> TargetPython:
+def inspect_python(python: str, *, timeout: float | None = None) -> TargetPython:
     """The interpreter's facts and its installed torch family: from a venv's files when it is one, else from
     one run of a stdlib snippet in the interpreter."""
     from_files = inspect_venv_files(python)
     if from_files is not None:
         return from_files
-    facts = run_snippet(python, _QUERY)
+    facts = run_snippet(python, _QUERY, timeout=60.0 if timeout is None else timeout)
     try:
         family = tuple(
             InstalledDist(str(r["name"]), str(r["version"]), r.get("url")) for r in facts["family"]
