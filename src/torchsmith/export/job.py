@@ -97,7 +97,8 @@ class Job:
         name = pattern.format(target=target.name)
         if self.output is None:
             return Path.cwd() / name
-        if len(self.targets) == 1 and not self.output.is_dir() and self.output.suffix:
+        single = self.output.is_file() or (not self.output.is_dir() and self.output.suffix)
+        if len(self.targets) == 1 and single:
             return self.output
         return self.output / name
 

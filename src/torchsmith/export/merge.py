@@ -120,11 +120,11 @@ def merge_family_requirement(guard: Guard | None, theirs: str, ours: str) -> str
 def load_toml(text: str | None, *, where: str) -> Any:
     """Parse `text` (None: a new empty document); raise `UsageError` naming `where` on bad TOML."""
     import tomlkit
-    from tomlkit.exceptions import ParseError
+    from tomlkit.exceptions import TOMLKitError
 
     try:
         return tomlkit.parse(text or "")
-    except ParseError as error:
+    except TOMLKitError as error:
         raise UsageError(f"cannot merge into `{where}`: invalid TOML: {error}") from error
 
 
@@ -236,12 +236,20 @@ def merge_requirement_list(
         return
     if guard is not None:
         theirs = {_req_name(item): item for item in current if _req_name(item) in guard.chosen}
+        wanted_names = {_req_name(item) for item in wanted}
         wanted = [
             merge_family_requirement(guard, theirs[name], item)
             if (name := _req_name(item)) in theirs
             else item
             for item in wanted
         ]
+        for name, item in theirs.items():  # family entries the export does not manage must still fit
+            if name not in wanted_names and name is not None:
+                kept = merge_family_requirement(guard, item, name)
+                if kept != item:
+                    index = current.index(item)
+                    container[key][index] = name
+                    current[index] = name
     kept_before: list[str] = []
     kept_after: list[str] = []
     seen_managed = False
