@@ -566,6 +566,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = stop.exit_code if isinstance(stop, Interrupted) else 130
         name = stop.name if isinstance(stop, Interrupted) else "SIGINT"
         sys.stderr.write(f"interrupted by {name}\n")
+        if argv is None:  # the real command: leave now, not after worker threads finish their requests
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
         return code
     except Exception as error:  # the one error boundary
         return _report_error(error, verbose=bool(args.verbose))
