@@ -37,11 +37,11 @@ def cmdline(pid: int) -> str:
 def descendants(root: int) -> list[int]:
     """Every live process below `root`."""
     children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            info = _stat(int(entry))
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            info = _stat(int(entry.name))
             if info is not None:
-                children.setdefault(info[0], []).append(int(entry))
+                children.setdefault(info[0], []).append(int(entry.name))
     found: list[int] = []
     queue = [root]
     while queue:
@@ -54,11 +54,11 @@ def descendants(root: int) -> list[int]:
 def group_members(pgid: int) -> list[int]:
     """Live processes (not zombies) in process group `pgid`."""
     members = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            info = _stat(int(entry))
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            info = _stat(int(entry.name))
             if info is not None and info[1] == pgid:
-                members.append(int(entry))
+                members.append(int(entry.name))
     return members
 
 

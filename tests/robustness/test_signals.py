@@ -156,7 +156,7 @@ def test_signal_mid_download_stops_the_installer_group(
 
 
 def test_sigterm_during_verification_leaves_it_installed_and_says_so(index: LocalIndex, setup: Setup) -> None:
-    run = Running(_install(setup)[:1] + ["torch==2.12.*"] + _install(setup)[2:], setup.env)
+    run = Running([*_install(setup)[:1], "torch==2.12.*", *_install(setup)[2:]], setup.env)
     try:
         run.wait_for(lambda: run.child_running("--matmul-size"), what="the verification", timeout=90)
         run.signal(signal.SIGTERM)
