@@ -85,7 +85,7 @@ COMMANDS = {
         "--no-device-test",
         "--root",
         str(ROOT),
-    ],  # fmt: skip
+    ],
     "install-dry-run": lambda python: [
         "install",
         "--python",
@@ -96,7 +96,7 @@ COMMANDS = {
         "--offline",
         "--root",
         str(ROOT),
-    ],  # fmt: skip
+    ],
 }
 
 
