@@ -200,3 +200,84 @@ def test_completed_install_is_installed_and_verified(index: LocalIndex, setup: S
     record = json.loads(Path(document["restore_file"]).read_text())
     assert record == {"version": 1, "python": str(setup.venv / "bin" / "python"), "packages": []}
     assert run.survivors() == []
+
+
+# --- restore: resolved before anything changes, interruptible ------------------------------------------
+
+
+def _seed(index: LocalIndex, setup: Setup, version: str) -> None:
+    """Install `torch==version` into the venv with uv directly (torchsmith is what is under test)."""
+    from torchsmith.target import find_uv
+
+    subprocess.run(
+        [find_uv(), "pip", "install", "--python", str(setup.venv / "bin" / "python"), f"torch=={version}",
+         "--index-url", index.index_url("cpu"), "--extra-index-url", index.pypi, "--quiet"],
+        check=True, env={**os.environ, **setup.env},
+    )  # fmt: skip
+    assert setup.family() == {"torch": version}
+
+
+def _restore_file(setup: Setup, *pins: tuple[str, str]) -> Path:
+    path = setup.tmp.parent / "restore.json"
+    packages = [{"name": n, "version": v, "url": None} for n, v in pins]
+    path.write_text(json.dumps({"version": 1, "python": str(setup.venv / "bin" / "python"),
+                                "packages": packages}))  # fmt: skip
+    return path
+
+
+def test_restore_that_cannot_resolve_uninstalls_nothing(index: LocalIndex, setup: Setup) -> None:
+    """Issue 11: `torch; rm -rf /` uninstalled torch before failing. Now the reinstall is resolved with
+    `--dry-run` first: a pin the index does not have fails before anything is removed."""
+    _seed(index, setup, "2.13.0+cpu")
+    path = _restore_file(setup, ("torch", "2.9.9+cpu"))
+    run = Running(["install", "--restore", str(path)], setup.env)
+    try:
+        outcome = run.finish(timeout=60)
+    finally:
+        run.stop()
+    assert_handled(outcome, codes={2}, names=["could not resolve"])
+    assert "the environment is unchanged" in outcome.err
+    assert setup.family() == {"torch": "2.13.0+cpu"}
+
+
+def test_restore_puts_the_recorded_pin_back(index: LocalIndex, setup: Setup) -> None:
+    _seed(index, setup, "2.13.0+cpu")
+    path = _restore_file(setup, ("torch", "2.11.0+cpu"))
+    dry = Running(["install", "--restore", str(path), "--dry-run"], setup.env)
+    try:
+        outcome = dry.finish(timeout=60)
+    finally:
+        dry.stop()
+    assert outcome.code == 0, outcome.err
+    assert setup.family() == {"torch": "2.13.0+cpu"}  # --dry-run changed nothing
+    run = Running(["install", "--restore", str(path)], setup.env)
+    try:
+        outcome = run.finish(timeout=60)
+    finally:
+        run.stop()
+    assert outcome.code == 0, outcome.err
+    assert setup.family() == {"torch": "2.11.0+cpu"}
+
+
+def test_sigterm_during_restore_download(index: LocalIndex, setup: Setup) -> None:
+    _seed(index, setup, "2.13.0+cpu")
+    path = _restore_file(setup, ("torch", "2.11.0+cpu"))
+    wheel = WHEEL.replace("2.13.0", "2.11.0")
+    with index.faults({"path": f"/whl/cpu/{wheel}", "fault": "slow-body", "arg": 60}):
+        run = Running(["install", "--restore", str(path)], setup.env)
+        try:
+            run.wait_for(lambda: run.saw("requirements)") and run.child_running("pip install")
+                         and not run.child_running("--dry-run"), what="the reinstall")  # fmt: skip
+            import time
+
+            time.sleep(1.5)
+            run.signal(signal.SIGTERM)
+            outcome = run.finish()
+        finally:
+            run.stop()
+    assert_handled(outcome, codes={143})
+    _assert_stopped(run, outcome.code, signal.SIGTERM)
+    assert "while reinstalling the recorded pins" in outcome.err
+    assert "the environment is unchanged" in outcome.err
+    assert f"torchsmith install --restore {path}" in outcome.err
+    assert setup.family() == {"torch": "2.13.0+cpu"}
