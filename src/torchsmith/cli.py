@@ -126,6 +126,8 @@ def _cmd_install(args: argparse.Namespace) -> int:
             installer=args.installer,
             settings=_settings(args),
             reporter=reporter,
+            timeout=args.timeout,
+            dry_run=args.dry_run,
         )
     else:
         result = install(
@@ -139,6 +141,7 @@ def _cmd_install(args: argparse.Namespace) -> int:
             root=args.root,
             settings=_settings(args),
             reporter=reporter,
+            timeout=args.timeout,
         )
     if args.json:
         _emit_json(result.to_json())
@@ -184,17 +187,19 @@ def _cmd_lint(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from torchsmith.export import export
+    from torchsmith.export import check_options, export
 
+    check_options(args.tool, mode=args.mode, source=args.source)
     result = export(
         args.tool,
         args.requirements or ["torch"],
         targets=[t.strip() for t in args.targets.split(",") if t.strip()],
-        mode=args.mode,
-        source=args.source,
+        mode=args.mode or "markers",
+        source=args.source or "conda-forge",
         output=Path(args.output) if args.output else None,
         check=args.check,
         settings=_settings(args),
+        force=args.force,
     )
     if args.json:
         _emit_json(result.to_json())
@@ -283,6 +288,19 @@ def _cmd_distro(args: argparse.Namespace) -> int:
 # --- parser ---------------------------------------------------------------------------------------------
 
 
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds (argparse reports the error as usage, exit 2)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"invalid value `{text}`: expected a positive number of seconds")
+    return value
+
+
 def _add_index_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--index-base",
@@ -330,6 +348,9 @@ def _args_install(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help="plan and show what would be installed")
     p.add_argument("--no-verify", action="store_true", help="skip the verification after installing")
     p.add_argument("--restore", metavar="FILE", help="reinstall the pins recorded before an install")
+    p.add_argument(
+        "--timeout", type=_seconds, metavar="S", help="limit for each installer run and the verification"
+    )
     p.add_argument("--root", metavar="DIR", help="probe the machine under DIR")
     p.add_argument("--json", action="store_true", help="print the result as one JSON document")
     _add_index_flags(p)
@@ -339,7 +360,7 @@ def _args_install(p: argparse.ArgumentParser) -> None:
 def _args_doctor(p: argparse.ArgumentParser) -> None:
     p.add_argument("--python", metavar="PATH", help="the interpreter to inspect (default: this one)")
     p.add_argument("--root", metavar="DIR", help="probe the machine under DIR")
-    p.add_argument("--timeout", type=float, default=120.0, metavar="S", help="limit for the target script")
+    p.add_argument("--timeout", type=_seconds, default=120.0, metavar="S", help="limit for the target script")
     p.add_argument("--no-device-test", action="store_true", help="skip the tensor/matmul test on devices")
     p.add_argument("--json", action="store_true", help="print the report as one JSON document")
     p.set_defaults(handler=_cmd_doctor)
@@ -354,9 +375,10 @@ def _args_export(p: argparse.ArgumentParser) -> None:
         help="comma-separated PLATFORM-BACKEND targets "
         "(linux-cu126, linux-cpu, windows-cpu, macos, jetson-jp6, ...; default: auto)",
     )
-    p.add_argument("--mode", choices=("markers", "extras"), default="markers")
-    p.add_argument("--source", choices=("conda-forge", "pypi"), default="conda-forge", help="pixi only")
+    p.add_argument("--mode", choices=("markers", "extras"), help="uv only (default: markers)")
+    p.add_argument("--source", choices=("conda-forge", "pypi"), help="pixi only (default: conda-forge)")
     p.add_argument("-o", "--output", metavar="FILE", help="file to write or merge into")
+    p.add_argument("--force", action="store_true", help="replace the file's own torch entries that conflict")
     p.add_argument("--check", action="store_true", help="exit 1 if the file is out of date; write nothing")
     p.add_argument("--json", action="store_true", help="print the result as one JSON document")
     _add_index_flags(p)
@@ -554,25 +576,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:
         return int(exit_.code or 0)
     handler: Handler = args.handler
+    from torchsmith.children import Interrupted, signals_raise, terminate_all
+
     try:
-        return handler(args)
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        return 130
+        with signals_raise():
+            try:
+                return handler(args)
+            finally:
+                terminate_all()
+    except (KeyboardInterrupt, Interrupted) as stop:
+        code = stop.exit_code if isinstance(stop, Interrupted) else 130
+        name = stop.name if isinstance(stop, Interrupted) else "SIGINT"
+        sys.stderr.write(f"interrupted by {name}\n")
+        if argv is None:  # the real command: leave now, not after worker threads finish their requests
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        return code
     except Exception as error:  # the one error boundary
-        from torchsmith.errors import TorchsmithError
+        return _report_error(error, verbose=bool(args.verbose))
 
-        if isinstance(error, TorchsmithError):
-            sys.stderr.write(f"error: {error.message}\n")
-            if error.hint:
-                sys.stderr.write(f"\nhint: {error.hint}\n")
-            return 2
-        if args.verbose:
-            import traceback
 
-            traceback.print_exc()
-        sys.stderr.write(
-            f"internal error: {type(error).__name__}: {error}\n"
-            "this is a bug in torchsmith; rerun with --verbose and report it with the traceback\n"
-        )
-        return 3
+def _report_error(error: Exception, *, verbose: bool) -> int:
+    """Print `error` for the user; 2 when the input or the environment caused it, 3 for a bug."""
+    from torchsmith.errors import TorchsmithError
+
+    if isinstance(error, TorchsmithError):
+        sys.stderr.write(f"error: {error.message}\n")
+        if error.hint:
+            sys.stderr.write(f"\nhint: {error.hint}\n")
+        return 2
+    if isinstance(error, (OSError, UnicodeError)):
+        from torchsmith.fileio import describe_environment_error
+
+        message, hint = describe_environment_error(error)
+        sys.stderr.write(f"error: {message}\n\nhint: {hint}\n")
+        return 2
+    if verbose:
+        import traceback
+
+        traceback.print_exc()
+    sys.stderr.write(
+        f"internal error: {type(error).__name__}: {error}\n"
+        "this is a bug in torchsmith; rerun with --verbose and report it with the traceback\n"
+    )
+    return 3

@@ -28,6 +28,7 @@ __all__ = [
     "UserFileError",
     "atomic_write_bytes",
     "atomic_write_text",
+    "describe_environment_error",
     "describe_os_error",
     "read_user_bytes",
     "read_user_text",
@@ -45,6 +46,34 @@ def describe_os_error(error: OSError) -> str:
     """A short lower-case reason for an `OSError`, e.g. `no space left on device`."""
     reason = error.strerror or (os.strerror(error.errno) if error.errno else str(error))
     return reason[:1].lower() + reason[1:]
+
+
+def describe_environment_error(error: OSError | UnicodeError) -> tuple[str, str]:
+    """Message and hint for an `OSError` or `UnicodeError` that escaped to the CLI: the environment or an
+    input caused it (a cache folder that is a file, an unwritable folder, a non-UTF-8 file), so it is exit
+    2 naming the path, never a bug report."""
+    if isinstance(error, UnicodeError):
+        return (
+            f"cannot decode input as text: {error}",
+            "save the file as UTF-8 (or check the variables that name files)",
+        )
+    names = [str(n) for n in (error.filename, error.filename2) if n is not None]
+    where = " and ".join(f"`{n}`" for n in names) or "a file or folder"
+    reason = describe_os_error(error)
+    if error.errno in (errno.ENOTDIR, errno.EEXIST):
+        hint = f"{where} (or a folder above it) is a file where a folder is needed: move it away or point "
+        hint += "`TORCHSMITH_CACHE_DIR` / the option elsewhere"
+    elif error.errno == errno.EISDIR:
+        hint = f"{where} is a folder: name a file instead"
+    elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = f"check the permissions of {where}"
+    elif error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        hint = "free some space (or raise the file size limit) and run the command again"
+    elif error.errno == errno.ENOENT:
+        hint = f"check that {where} exists"
+    else:
+        hint = f"check {where}"
+    return f"cannot use {where}: {reason}", hint
 
 
 def _write_hint(error: OSError, path: Path) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,7 +24,15 @@ from torchsmith.index.settings import IndexSettings
 from torchsmith.planning.commands import requirement_lines
 from torchsmith.planning.model import Plan
 from torchsmith.report import NullReporter, Reporter
-from torchsmith.target import InstalledDist, TargetPython, find_uv, installed_family, resolve_target
+from torchsmith.restore_record import RestorePin
+from torchsmith.target import (
+    InstalledDist,
+    TargetPython,
+    find_uv,
+    installed_family,
+    resolve_target,
+    venv_python,
+)
 
 __all__ = ["InstallResult", "install", "restore"]
 
@@ -71,15 +78,23 @@ class InstallResult:
 
 
 def _snapshot(target: TargetPython, before: Sequence[InstalledDist], settings: IndexSettings) -> Path:
-    """Write the current torch-family pins where `--restore` can find them; return the file."""
+    """Write the current torch-family pins where `--restore` can find them (atomically); return the file."""
+    from torchsmith.fileio import UserFileError, atomic_write_text, describe_os_error
+    from torchsmith.restore_record import RestoreRecord, pin_from_installed
+
     folder = settings.cache_dir / "restore"
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserFileError(
+            f"cannot create the restore folder `{folder}`: {describe_os_error(error)}; nothing was changed",
+            hint="point `TORCHSMITH_CACHE_DIR` at a writable folder",
+        ) from error
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     path = folder / f"{stamp}.json"
-    path.write_text(
-        json.dumps({"python": target.executable, "packages": [d.to_json() for d in before]}, indent=2) + "\n",
-        encoding="utf-8",
-    )
+    pins = [pin_from_installed(d.name, d.version, d.url) for d in before]
+    record = RestoreRecord(target.executable, tuple(p for p in pins if p is not None))
+    atomic_write_text(path, json.dumps(record.to_json(), indent=2) + "\n")
     return path
 
 
@@ -126,18 +141,28 @@ def _installer_command(
     return command
 
 
-def _run(command: list[str], reporter: Reporter) -> tuple[int, str]:
-    """Run the installer, streaming its output to the reporter; return (status, last lines)."""
+def _uninstall_command(installer: str, target: TargetPython, names: Sequence[str]) -> list[str]:
+    """Uninstall validated names; they follow `--`, so none can ever be read as an option."""
+    if installer == "uv":
+        return [find_uv(), "pip", "uninstall", "--python", target.executable, "--", *names]
+    return [target.executable, "-m", "pip", "uninstall", "-y", "--disable-pip-version-check", "--", *names]
+
+
+def _run(command: list[str], reporter: Reporter, *, timeout: float | None = None) -> tuple[int, str]:
+    """Run the installer in its own process group, streaming its output to the reporter; return (status,
+    last lines). A timeout kills the whole group (status 124, as `timeout` reports it)."""
+    from torchsmith.children import run_streaming
+
     env = dict(os.environ)
     env.pop("PIP_REQUIRE_VIRTUALENV", None)
-    tail: list[str] = []
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env) as process:
-        assert process.stdout is not None
-        for raw in process.stdout:
-            text = raw.decode(errors="replace").rstrip("\n")
-            reporter.line(text)
-            tail = [*tail[-19:], text]
-    return process.returncode, "\n".join(tail)
+    try:
+        status, lines = run_streaming(command, reporter.line, env=env, timeout=timeout)
+    except OSError as error:
+        raise InstallError(f"cannot run `{command[0]}`: {error.strerror or error}") from error
+    if status is None:
+        lines.append(f"error: {Path(command[0]).name} did not finish within {timeout:g} s (stopped)")
+        status = 124
+    return status, "\n".join(lines[-20:])
 
 
 _PREFIXES = ("error:", "cause:", "caused by:", "hash mismatch", "hashes are required", "×")
@@ -151,19 +176,23 @@ def _gist(output: str) -> str:
     return " / ".join(chosen)
 
 
-def _failure(
-    what: str, output: str, restore_file: Path, before: Sequence[InstalledDist], now: Sequence[InstalledDist]
-) -> InstallError:
-    """The error for a failed installer run: its own words, and whether torch was left half-replaced."""
+def _state(before: Sequence[InstalledDist], now: Sequence[InstalledDist]) -> str:
     if {(d.name, d.version) for d in before} != {(d.name, d.version) for d in now}:
         pins = ", ".join(f"{d.name} {d.version}" for d in now) or "none"
-        state = f"the environment was changed: torch-family pins are now {pins}"
-    else:
-        state = "the environment is unchanged"
-    return InstallError(
-        f"{what}: {_gist(output)}; {state}",
-        hint=f"go back with `torchsmith install --restore {restore_file}`",
-    )
+        return f"the environment was changed: torch-family pins are now {pins}"
+    return "the environment is unchanged"
+
+
+def _failure(
+    what: str,
+    output: str,
+    restore_file: Path | None,
+    before: Sequence[InstalledDist],
+    now: Sequence[InstalledDist],
+) -> InstallError:
+    """The error for a failed installer run: its own words, and whether torch was left half-replaced."""
+    hint = f"go back with `torchsmith install --restore {restore_file}`" if restore_file else None
+    return InstallError(f"{what}: {_gist(output)}; {_state(before, now)}", hint=hint)
 
 
 def _apply(
@@ -175,19 +204,43 @@ def _apply(
     settings: IndexSettings,
     dry_run: bool,
     reporter: Reporter,
-    restore_file: Path,
+    restore_file: Path | None,
     before: Sequence[InstalledDist],
+    timeout: float | None = None,
 ) -> None:
+    from torchsmith.fileio import atomic_write_text
+
     with tempfile.TemporaryDirectory(prefix="torchsmith-") as scratch:
         requirements = Path(scratch) / "requirements.txt"
-        requirements.write_text("\n".join(packages) + "\n", encoding="utf-8")
+        atomic_write_text(requirements, "\n".join(packages) + "\n")
         command = _installer_command(installer, target, requirements, settings, dry_run=dry_run, extra=extra)
         reporter.step(" ".join(command[:3]) + f" ({len(packages)} requirements)")
-        status, output = _run(command, reporter)
+        status, output = _run(command, reporter, timeout=timeout)
     if status != 0:
-        raise _failure(
-            f"{installer} failed with status {status}", output, restore_file, before, installed_family(target)
-        )
+        now = before if dry_run else installed_family(target)
+        what = f"{installer} {'could not resolve' if dry_run else 'failed'} (status {status})"
+        raise _failure(what, output, restore_file, before, now)
+
+
+def _interrupted(
+    stop: BaseException, step: str, target: TargetPython | None, before: Sequence[InstalledDist],
+    restore_file: Path | None,
+) -> None:  # fmt: skip
+    """Tell the user, on stderr, what a signal left behind: the state of the environment and the way back."""
+    import sys
+
+    name = getattr(stop, "name", "SIGINT")
+    lines = [f"interrupted by {name} while {step}"]
+    if target is None or restore_file is None:
+        lines.append("nothing was changed")
+    else:
+        try:
+            now = installed_family(target)
+            lines.append(_state(before, now))
+        except Exception as error:
+            lines.append(f"the state of the environment is unknown ({error})")
+        lines.append(f"go back with `torchsmith install --restore {restore_file}`")
+    sys.stderr.write("\n".join(lines) + "\n")
 
 
 def _report_plan(plan: Plan, reporter: Reporter) -> None:
@@ -213,17 +266,61 @@ def install(
     root: str | Path | None = None,
     settings: IndexSettings | None = None,
     reporter: Reporter | None = None,
+    timeout: float | None = None,
 ) -> InstallResult:
-    """Plan for the target interpreter, install the pins, verify; see the module docstring."""
+    """Plan for the target interpreter, install the pins, verify; see the module docstring.
+
+    `dry_run` changes nothing on disk but the cache: no virtual environment (a missing `--venv` is stood in
+    for by a temporary one, removed again), no restore file. `timeout` limits each installer run and the
+    verification, their whole process groups included.
+    """
+    from torchsmith.children import Interrupted
+
+    reporter = reporter or NullReporter()
+    settings = settings or IndexSettings.from_env(os.environ)
+    state: dict[str, Any] = {"step": "planning", "target": None, "before": (), "restore": None}
+    with tempfile.TemporaryDirectory(prefix="torchsmith-dry-run-") as scratch:
+        try:
+            return _install(
+                requirements, backend=backend, python=python, venv=venv, installer=installer,
+                dry_run=dry_run, verify=verify, root=root, settings=settings, reporter=reporter,
+                timeout=timeout, state=state, scratch=Path(scratch),
+            )  # fmt: skip
+        except (Interrupted, KeyboardInterrupt) as stop:
+            _interrupted(stop, state["step"], state["target"], state["before"], state["restore"])
+            raise
+
+
+def _install(
+    requirements: Sequence[str],
+    *,
+    backend: str,
+    python: str | None,
+    venv: str | None,
+    installer: str,
+    dry_run: bool,
+    verify: bool,
+    root: str | Path | None,
+    settings: IndexSettings,
+    reporter: Reporter,
+    timeout: float | None,
+    state: dict[str, Any],
+    scratch: Path,
+) -> InstallResult:
     from torchsmith.machine import probe
     from torchsmith.machine.override import override_machine
     from torchsmith.planning.plan import make_plan
     from torchsmith.planning.requirements import parse_requirements
 
-    reporter = reporter or NullReporter()
-    settings = settings or IndexSettings.from_env(os.environ)
-    target = resolve_target(python, venv, seed_pip=installer == "pip")
-    machine = override_machine(probe(root=root), python=target.minor)
+    messages: list[str] = []
+    machine = probe(root=root)
+    if dry_run and venv is not None and not venv_python(Path(venv)).exists():
+        messages.append(f"would create the virtual environment `{venv}`")
+        venv = str(scratch / "venv")
+    state["step"] = "inspecting the target interpreter"
+    target = resolve_target(python, venv, seed_pip=installer == "pip", timeout=timeout)
+    machine = override_machine(machine, python=target.minor)
+    state["step"] = "planning"
     reporter.step(f"planning for {target.executable} (Python {target.version})")
     plan = make_plan(requirements, machine=machine, backend=backend, settings=settings, reporter=reporter)
     # An offline plan made from cached index pages pins every file with its hash: installable from the
@@ -235,8 +332,10 @@ def install(
         )
     _report_plan(plan, reporter)
     before = target.family
-    restore_file = _snapshot(target, before, settings)
     lines = requirement_lines(plan.packages) + list(parse_requirements(requirements).others)
+    restore_file = None if dry_run else _snapshot(target, before, settings)
+    state.update(target=None if dry_run else target, before=before, restore=restore_file)
+    state["step"] = f"running `{installer}`" + (" --dry-run" if dry_run else "")
     _apply(
         lines,
         (),
@@ -247,13 +346,13 @@ def install(
         reporter=reporter,
         restore_file=restore_file,
         before=before,
+        timeout=timeout,
     )
-    messages = [
-        f"backend {plan.backend}: " + ", ".join(p.pin for p in plan.packages),
-        f"previous pins recorded in {restore_file}",
-    ]
+    messages.insert(0, f"backend {plan.backend}: " + ", ".join(p.pin for p in plan.packages))
     if dry_run:
-        return InstallResult(plan, target, restore_file, before, dry_run=True, messages=tuple(messages))
+        messages.append("dry run: nothing was installed and no restore file was written")
+        return InstallResult(plan, target, None, before, dry_run=True, messages=tuple(messages))
+    messages.append(f"previous pins recorded in {restore_file}")
     # uv/pip succeeded, so the pins are installed exactly: no need to start the interpreter again.
     pinned = {p.name: InstalledDist(p.name, p.version, p.url) for p in plan.packages}
     after = tuple(pinned.get(d.name, d) for d in before) + tuple(
@@ -263,8 +362,15 @@ def install(
     if verify:
         from torchsmith.doctor import diagnose
 
+        state["step"] = "verifying (the pins are installed)"
         reporter.step("verifying with torchsmith doctor")
-        report = diagnose(python=target.executable, root=root, machine=machine, reporter=reporter)
+        report = diagnose(
+            python=target.executable,
+            root=root,
+            machine=machine,
+            reporter=reporter,
+            timeout=timeout if timeout is not None else 120.0,
+        )
         if report.exit_code != 0:
             messages.append(
                 f"verification failed; go back with `torchsmith install --restore {restore_file}`"
@@ -274,19 +380,14 @@ def install(
     )
 
 
-def _restore_lines(
-    packages: Sequence[dict[str, Any]], settings: IndexSettings
-) -> tuple[list[str], list[str]]:
-    """Requirement lines and extra index flags that reinstall recorded pins from their own backends."""
+def _restore_lines(pins: Sequence[RestorePin], settings: IndexSettings) -> tuple[list[str], list[str]]:
+    """Requirement lines and extra index flags that reinstall validated pins from their own backends."""
     lines: list[str] = []
     indexes: list[str] = []
-    for row in packages:
-        if row.get("url"):
-            lines.append(f"{row['name']} @ {row['url']}")
-            continue
-        lines.append(f"{row['name']}=={row['version']}")
-        label = str(row["version"]).partition("+")[2]
-        if label:
+    for pin in pins:
+        lines.append(pin.requirement)
+        label = pin.version.partition("+")[2]
+        if not pin.url and label:
             index = parse_backend(label, source="the restore file").index_url(settings.index_base)
             indexes.append(index)
     extra: list[str] = []
@@ -303,41 +404,74 @@ def restore(
     installer: str = "uv",
     settings: IndexSettings | None = None,
     reporter: Reporter | None = None,
+    timeout: float | None = None,
+    dry_run: bool = False,
 ) -> InstallResult:
-    """Put back the torch-family pins recorded in `file` (uninstalling ones that were not there)."""
+    """Put back the torch-family pins recorded in `file` (uninstalling ones that were not there).
+
+    The file is validated whole first (`restore_record`); the reinstall is resolved with `--dry-run`
+    before anything changes; only then are the pins installed and the family members the file does
+    not list uninstalled. A file without `python` needs `--python` or `--venv`.
+    """
+    from torchsmith.children import Interrupted
+    from torchsmith.restore_record import load_restore
+
     reporter = reporter or NullReporter()
     settings = settings or IndexSettings.from_env(os.environ)
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-        packages = list(data["packages"])
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise UsageError(f"cannot read restore file `{file}`: {error}") from error
-    target = resolve_target(python or (None if venv else data.get("python")), venv)
+    record = load_restore(file)
+    chosen = python or (None if venv else record.python)
+    if chosen is None and venv is None:
+        raise UsageError(
+            f"restore file `{file}` does not say which interpreter it belongs to (no `python`); "
+            "nothing was changed",
+            hint=f"name it: `torchsmith install --restore {file} --python PATH` (or `--venv DIR`)",
+        )
+    if venv is not None and not venv_python(Path(venv)).exists():
+        raise UsageError(
+            f"invalid value `{venv}` for `--venv`: no virtual environment there to restore",
+            hint="give the environment the restore file was recorded for",
+        )
+    target = resolve_target(chosen, venv, timeout=timeout)
     before = target.family
-    recorded = {row["name"] for row in packages}
+    recorded = {pin.name for pin in record.packages}
     extra_dists = [d.name for d in before if d.name not in recorded]
-    if extra_dists:
-        command = (
-            [find_uv(), "pip", "uninstall", "--python", target.executable, *extra_dists]
-            if installer == "uv"
-            else [target.executable, "-m", "pip", "uninstall", "-y", *extra_dists]
+    lines, extra = _restore_lines(record.packages, settings)
+    step = "checking that the recorded pins resolve"
+    try:
+        if lines:
+            common = dict(installer=installer, target=target, settings=settings, reporter=reporter,
+                          restore_file=None, before=before, timeout=timeout)  # fmt: skip
+            _apply(lines, extra, dry_run=True, **common)  # type: ignore[arg-type]
+        if dry_run:
+            return InstallResult(None, target, file, before, dry_run=True, messages=(
+                f"dry run: the pins recorded in {file} resolve; would uninstall "
+                + (", ".join(extra_dists) or "nothing"),
+            ))  # fmt: skip
+        if lines:
+            step = "reinstalling the recorded pins"
+            _apply(lines, extra, dry_run=False, **common)  # type: ignore[arg-type]
+        if extra_dists:
+            step = f"uninstalling {', '.join(extra_dists)}"
+            status, output = _run(_uninstall_command(installer, target, extra_dists), reporter,
+                                  timeout=timeout)  # fmt: skip
+            if status != 0:
+                raise InstallError(
+                    f"cannot uninstall {', '.join(extra_dists)}: {_gist(output)}; "
+                    f"{_state(before, installed_family(target))}"
+                )
+    except (Interrupted, KeyboardInterrupt) as stop:
+        import sys
+
+        name = getattr(stop, "name", "SIGINT")
+        try:
+            now_state = _state(before, installed_family(target))
+        except Exception as error:
+            now_state = f"the state of the environment is unknown ({error})"
+        sys.stderr.write(
+            f"interrupted by {name} while {step}\n{now_state}\n"
+            f"run `torchsmith install --restore {file}` again to finish\n"
         )
-        status, output = _run(command, reporter)
-        if status != 0:
-            raise InstallError(f"cannot uninstall {', '.join(extra_dists)}: {_gist(output)}")
-    if packages:
-        lines, extra = _restore_lines(packages, settings)
-        _apply(
-            lines,
-            extra,
-            installer=installer,
-            target=target,
-            settings=settings,
-            dry_run=False,
-            reporter=reporter,
-            restore_file=file,
-            before=before,
-        )
+        raise
     after = installed_family(target)
     return InstallResult(
         None, target, file, before, after, messages=(f"restored the pins recorded in {file}",)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ __all__ = [
     "installed_family",
     "resolve_target",
     "run_snippet",
+    "venv_python",
 ]
 
 _QUERY = r"""
@@ -53,8 +53,15 @@ if metadata is not None:
             text = dist.read_text("direct_url.json")
             if text:
                 try:
-                    url = json.loads(text).get("url")
-                except ValueError:
+                    direct = json.loads(text)
+                    url = direct.get("url")
+                    archive = direct.get("archive_info") or {}
+                    digest = (archive.get("hashes") or {}).get("sha256")
+                    if not digest and str(archive.get("hash", "")).startswith("sha256="):
+                        digest = str(archive["hash"])[7:]
+                    if url and digest and "#" not in url:
+                        url = url + "#sha256=" + digest
+                except (ValueError, AttributeError, TypeError):
                     url = None
             found.append({"name": name, "version": dist.version, "url": url})
 facts["family"] = found
@@ -102,19 +109,28 @@ class TargetPython:
 
 
 def run_snippet(python: str, code: str, *, timeout: float = 60.0) -> Any:
-    """Run `code` in `python` (isolated from the user's site customisations) and parse its JSON output."""
+    """Run `code` in `python` (isolated from the user's site customisations) and parse its JSON output.
+
+    The interpreter runs in its own process group; the timeout covers the group, so a child it leaves
+    behind holding the pipe cannot hang torchsmith."""
+    from torchsmith.children import run_captured
+
     try:
-        completed = subprocess.run(
+        completed = run_captured(
             [python, "-c", code],
-            capture_output=True,
             timeout=timeout,
-            check=False,
             env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
         )
     except FileNotFoundError as error:
-        raise UsageError(f"no interpreter at `{python}`") from error
-    except subprocess.TimeoutExpired as error:
-        raise InstallError(f"`{python}` did not answer within {timeout:g} s") from error
+        raise UsageError(
+            f"no interpreter at `{python}`", hint="check the path given to `--python`"
+        ) from error
+    except OSError as error:
+        raise UsageError(
+            f"cannot run `{python}`: {error.strerror or error}", hint="give an executable interpreter"
+        ) from error
+    if completed.timed_out:
+        raise InstallError(f"`{python}` did not answer within {timeout:g} s (stopped it and its children)")
     if completed.returncode != 0:
         tail = completed.stderr.decode(errors="replace").strip().splitlines()[-1:]
         raise InstallError(f"`{python}` failed to run torchsmith's query: {' '.join(tail) or 'no output'}")
@@ -148,7 +164,7 @@ def default_python(env: Mapping[str, str] | None = None) -> str:
     for variable in ("VIRTUAL_ENV", "CONDA_PREFIX"):
         prefix = environ.get(variable, "").strip()
         if prefix:
-            candidate = _venv_python(Path(prefix))
+            candidate = venv_python(Path(prefix))
             if sys.platform != "win32" and not candidate.exists():
                 candidate = Path(prefix) / "bin" / "python3"
             if candidate.exists():
@@ -156,27 +172,33 @@ def default_python(env: Mapping[str, str] | None = None) -> str:
     return sys.executable
 
 
-def _venv_python(venv: Path) -> Path:
+def venv_python(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
 
 
-def resolve_target(python: str | None, venv: str | None, *, seed_pip: bool = False) -> TargetPython:
-    """The interpreter to act on: `--python`, `--venv` (created with uv if missing), or this one."""
+def resolve_target(
+    python: str | None, venv: str | None, *, seed_pip: bool = False, timeout: float | None = None
+) -> TargetPython:
+    """The interpreter to act on: `--python`, `--venv` (created with uv if missing), or this one.
+
+    `timeout` (default 60 s) limits asking the interpreter about itself, its process group included."""
     if venv is not None:
         location = Path(venv)
-        executable = _venv_python(location)
+        executable = venv_python(location)
         if not executable.exists():
             command = [find_uv(), "venv", str(location), "--python", sys.executable, "--quiet"]
             if seed_pip:
                 command.append("--seed")
-            completed = subprocess.run(command, capture_output=True, check=False)
+            from torchsmith.children import run_captured
+
+            completed = run_captured(command, timeout=300)
             if completed.returncode != 0:
                 raise InstallError(
                     f"cannot create the virtual environment `{location}`: "
                     f"{completed.stderr.decode(errors='replace').strip()}"
                 )
         python = str(executable)
-    return inspect_python(python or default_python())
+    return inspect_python(python or default_python(), timeout=timeout)
 
 
 _FAMILY_NAMES = ("torch", "torchvision", "torchaudio")
@@ -202,12 +224,26 @@ def _dist_info_family(site: Path) -> tuple[InstalledDist, ...]:
         url = None
         direct = dist_info / "direct_url.json"
         if direct.is_file():
-            try:
-                url = json.loads(direct.read_text(encoding="utf-8")).get("url")
-            except (OSError, ValueError, AttributeError):
-                url = None
+            url = _direct_url(direct)
         found[canonical] = InstalledDist(canonical, version, url)
     return tuple(found.values())
+
+
+def _direct_url(path: Path) -> str | None:
+    """The URL a distribution was installed from (PEP 610 `direct_url.json`), with `#sha256=` when the
+    file records the archive's hash (what a restore needs to install exactly that file again)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        url = data.get("url")
+        archive = data.get("archive_info") or {}
+        digest = (archive.get("hashes") or {}).get("sha256")
+        if not digest and str(archive.get("hash", "")).startswith("sha256="):
+            digest = str(archive["hash"])[7:]
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
+    if not isinstance(url, str):
+        return None
+    return f"{url}#sha256={digest}" if isinstance(digest, str) and digest and "#" not in url else url
 
 
 def inspect_venv_files(python: str) -> TargetPython | None:
@@ -244,22 +280,30 @@ def inspect_venv_files(python: str) -> TargetPython | None:
     )
 
 
-def inspect_python(python: str) -> TargetPython:
+def inspect_python(python: str, *, timeout: float | None = None) -> TargetPython:
     """The interpreter's facts and its installed torch family: from a venv's files when it is one, else from
     one run of a stdlib snippet in the interpreter."""
     from_files = inspect_venv_files(python)
     if from_files is not None:
         return from_files
-    facts = run_snippet(python, _QUERY)
-    family = tuple(InstalledDist(str(r["name"]), str(r["version"]), r.get("url")) for r in facts["family"])
-    return TargetPython(
-        executable=str(facts["executable"]),
-        version=str(facts["version"]),
-        abi=str(facts["abi"]),
-        prefix=str(facts["prefix"]),
-        implementation=str(facts["implementation"]),
-        family=family,
-    )
+    facts = run_snippet(python, _QUERY, timeout=60.0 if timeout is None else timeout)
+    try:
+        family = tuple(
+            InstalledDist(str(r["name"]), str(r["version"]), r.get("url")) for r in facts["family"]
+        )
+        return TargetPython(
+            executable=str(facts["executable"]),
+            version=str(facts["version"]),
+            abi=str(facts["abi"]),
+            prefix=str(facts["prefix"]),
+            implementation=str(facts["implementation"]),
+            family=family,
+        )
+    except (KeyError, TypeError, AttributeError) as error:
+        raise InstallError(
+            f"`{python}` answered torchsmith's query with something unexpected ({type(error).__name__})",
+            hint="is it a CPython interpreter? give its path to `--python`",
+        ) from error
 
 
 def installed_family(target: TargetPython) -> tuple[InstalledDist, ...]:

@@ -158,7 +158,10 @@ def test_dry_run_changes_nothing(install_index: InstallIndex, tmp_path: Path, uv
     result = install(["torch"], venv=str(venv), root=ROOT, dry_run=True,
                      settings=install_index.settings(tmp_path / "cache"))  # fmt: skip
     assert result.dry_run and result.after == ()
-    assert versions(str(venv / "bin" / "python")) == {}
+    # --dry-run changes nothing on disk but the cache: no venv, no restore file
+    assert not venv.exists()
+    assert result.restore_file is None
+    assert not (tmp_path / "cache" / "restore").exists()
 
 
 def test_cli_install_json(

@@ -68,8 +68,7 @@ def diagnose(
         )
         facts = run.wait()
     except BaseException:
-        run.process.kill()
-        run.process.wait()
+        run.stop()
         raise
     conda = read_records(facts.python.prefix) if facts.python.conda_meta else ()
     chosen_root = root if root is not None else (environ.get("TORCHSMITH_ROOT") or "/")

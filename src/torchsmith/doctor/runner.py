@@ -61,15 +61,21 @@ class TargetRun:
     timeout: float
     device_test: bool
 
+    def stop(self) -> None:
+        """Terminate the script's whole process group (torch may have started workers of its own)."""
+        from torchsmith.children import terminate_group
+
+        terminate_group(self.process, grace=1.0)
+
     def wait(self) -> TargetFacts:
-        """Collect the records; a timeout kills the process and keeps what it had reported."""
-        timed_out = False
-        try:
-            stdout, stderr = self.process.communicate(timeout=max(0.0, self.deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            self.process.kill()
-            stdout, stderr = self.process.communicate()
+        """Collect the records; a timeout kills the process group and keeps what it had reported.
+
+        The deadline covers the whole group: a child of the target that keeps the pipes open after the
+        target exited (or past the deadline) is killed, so it cannot hang doctor."""
+        from torchsmith.children import collect
+
+        captured = collect(self.process, deadline=self.deadline)
+        timed_out, stdout, stderr = captured.timed_out, captured.stdout, captured.stderr
         records = _parse_records(stdout)
         tail = stderr.decode("utf-8", errors="replace")[-_STDERR_TAIL:]
         finished = any(r.get("stage") == "done" for r in records)
@@ -107,14 +113,10 @@ def start(
     args = [python, "-c", script_text(), "--matmul-size", str(matmul_size)]
     if not device_test:
         args.append("--no-device-test")
+    from torchsmith.children import spawn
+
     try:
-        process = subprocess.Popen(
-            args,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=_child_env(env),
-        )
+        process = spawn(args, env=_child_env(env))
     except OSError as error:
         raise UsageError(
             f"cannot run `{python}` (from `--python`): {error.strerror or error}",

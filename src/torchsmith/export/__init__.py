@@ -23,11 +23,35 @@ if TYPE_CHECKING:
     from torchsmith.index.settings import IndexSettings
     from torchsmith.machine.model import Machine
 
-__all__ = ["MODES", "SOURCES", "TOOLS", "ExportResult", "ExportedFile", "Target", "export", "make_job"]
+__all__ = [
+    "MODES",
+    "SOURCES",
+    "TOOLS",
+    "ExportResult",
+    "ExportedFile",
+    "Target",
+    "check_options",
+    "export",
+    "make_job",
+]
 
 TOOLS = ("uv", "pip", "poetry", "pixi", "conda", "docker")
 MODES = ("markers", "extras")
 SOURCES = ("conda-forge", "pypi")
+_OPTION_TOOLS = {"--mode": ("uv",), "--source": ("pixi",)}
+"""The tools each tool-specific option applies to; given for another tool it is an error, not ignored."""
+
+
+def check_options(tool: str, *, mode: str | None, source: str | None) -> None:
+    """Refuse `--mode` / `--source` (given explicitly, i.e. not None) for a tool they do not apply to."""
+    for option, value in (("--mode", mode), ("--source", source)):
+        tools = _OPTION_TOOLS[option]
+        if value is not None and tool not in tools:
+            applies = " and ".join(f"`{t}`" for t in tools)
+            raise UsageError(
+                f"`{option} {value}` does not apply to `export {tool}`: it is for {applies} only",
+                hint=f"drop `{option}`, or export for {applies}",
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +107,18 @@ def _command(tool: str, requirements: Sequence[str], targets: Sequence[str], mod
     return shlex.join(parts)
 
 
+def _make_parent(path: Path) -> None:
+    from torchsmith.fileio import UserFileError, describe_os_error
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserFileError(
+            f"cannot write `{path}`: cannot create its folder `{path.parent}`: {describe_os_error(error)}",
+            hint="give `-o` a path whose folder can be created",
+        ) from error
+
+
 def make_job(
     tool: str,
     requirements: Sequence[str],
@@ -93,6 +129,7 @@ def make_job(
     output: Path | None = None,
     settings: IndexSettings | None = None,
     machine: Machine | None = None,
+    force: bool = False,
 ) -> Job:
     """Validate the request, parse targets and requirements and choose torch per target."""
     from torchsmith.export.choose import choose_all
@@ -121,6 +158,7 @@ def make_job(
         settings=settings,
         output=output,
         command=_command(tool, [str(r) for r in reqs], [t.name for t in parsed_targets], mode, source),
+        force=force,
     )
 
 
@@ -135,23 +173,34 @@ def export(
     check: bool = False,
     settings: IndexSettings | None = None,
     machine: Machine | None = None,
+    force: bool = False,
 ) -> ExportResult:
     """Render `tool`'s config for `targets`, merge it into `output` (or the tool's default file) and write it.
 
-    With `check`, nothing is written; `ExportResult.exit_code` is 1 if any file would change.
+    With `check`, nothing is written; `ExportResult.exit_code` is 1 if any file would change. Every file
+    is written atomically (`torchsmith.fileio`) in its own encoding, line endings and final newline;
+    the file's own torch-family entries are kept or, when they conflict, the export stops before writing
+    anything (`force` replaces them).
     """
-    from torchsmith.export.job import Job
+    from torchsmith.export.style import NEW_FILE, encode_styled, read_styled
+    from torchsmith.fileio import atomic_write_bytes
 
     job = make_job(tool, requirements, targets=targets, mode=mode, source=source, output=output,
-                   settings=settings, machine=machine)  # fmt: skip
+                   settings=settings, machine=machine, force=force)  # fmt: skip
     rendered = _renderer(tool)(job)
     files: list[ExportedFile] = []
+    writes: list[tuple[Path, bytes]] = []
     for path, content in rendered.files:
-        changed = Job.read(path) != content
-        if changed and not check:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content, encoding="utf-8")
+        found = read_styled(path)
+        style = NEW_FILE if found is None else found[1]
+        changed = found is None or found[0] != content
+        if changed:
+            writes.append((path, encode_styled(content, style)))
         files.append(ExportedFile(path, content, changed))
+    if not check:
+        for path, data in writes:
+            _make_parent(path)
+            atomic_write_bytes(path, data)
     notes = tuple(dict.fromkeys([*job.notes, *rendered.notes]))
     if check:
         stale = [str(f.path) for f in files if f.changed]

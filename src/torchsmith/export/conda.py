@@ -134,8 +134,10 @@ def _merge_dependencies(
         wanted.append({"pip": pip_all})
     if _plain(current) == _plain(wanted):
         return
+    following = ""  # full-line comments after a removed item belong to the user: keep them
     for index in range(len(deps) - 1, -1, -1):
         if index in managed or isinstance(deps[index], dict):
+            following = _following_comments(deps, index) + following
             del deps[index]
     for offset, spec in enumerate(specs):
         deps.insert(before + offset, spec)
@@ -145,7 +147,29 @@ def _merge_dependencies(
         pip_map = CommentedMap()
         pip_map["pip"] = CommentedSeq(pip_all)
         deps.append(pip_map)
+    if following and len(deps):
+        _append_comment(deps, len(deps) - 1, following)
     data["dependencies"] = deps
+
+
+def _following_comments(seq: Any, index: int) -> str:
+    """The comment lines after item `index` (ruamel keeps them with the item's end-of-line comment)."""
+    slot = seq.ca.items.get(index)
+    token = slot[0] if slot else None
+    if token is None or "\n" not in token.value:
+        return ""
+    return str(token.value.split("\n", 1)[1])
+
+
+def _append_comment(seq: Any, index: int, text: str) -> None:
+    from ruamel.yaml.error import CommentMark
+    from ruamel.yaml.tokens import CommentToken
+
+    slot = seq.ca.items.get(index)
+    if slot and slot[0] is not None:
+        slot[0].value = slot[0].value.rstrip("\n") + "\n" + text
+    else:
+        seq.ca.items[index] = [CommentToken("\n" + text, CommentMark(0), None), None, None, None]
 
 
 def _pip_managed(line: Any, job: Job) -> bool:

@@ -15,6 +15,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from torchsmith.export.choose import Choice
+from torchsmith.export.merge import Guard
 from torchsmith.export.targets import Target
 from torchsmith.planning.requirements import split_family
 
@@ -46,6 +47,8 @@ class Job:
     output: Path | None = None
     command: str = ""
     notes: list[str] = field(default_factory=list)
+    force: bool = False
+    """`--force`: replace the file's own torch-family entries that conflict with the export."""
 
     @property
     def family(self) -> tuple[Requirement, ...]:
@@ -60,6 +63,23 @@ class Job:
     @property
     def family_names(self) -> tuple[str, ...]:
         return tuple(canonicalize_name(r.name) for r in self.family)
+
+    def guard(self, path: Path) -> Guard:
+        """The keeper of the file's own torch-family entries (notes go to the job's notes)."""
+        from torchsmith.knowledge.releases import companion_for
+
+        chosen: dict[str, frozenset[str]] = {}
+        for name in ("torch", "torchvision", "torchaudio"):
+            versions = set()
+            for choice in self.choices:
+                try:
+                    version = companion_for(name, choice.torch)
+                except ValueError:
+                    version = None
+                if version is not None:
+                    versions.add(str(version))
+            chosen[name] = frozenset(versions)
+        return Guard(str(path), chosen, force=self.force, notes=self.notes)
 
     def choice(self, target: Target) -> Choice:
         return next(c for c in self.choices if c.target == target)
@@ -77,16 +97,19 @@ class Job:
         name = pattern.format(target=target.name)
         if self.output is None:
             return Path.cwd() / name
-        if len(self.targets) == 1 and not self.output.is_dir() and self.output.suffix:
+        single = self.output.is_file() or (not self.output.is_dir() and self.output.suffix)
+        if len(self.targets) == 1 and single:
             return self.output
         return self.output / name
 
     @staticmethod
     def read(path: Path) -> str | None:
-        try:
-            return path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return None
+        """The file's text with `\n` newlines and no BOM (None when it does not exist): the tool modules
+        merge into this; `export` writes the result back in the file's own encoding and line endings."""
+        from torchsmith.export.style import read_styled
+
+        found = read_styled(path)
+        return None if found is None else found[0]
 
     def header(self, comment: str = "#") -> str:
         return (

@@ -9,8 +9,10 @@ marked block: the lines between `# >>> torchsmith ... >>>` and `# <<< torchsmith
 
 from __future__ import annotations
 
+import dataclasses
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -21,6 +23,7 @@ from torchsmith.errors import UsageError
 __all__ = [
     "BLOCK_END",
     "BLOCK_START",
+    "Guard",
     "ensure_table",
     "inline",
     "load_toml",
@@ -39,14 +42,89 @@ BLOCK_START = "# >>> torchsmith export >>> (generated: edit outside this block, 
 BLOCK_END = "# <<< torchsmith export <<<"
 
 
+@dataclass(slots=True)
+class Guard:
+    """What the user already wrote for the torch family is theirs: kept when the plan satisfies it, else
+    the export stops (exit 2) naming the conflict, unless `--force` was given.
+
+    `chosen` holds, per canonical family name, every version the export chose across its targets (the
+    user's constraint must admit all of them). `notes` collects what was kept or, with `force`, replaced.
+    """
+
+    where: str
+    chosen: Mapping[str, frozenset[str]]
+    force: bool = False
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+    def admits(self, name: str, specifier: str) -> bool | None:
+        """True when every chosen version of `name` satisfies the PEP 440 `specifier`; None if unparsable."""
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+        try:
+            spec = SpecifierSet(specifier)
+        except InvalidSpecifier:
+            return None
+        versions = self.chosen.get(canonicalize_name(name), frozenset())
+        return all(spec.contains(v, prereleases=True) for v in versions)
+
+    def conflict(self, name: str, theirs: str, ours: str) -> None:
+        """Stop, or with `force` note the replacement; the message names both sides and the fix."""
+        chosen = ", ".join(sorted(self.chosen.get(canonicalize_name(name), ()))) or "none"
+        if self.force:
+            self.notes.append(f"replaced `{theirs}` in `{self.where}` by `{ours}` (`--force`)")
+            return
+        raise UsageError(
+            f"cannot merge into `{self.where}`: it has `{theirs}` for `{name}`, which the export's choice "
+            f"(`{name}` {chosen}) does not satisfy; torchsmith would write `{ours}`",
+            hint=f"name the version you want on the command line (e.g. `torchsmith export ... {name}==...`), "
+            "or add `--force` to replace the file's entry",
+        )
+
+    def keep(self, name: str, theirs: str) -> None:
+        self.notes.append(f"kept `{theirs}` from `{self.where}` (the export's choice satisfies it)")
+
+
+def merge_family_requirement(guard: Guard | None, theirs: str, ours: str) -> str:
+    """The entry to write for a torch-family requirement the file already has as `theirs`.
+
+    A bare `torch` (no version, URL or marker) is replaced by ours. A version constraint the plan satisfies
+    is kept, joined with the one asked for on the command line (`torch>=2.4,==2.6.0`). A direct URL, an
+    unparsable entry or an unsatisfied constraint is a conflict (`Guard.conflict`).
+    """
+    if guard is None or theirs.strip() == ours.strip():
+        return ours
+    try:
+        mine, their = Requirement(ours), Requirement(theirs)
+    except InvalidRequirement:
+        guard.conflict(ours.split(";")[0].strip(), theirs, ours)
+        return ours
+    if not their.specifier and not their.url and not their.marker and not their.extras:
+        return ours
+    if their.url or (their.marker and mine.marker and str(their.marker) != str(mine.marker)):
+        guard.conflict(mine.name, theirs, ours)
+        return ours
+    if not guard.admits(mine.name, str(their.specifier)):
+        guard.conflict(mine.name, theirs, ours)
+        return ours
+    guard.keep(mine.name, theirs)
+    if not mine.specifier and not (mine.extras - their.extras) and not (mine.marker and not their.marker):
+        return theirs
+    parts = list(dict.fromkeys([*str(their.specifier).split(","), *str(mine.specifier).split(",")]))
+    specifier = ",".join(p for p in parts if p)
+    extras = sorted(their.extras | mine.extras)
+    text = their.name + (f"[{','.join(extras)}]" if extras else "") + specifier
+    marker = their.marker or mine.marker
+    return f"{text}; {marker}" if marker else text
+
+
 def load_toml(text: str | None, *, where: str) -> Any:
     """Parse `text` (None: a new empty document); raise `UsageError` naming `where` on bad TOML."""
     import tomlkit
-    from tomlkit.exceptions import ParseError
+    from tomlkit.exceptions import TOMLKitError
 
     try:
         return tomlkit.parse(text or "")
-    except ParseError as error:
+    except TOMLKitError as error:
         raise UsageError(f"cannot merge into `{where}`: invalid TOML: {error}") from error
 
 
@@ -137,17 +215,41 @@ def _req_name(text: Any) -> str | None:
         return None
 
 
-def merge_requirement_list(container: Any, key: str, wanted: Sequence[str], managed: Iterable[str]) -> None:
+def merge_requirement_list(
+    container: Any,
+    key: str,
+    wanted: Sequence[str],
+    managed: Iterable[str],
+    *,
+    guard: Guard | None = None,
+) -> None:
     """Keep `container[key]` (a PEP 508 list) but with the entries named in `managed` replaced by `wanted`.
 
     Entries for managed names that are not wanted are removed; wanted entries take the place of the first
-    managed entry (or go last). Nothing changes when the list already reads that way.
+    managed entry (or go last). Nothing changes when the list already reads that way. With a `guard`, the
+    file's own constraints on torch-family names are kept when compatible (see `merge_family_requirement`).
     """
     managed_names = {canonicalize_name(n) for n in managed}
     current = [str(v) for v in unwrap(container[key])] if key in container else None
     if current is None:
         container[key] = multiline_array(wanted)
         return
+    if guard is not None:
+        theirs = {_req_name(item): item for item in current if _req_name(item) in guard.chosen}
+        wanted_names = {_req_name(item) for item in wanted}
+        wanted = [
+            merge_family_requirement(guard, theirs[name], item)
+            if (name := _req_name(item)) in theirs
+            else item
+            for item in wanted
+        ]
+        for name, item in theirs.items():  # family entries the export does not manage must still fit
+            if name not in wanted_names and name is not None:
+                kept = merge_family_requirement(guard, item, name)
+                if kept != item:
+                    index = current.index(item)
+                    container[key][index] = name
+                    current[index] = name
     kept_before: list[str] = []
     kept_after: list[str] = []
     seen_managed = False

@@ -58,6 +58,17 @@ def source_markers(targets: Sequence[Target], group: Sequence[Target]) -> str:
     return join_or(markers)
 
 
+def is_ours(source: Any) -> bool:
+    """A `[tool.uv.sources]` entry torchsmith wrote: only `pytorch-*` indexes, with markers or extras."""
+    entries = source if isinstance(source, list) else [source]
+    return bool(entries) and all(
+        isinstance(e, dict)
+        and str(e.get("index", "")).startswith("pytorch-")
+        and set(e) <= {"index", "marker", "extra"}
+        for e in entries
+    )
+
+
 def _indexes(job: Job) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     for target in job.targets:
@@ -140,6 +151,7 @@ def _project(doc: Any, path: Path) -> Any:
 def render(job: Job) -> Rendered:
     path = job.single_path("pyproject.toml")
     doc = load_toml(job.read(path), where=str(path))
+    guard = job.guard(path)
     project = _project(doc, path)
     _requires_python(job, project)
     family = [requirement_text(r) for r in job.family]
@@ -150,10 +162,10 @@ def render(job: Job) -> Rendered:
         merge_requirement_list(project, "dependencies", others, managed)
         optional = ensure_table(project, ["optional-dependencies"])
         for extra in extras:
-            merge_requirement_list(optional, extra, family, job.family_names)
+            merge_requirement_list(optional, extra, family, job.family_names, guard=guard)
         sources = _extra_sources(job)
     else:
-        merge_requirement_list(project, "dependencies", [*family, *others], managed)
+        merge_requirement_list(project, "dependencies", [*family, *others], managed, guard=guard)
         sources = _marker_sources(job)
 
     if job.mode == "extras" and len(extras) > 1:
@@ -161,6 +173,9 @@ def render(job: Job) -> Rendered:
     table = ensure_table(doc, ["tool", "uv", "sources"])
     uv = doc["tool"]["uv"]
     for name in job.family_names:
+        if name in table and not is_ours(unwrap(table[name])) and unwrap(table[name]) != sources:
+            theirs = f"[tool.uv.sources] {name} = {table[name].as_string()}"
+            guard.conflict(name, theirs, "torchsmith's sources")
         if sources:
             set_if_changed(table, name, sources, lambda: multiline_array(inline(s) for s in sources))
         elif name in table:

@@ -137,10 +137,15 @@ class IndexClient:
             from concurrent.futures import ThreadPoolExecutor
 
             workers = max(1, min(self.max_workers, len(remote)))
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="torchsmith-index") as pool:
+            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="torchsmith-index")
+            try:
                 futures = {p: pool.submit(one, *requests[p]) for p in remote}
                 for position, future in futures.items():
                     results[position] = future.result()
+            except BaseException:  # a signal must not wait for slow requests to finish (issue 11)
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown()
         return [results[p] for p in range(len(requests))]
 
     def _answered_by_cache(self, index_url: str, project: str) -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
 import zlib
 from collections.abc import Callable
@@ -112,11 +111,11 @@ def _parse(name: str, raw: bytes) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as error:
         raise KnowledgeError(f"knowledge table `{name}.toml` is not valid TOML: {error}") from error
     text = json.dumps(parsed, default=str)
-    with contextlib.suppress(OSError):
+    from torchsmith.fileio import UserFileError, atomic_write_text
+
+    with contextlib.suppress(OSError, UserFileError):  # the cache only saves time: never fail for it
         cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_name(f"{key}.{os.getpid()}.tmp")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(cached)
+        atomic_write_text(cached, text)
     result: dict[str, Any] = json.loads(text)
     return result
 

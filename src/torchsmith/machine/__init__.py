@@ -82,27 +82,90 @@ def probe_context(ctx: ProbeContext) -> Machine:
     return dataclasses.replace(machine, warnings=tuple(ctx.warnings))
 
 
+_SCALARS = (str, int, float, bool, type(None))
+_LISTS = ("virtual_packages", "backends", "warnings")
+
+
+def _flat(value: Any) -> bool:
+    """A scalar, or an object of scalars (one GPU, one device)."""
+    return isinstance(value, _SCALARS) or (
+        isinstance(value, dict) and all(isinstance(v, _SCALARS) for v in value.values())
+    )
+
+
+def _shape_problem(data: dict[str, Any]) -> str | None:
+    """The first value of the wrong JSON type in a machine document (None when its shape is right): a
+    value of the wrong type must be refused naming the key, never coerced into a plausible machine."""
+    for key in ("os", "arch"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            return f"`{key}` must be a non-empty string, not `{json.dumps(data.get(key))[:60]}`"
+    if not isinstance(data.get("kernel"), (str, type(None))):
+        return "`kernel` must be a string or null"
+    for key, value in data.items():
+        if key in ("os", "arch", "kernel"):
+            continue
+        if key in _LISTS:
+            if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                return f"`{key}` must be a list of strings"
+        elif key == "wsl":
+            if not isinstance(value, (bool, dict, type(None))):
+                return "`wsl` must be true, false, null or an object"
+        elif value is not None and not isinstance(value, dict):
+            return f"`{key}` must be an object or null, not `{json.dumps(value)[:60]}`"
+        elif isinstance(value, dict):
+            for field, item in value.items():
+                if isinstance(item, list):
+                    if not all(isinstance(v, dict) and _flat(v) for v in item):
+                        return f"`{key}.{field}` must be a list of objects"
+                elif not _flat(item):
+                    return f"`{key}.{field}` has the wrong type"
+    return None
+
+
 def load_machine(path: str | Path) -> Machine:
     """Load a `probe --json` document written earlier or elsewhere (`--machine FILE`)."""
+    from torchsmith.fileio import read_user_text
+
     location = Path(path)
+    text = read_user_text(location, what="machine file", limit=4 * 1024 * 1024)
     try:
-        data = json.loads(location.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ProbeError(f"cannot read machine file `{location}`: {error.strerror or error}") from error
-    except json.JSONDecodeError as error:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as error:
+        where = f": {error.msg} at line {error.lineno}" if isinstance(error, json.JSONDecodeError) else ""
         raise ProbeError(
-            f"machine file `{location}` is not JSON: {error.msg} at line {error.lineno}",
+            f"machine file `{location}` is not JSON{where}",
             hint="write one with `torchsmith probe --json > machine.json`",
         ) from error
     if not isinstance(data, dict):
-        raise ProbeError(f"machine file `{location}` must hold a JSON object")
+        raise ProbeError(
+            f"machine file `{location}` must hold a JSON object, not {type(data).__name__}",
+            hint="write one with `torchsmith probe --json > machine.json`",
+        )
+    problem = _shape_problem(data)
+    if problem:
+        raise ProbeError(
+            f"machine file `{location}` is not a `probe --json` document: {problem}",
+            hint="see `torchsmith probe --json` for the shape",
+        )
     try:
         machine = Machine.from_json(data)
-    except (KeyError, TypeError, ValueError) as error:
+        machine.to_json()
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as error:
         raise ProbeError(
-            f"machine file `{location}` is not a `probe --json` document: {error}",
+            f"machine file `{location}` is not a `probe --json` document: {type(error).__name__}: {error}",
             hint="`os` and `arch` are required; see `torchsmith probe --json` for the shape",
         ) from error
+    for gpu in machine.nvidia.gpus if machine.nvidia else ():
+        if gpu.compute_capability is not None:
+            from torchsmith.knowledge.cuda_arches import _parse_cc
+
+            try:
+                _parse_cc(gpu.compute_capability)
+            except ValueError as error:
+                raise ProbeError(
+                    f"machine file `{location}` is not a `probe --json` document: {error}",
+                    hint="write one with `torchsmith probe --json > machine.json`",
+                ) from error
     if "backends" not in data:  # derived facts: work them out from the hardware the file describes
         machine = dataclasses.replace(machine, backends=runnable.runnable_backends(machine))
     return machine

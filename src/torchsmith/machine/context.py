@@ -25,6 +25,23 @@ def _machine() -> str:
     return platform.machine()
 
 
+def _checked_root(root: Path, source: str) -> Path:
+    """`root` if it is an existing directory; a typo must not probe an empty machine and plan for it."""
+    from torchsmith.errors import UsageError
+
+    try:
+        is_dir = root.is_dir()
+    except OSError:
+        is_dir = False
+    if not is_dir:
+        what = "does not exist" if not root.exists() else "is not a directory"
+        raise UsageError(
+            f"invalid value `{root}` for {source}: it {what}",
+            hint="give the folder that holds the machine's `/proc`, `/sys` and `/etc` (or unset it)",
+        )
+    return root
+
+
 PROGRAM_TIMEOUT_S = 10.0
 """How long an external program (nvidia-smi, rocminfo, sysctl) may take before we give up on it."""
 
@@ -48,10 +65,11 @@ class ProbeContext:
     def create(cls, root: str | Path | None = None, env: Mapping[str, str] | None = None) -> ProbeContext:
         """The context for `--root DIR` (or `TORCHSMITH_ROOT`), else the real machine."""
         environ = dict(os.environ if env is None else env)
+        source = "`--root`" if root is not None else "`TORCHSMITH_ROOT`"
         chosen = root if root is not None else (environ.get("TORCHSMITH_ROOT") or None)
         if chosen is None:
             return cls(env=environ)
-        return cls(root=Path(chosen), env=environ, use_nvml=False)
+        return cls(root=_checked_root(Path(chosen), source), env=environ, use_nvml=False)
 
     @property
     def is_real_root(self) -> bool:
