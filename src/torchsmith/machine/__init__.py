@@ -30,6 +30,7 @@ from torchsmith.machine import (
 )
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import Machine
+from torchsmith.machine.normalize import normalize_machine
 
 __all__ = ["DETECTORS", "Detector", "Machine", "ProbeContext", "load_machine", "probe"]
 
@@ -58,12 +59,14 @@ def probe_context(ctx: ProbeContext) -> Machine:
     for detector in DETECTORS:
         sections[detector.SECTION] = detector.detect(ctx)
     facts: platform.PlatformFacts = sections.pop(platform.SECTION)
-    machine = Machine(
-        os=facts.os,
-        arch=facts.arch,
-        libc=facts.libc,
-        kernel=facts.kernel,
-        **sections,
+    machine = normalize_machine(
+        Machine(
+            os=facts.os,
+            arch=facts.arch,
+            libc=facts.libc,
+            kernel=facts.kernel,
+            **sections,
+        )
     )
     machine = dataclasses.replace(machine, virtual_packages=virtual.virtual_packages(machine, ctx))
     machine = dataclasses.replace(machine, backends=runnable.runnable_backends(machine, ctx))
@@ -91,6 +94,12 @@ def load_machine(path: str | Path) -> Machine:
             f"machine file `{location}` is not a `probe --json` document: {error}",
             hint="`os` and `arch` are required; see `torchsmith probe --json` for the shape",
         ) from error
-    if "backends" not in data:  # derived facts: work them out from the hardware the file describes
-        machine = dataclasses.replace(machine, backends=runnable.runnable_backends(machine))
-    return machine
+    normalized = normalize_machine(machine)
+    rewritten = (normalized.nvidia, normalized.amd, normalized.intel) != (
+        machine.nvidia,
+        machine.amd,
+        machine.intel,
+    )
+    if "backends" not in data or rewritten:  # derived facts: work them out from the hardware described
+        normalized = dataclasses.replace(normalized, backends=runnable.runnable_backends(normalized))
+    return normalized

@@ -59,14 +59,17 @@ def _published(backend: Backend) -> bool:
 
 def jetson_wheels(backend: Backend, package: str, machine: Machine) -> list[Candidate]:
     """NVIDIA's direct torch wheel URLs for the machine's JetPack (knowledge; no hashes are published)."""
-    from torchsmith.machine.runnable import jetson_backend_name
+    from torchsmith.machine.runnable import jetson_backend_name, jetson_release
 
     if package != "torch":
         return []
     abi = machine.python.abi if machine.python else None
+    mine = jetson_release(machine)  # JetPack 6.0 DP and 6.0 GA share `jp6-cu122` but not their wheels
     found: list[Candidate] = []
     for release in jetson.jetpack_releases():
         if jetson_backend_name(release) != backend.name:
+            continue
+        if mine is not None and release.l4t != mine.l4t:
             continue
         for wheel in release.wheels:
             if abi is not None and wheel.python != abi:

@@ -378,7 +378,9 @@ def _finish(
     packages = tuple(planned_package(c, chosen.backend, machine) for c in chosen.packages)
     index = chosen.backend.index_url(settings.index_base, settings.jetson_index_base)
     newer_cpu = cpu.torch if cpu and accelerated and cpu.torch > accelerated.torch else None
-    newer = explain.newer_release(machine, reqs, chosen.torch, chosen.backend)
+    newer = explain.capped_by(machine, reqs, search.failures, chosen.torch, chosen.backend.kind != "cpu") or (
+        explain.newer_release(machine, reqs, chosen.torch, chosen.backend)
+    )
     reasons = explain.reasons(
         machine,
         reqs,
@@ -401,7 +403,8 @@ def _finish(
     ]
     unknown = chosen.verdict.unknown
     warnings += [
-        f"unverified: {fact}; no `{chosen.backend}` alternative for torch {chosen.torch} is known to run here"
+        f"unverified: {fact}; no build of torch {chosen.torch} for this machine is known to run here, so "
+        f"`{chosen.backend}` was chosen as the likeliest"
         for fact in unknown
     ]
     warnings += nameless_urls(packages)

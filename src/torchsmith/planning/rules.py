@@ -21,6 +21,7 @@ from torchsmith.backends import Backend
 from torchsmith.knowledge import cuda_arches, cuda_drivers, releases, rocm, xpu
 from torchsmith.knowledge.releases import Release
 from torchsmith.machine.model import Machine
+from torchsmith.machine.runnable import override_cuda
 
 __all__ = ["Fact", "Verdict", "check", "python_hint"]
 
@@ -88,10 +89,26 @@ def _python_label(abi: str) -> str:
     return f"{label} free-threaded" if abi.endswith("t") else label
 
 
+def _abi_key(abi: str) -> tuple[int, int]:
+    digits = abi[2:].rstrip("t")
+    return (int(digits[0]), int(digits[1:] or 0)) if digits.isdigit() else (0, 0)
+
+
 def python_hint(abi: str, torch: Version) -> str:
     """Which newer or older torch series ships wheels for this Python (`torch >= 2.5`, `torch < 2.15`)."""
     with_abi = [r.torch for r in releases.releases() if abi in r.python]
     if not with_abi:
+        oldest = min((r for r in releases.releases()), key=lambda r: r.torch, default=None)
+        known = sorted(
+            {t for r in releases.releases() for t in r.python if not t.endswith("t")}, key=_abi_key
+        )
+        if oldest is not None and known and _abi_key(abi.rstrip("t")) < _abi_key(known[0]):
+            # PyTorch 1.11 release notes: "Python 3.6 is no longer supported"; torch 1.10.2 was the last.
+            last = " (the last torch with cp36 wheels is 1.10.2)" if abi == "cp36" else ""
+            return (
+                f"CPython {_python_label(abi)} is older than every torch release in torchsmith's tables "
+                f"(torch {oldest.torch} on){last}; use a newer Python"
+            )
         return f"no torch release has wheels for CPython {_python_label(abi)} yet"
     newer = [v for v in with_abi if v > torch]
     if newer:
@@ -181,19 +198,6 @@ def _macos_rule(release: Release, machine: Machine) -> Verdict:
     return Verdict(
         f"torch {release.torch} wheels need macOS >= {floor}; this Mac runs macOS {have}", hard=True
     )
-
-
-def override_cuda(machine: Machine) -> Version | None:
-    """The CUDA version of a `__cuda` virtual package on a machine without an NVIDIA driver: only
-    `CONDA_OVERRIDE_CUDA` puts it there (conda and pixi document it for building CUDA environments on
-    GPU-less hosts), so it states the user's intent to plan for a driver of that CUDA."""
-    if machine.nvidia is not None and machine.nvidia.driver is not None:
-        return None
-    for package in machine.virtual_packages:
-        name, _, rest = package.partition("=")
-        if name == "__cuda":
-            return _v(rest.split("=", 1)[0])
-    return None
 
 
 def _no_nvidia(backend: Backend, machine: Machine) -> Verdict:
