@@ -97,10 +97,19 @@ def _cuda_for_driver(driver: str, machine: Machine) -> str | None:
 def _machine_lines(machine: Machine) -> list[str]:
     lines: list[str] = []
     if machine.jetson:
+        from torchsmith.machine.runnable import jetson_release
+
         j = machine.jetson
+        jp = jetson_release(machine)
+        jetpack = j.jetpack or (jp.jetpack if jp else None) or "?"
+        cuda = j.cuda or (str(jp.cuda) if jp and jp.cuda else None) or "?"
+        tail = (
+            "Arm SBSA CUDA, so upstream aarch64 CUDA wheels apply"
+            if jp is not None and jp.sbsa
+            else "upstream aarch64 wheels don't run on Tegra, NVIDIA's Jetson builds do"
+        )
         lines.append(
-            f"Jetson {j.module or 'board'}: L4T {j.l4t} = JetPack {j.jetpack or '?'} with CUDA "
-            f"{j.cuda or '?'}; upstream aarch64 wheels don't run on Tegra, NVIDIA's Jetson builds do"
+            f"Jetson {j.module or 'board'}: L4T {j.l4t} = JetPack {jetpack} with CUDA {cuda}; {tail}"
         )
     if machine.nvidia:
         n = machine.nvidia
