@@ -357,4 +357,11 @@ def nothing_fits_hint(
         return "relax the torch requirement (e.g. `torch<=2.11`) or drop the companion package"
     if len(backends) == 1 and backends[0].kind != "cpu":
         return "let torchsmith choose with `--backend auto`, or use `--backend cpu`"
-    return None
+    if "has no wheels for `" in texts or "publishes no" in texts:
+        return (
+            f"no torch wheels exist for `{machine.platform_key}`: plan for a platform that has them, e.g. "
+            "`--platform linux-x86_64` (an x86_64 Python runs emulated on Windows on Arm and Apple silicon)"
+        )
+    if "macOS" in texts or "glibc" in texts:
+        return "relax the torch requirement (e.g. `torch<2.7`) or plan for a newer OS"
+    return "relax the requirements (e.g. plain `torch`), or plan with `--backend auto`"
