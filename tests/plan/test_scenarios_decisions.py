@@ -10,6 +10,7 @@ and XPU machines.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +27,7 @@ from tests.plan.support_decisions import (
     windows,
     with_,
 )
+from tests.support.fixtures import LocalIndex
 from torchsmith.errors import TorchsmithError, UsageError
 
 
@@ -522,3 +524,21 @@ def test_centos7_glibc217_torch27_is_exit_2() -> None:
     # PyTorch 2.7 release notes: Linux wheels moved to manylinux_2_28 (glibc 2.28); CentOS 7 has 2.17.
     code, _, err = cli(linux(glibc="2.17"), "torch==2.7.*")
     assert code == 2 and "glibc" in err
+
+
+def test_local_label_selects_the_backend_online(local_index: LocalIndex, tmp_path: Path) -> None:
+    # Same source as the offline case: `+cu126` names download.pytorch.org/whl/cu126; online the plan must
+    # pin that index's file even though cu130 ranks higher for a driver-580 H100.
+    from tests.plan.conftest import machine
+    from tests.plan.test_plan_index import settings_for
+    from torchsmith.planning.plan import make_plan
+
+    p = make_plan(
+        ["torch==2.13.0+cu126"],
+        machine=machine("h100-driver580"),
+        settings=settings_for(local_index, tmp_path),
+    )
+    assert not p.offline
+    assert p.backend == "cu126"
+    torch = p.package("torch")
+    assert torch is not None and torch.filename is not None and "+cu126" in torch.filename
