@@ -231,6 +231,8 @@ def _gpu_arch(torch: Version, backend: Backend, machine: Machine, release: Relea
         sibling = cuda_arches.arch_list(torch, backend.name, "linux-x86_64")
     unknown: list[str] = []
     doubt = 0
+    if not machine.nvidia.gpus and override_cuda(machine) is None:
+        unknown.append(f"which NVIDIA GPU the driver serves (none is listed), so `{backend}` is unchecked")
     for index, gpu in enumerate(machine.nvidia.gpus):
         cc = gpu.compute_capability
         try:
