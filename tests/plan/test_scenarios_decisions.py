@@ -330,6 +330,23 @@ def test_jetpack7_thor_rejects_builds_without_sm110() -> None:
     assert any("SBSA" in r for r in p.reasons)
 
 
+def test_jetpack70_without_module_name_is_thor() -> None:
+    # JetPack 7.0 release notes: JetPack 7.0 supports Jetson AGX Thor only, so L4T R38 means sm_110 even
+    # when the device tree gave no module name; aarch64 cu130 includes 11.0 (RELEASE.md).
+    doc = jetson("38.2.0", "x", "3.12")
+    doc["jetson"] = {"l4t": "38.2.0"}
+    p = plan(doc, ["torch==2.9.*"])
+    assert p.backend == "cu130" and p.verified
+
+
+def test_jetpack72_orin_uses_sbsa_cu132() -> None:
+    # jetson-containers README: JetPack 7.2 moves Orin to Arm SBSA CUDA 13.2; RELEASE.md: aarch64 cu132
+    # carries sm_80 SASS, which runs on Orin's sm_87 (CUDA binary compatibility within a major).
+    p = plan(jetson("39.1.0", "NVIDIA Jetson AGX Orin Developer Kit", "3.12"), ["torch==2.12.*"])
+    assert p.backend == "cu132"
+    assert p.verified
+
+
 def test_jetpack6_wrong_python_says_use_python310() -> None:
     # NVIDIA's JetPack 6 wheels are cp310 only (the JetPack 6 OS Python, Ubuntu 22.04): with Python 3.12 only
     # the upstream CPU wheel installs, and the plan must say that Python 3.10 gets the GPU build.

@@ -68,6 +68,8 @@ class JetpackRelease:
     stage: str | None = None
     sbsa: bool = False
     note: str | None = None
+    sm: tuple[str, ...] = ()
+    """Compute capabilities of the modules this JetPack supports (one entry: the GPU is known)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,7 @@ class _Series:
     backend: str | None
     sbsa: bool
     note: str | None
+    sm: tuple[str, ...] = ()
 
 
 def _optional_cuda(value: Any) -> Version | None:
@@ -133,8 +136,17 @@ def jetpack_releases() -> tuple[JetpackRelease, ...]:
             problems.add(f"series {index + 1}: `cuda`", "a gap needs a `note`")
         if name in series:
             problems.add(f"series {index + 1}: `name`", f"duplicate series `{name}`")
+        sm = raw.get("sm", [])
+        if not isinstance(sm, list) or not all(isinstance(v, str) for v in sm):
+            problems.add(f"series {index + 1}: `sm`", "expected a list of compute capabilities")
+            sm = []
         series[name] = _Series(
-            cuda, python, backend, bool(raw.get("sbsa", False)), None if note is None else str(note)
+            cuda,
+            python,
+            backend,
+            bool(raw.get("sbsa", False)),
+            None if note is None else str(note),
+            tuple(sm),
         )
 
     wheels: dict[str, list[tuple[JetsonWheel, frozenset[str] | None]]] = {}
@@ -183,6 +195,7 @@ def jetpack_releases() -> tuple[JetpackRelease, ...]:
                 stage=stage,
                 sbsa=facts.sbsa,
                 note=facts.note,
+                sm=facts.sm,
             )
         )
     problems.raise_if_any()

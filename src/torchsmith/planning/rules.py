@@ -365,7 +365,7 @@ def _jetson_rule(machine: Machine, torch: Version, backend: Backend, release: Re
     from torchsmith.knowledge.jetson import module_compute_capability
     from torchsmith.machine.model import NvidiaGpu, NvidiaInfo
 
-    cc = module_compute_capability(machine.jetson.module)
+    cc = module_compute_capability(machine.jetson.module) or (jp.sm[0] if len(jp.sm) == 1 else None)
     gpu = NvidiaGpu(name=machine.jetson.module or "Jetson GPU", compute_capability=cc)
     as_gpu = replace(machine, nvidia=NvidiaInfo(driver=None, cuda_driver=None, gpus=(gpu,)), jetson=None)
     arch = _gpu_arch(torch, backend, as_gpu, release)
