@@ -230,6 +230,8 @@ def _gpu_arch(torch: Version, backend: Backend, machine: Machine, release: Relea
     if archs is None and key != "linux-x86_64" and release is not None:
         sibling = cuda_arches.arch_list(torch, backend.name, "linux-x86_64")
     unknown: list[str] = []
+    unread: dict[str, list[str]] = {}  # GPU name -> indices whose architecture could not be read
+    gap: dict[str, list[str]] = {}  # sm -> GPU labels the arch-list gap leaves unchecked
     doubt = 0
     if not machine.nvidia.gpus and override_cuda(machine) is None:
         unknown.append(f"which NVIDIA GPU the driver serves (none is listed), so `{backend}` is unchecked")
@@ -241,9 +243,7 @@ def _gpu_arch(torch: Version, backend: Backend, machine: Machine, release: Relea
             sm = None
         label = f"GPU {index} `{gpu.name}`"
         if cc is None or sm is None:
-            unknown.append(
-                f"the architecture of {label} could not be read (`sm ?`), so `{backend}` is unchecked"
-            )
+            unread.setdefault(gpu.name, []).append(str(index))
             continue
         if archs is not None:
             if not cuda_arches.runs_on(archs, cc):
@@ -261,13 +261,20 @@ def _gpu_arch(torch: Version, backend: Backend, machine: Machine, release: Relea
         excluded = cuda_arches.toolkit_excludes(backend.cuda, cc)
         if excluded is not None:
             return Verdict(f"{excluded}: {label} ({sm}) cannot run the `{backend}` build of torch {torch}")
-        what = "torch newer than the tables" if release is None else "a gap in torchsmith's tables"
-        unknown.append(
-            f"whether the `{backend}` build of torch {torch} for `{key}` has {sm} code for {label} "
-            f"(its arch list is {what})"
-        )
+        gap.setdefault(sm, []).append(label)
         if sibling is not None and not cuda_arches.runs_on(sibling, cc):
             doubt += 1
+    for name, indices in unread.items():
+        which = f"GPU {indices[0]}" if len(indices) == 1 else f"GPUs {', '.join(indices)}"
+        unknown.append(
+            f"the architecture of {which} `{name}` could not be read (`sm ?`), so `{backend}` is unchecked"
+        )
+    what = "torch newer than the tables" if release is None else "a gap in torchsmith's tables"
+    for sm, labels in gap.items():
+        unknown.append(
+            f"whether the `{backend}` build of torch {torch} for `{key}` has {sm} code for "
+            f"{', '.join(labels)} (its arch list is {what})"
+        )
     return Verdict(None, unknown=tuple(unknown), doubt=doubt)
 
 
