@@ -155,6 +155,7 @@ def _cmd_install(args: argparse.Namespace) -> int:
             root=args.root,
             settings=_settings(args),
             reporter=reporter,
+            gpus=_gpu_arg(args.gpu),
         )
     if args.json:
         _emit_json(result.to_json())
@@ -338,6 +339,7 @@ def _args_install(p: argparse.ArgumentParser) -> None:
     p.add_argument("--restore", metavar="FILE", help="reinstall the pins recorded before an install")
     p.add_argument("--root", metavar="DIR", help="probe the machine under DIR")
     p.add_argument("--json", action="store_true", help="print the result as one JSON document")
+    p.add_argument("--gpu", metavar="INDEX[,INDEX]", help="plan for these GPUs only (probe's GPU indices)")
     _add_index_flags(p)
     p.set_defaults(handler=_cmd_install)
 

@@ -211,8 +211,10 @@ def install(
     root: str | Path | None = None,
     settings: IndexSettings | None = None,
     reporter: Reporter | None = None,
+    gpus: Sequence[int] | None = None,
 ) -> InstallResult:
-    """Plan for the target interpreter, install the pins, verify; see the module docstring."""
+    """Plan for the target interpreter, install the pins, verify; see the module docstring. `gpus` plans for
+    those GPU indices only (`--gpu`)."""
     from torchsmith.machine import probe
     from torchsmith.machine.override import override_machine
     from torchsmith.planning.plan import make_plan
@@ -223,7 +225,9 @@ def install(
     target = resolve_target(python, venv, seed_pip=installer == "pip")
     machine = override_machine(probe(root=root), python=target.minor)
     reporter.step(f"planning for {target.executable} (Python {target.version})")
-    plan = make_plan(requirements, machine=machine, backend=backend, settings=settings, reporter=reporter)
+    plan = make_plan(
+        requirements, machine=machine, backend=backend, settings=settings, reporter=reporter, gpus=gpus
+    )
     if plan.offline or any(p.sha256 is None for p in plan.packages):
         raise InstallError(
             "cannot install without the index: the plan has no file names or hashes",

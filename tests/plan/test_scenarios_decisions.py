@@ -559,3 +559,30 @@ def test_local_label_selects_the_backend_online(local_index: LocalIndex, tmp_pat
     assert p.backend == "cu126"
     torch = p.package("torch")
     assert torch is not None and torch.filename is not None and "+cu126" in torch.filename
+
+
+def test_install_gpu_flag_reaches_the_plan() -> None:
+    # `install --gpu` plans like `plan --gpu`; an index the machine does not have is a usage error (exit 2).
+    import io
+    import sys
+    from contextlib import redirect_stderr
+
+    from tests.machines.test_machines import HERE
+    from torchsmith.cli import main
+
+    err = io.StringIO()
+    with redirect_stderr(err):
+        code = main(
+            [
+                "install",
+                "--dry-run",
+                "--gpu",
+                "9",
+                "--root",
+                str(HERE / "a100-t4-mixed"),
+                "--python",
+                sys.executable,
+            ]
+        )
+    assert code == 2
+    assert "this machine has GPUs 0–1" in err.getvalue()
