@@ -58,6 +58,21 @@ def _backend_arg(args: argparse.Namespace) -> str:
     return parse_backend(value, source=source).name
 
 
+def _gpu_arg(value: str | None) -> list[int] | None:
+    """`--gpu 0,2` -> [0, 2]: plan for those GPUs only (issue 10's multi-GPU policy)."""
+    if value is None:
+        return None
+    try:
+        return [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        from torchsmith.errors import UsageError
+
+        raise UsageError(
+            f"invalid value `{value}` for `--gpu`: expected GPU indices like `0` or `0,2`",
+            hint="list the GPUs with `torchsmith probe`, then e.g. `--gpu 0`",
+        ) from None
+
+
 def _machine_for_plan(args: argparse.Namespace) -> Any:
     from torchsmith.machine import load_machine, probe
     from torchsmith.machine.override import override_machine
@@ -91,6 +106,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         backend=_backend_arg(args),
         settings=_settings(args),
         reporter=_reporter(args),
+        gpus=_gpu_arg(args.gpu),
     )
     if args.json:
         _emit_json(plan.to_json())
@@ -142,6 +158,7 @@ def _cmd_install(args: argparse.Namespace) -> int:
             settings=_settings(args),
             reporter=reporter,
             timeout=args.timeout,
+            gpus=_gpu_arg(args.gpu),
         )
     if args.json:
         _emit_json(result.to_json())
@@ -334,6 +351,7 @@ def _args_plan(p: argparse.ArgumentParser) -> None:
         "manylinux_2_28_x86_64, win_amd64, macosx_14_0_arm64)",
     )
     p.add_argument("--json", action="store_true", help="print the plan as one JSON document")
+    p.add_argument("--gpu", metavar="INDEX[,INDEX]", help="plan for these GPUs only (probe's GPU indices)")
     _add_index_flags(p)
     p.set_defaults(handler=_cmd_plan)
 
@@ -353,6 +371,7 @@ def _args_install(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--root", metavar="DIR", help="probe the machine under DIR")
     p.add_argument("--json", action="store_true", help="print the result as one JSON document")
+    p.add_argument("--gpu", metavar="INDEX[,INDEX]", help="plan for these GPUs only (probe's GPU indices)")
     _add_index_flags(p)
     p.set_defaults(handler=_cmd_install)
 

@@ -267,12 +267,13 @@ def install(
     settings: IndexSettings | None = None,
     reporter: Reporter | None = None,
     timeout: float | None = None,
+    gpus: Sequence[int] | None = None,
 ) -> InstallResult:
     """Plan for the target interpreter, install the pins, verify; see the module docstring.
 
     `dry_run` changes nothing on disk but the cache: no virtual environment (a missing `--venv` is stood in
     for by a temporary one, removed again), no restore file. `timeout` limits each installer run and the
-    verification, their whole process groups included.
+    verification, their whole process groups included. `gpus` plans for those GPU indices only (`--gpu`).
     """
     from torchsmith.children import Interrupted
 
@@ -284,7 +285,7 @@ def install(
             return _install(
                 requirements, backend=backend, python=python, venv=venv, installer=installer,
                 dry_run=dry_run, verify=verify, root=root, settings=settings, reporter=reporter,
-                timeout=timeout, state=state, scratch=Path(scratch),
+                timeout=timeout, gpus=gpus, state=state, scratch=Path(scratch),
             )  # fmt: skip
         except (Interrupted, KeyboardInterrupt) as stop:
             _interrupted(stop, state["step"], state["target"], state["before"], state["restore"])
@@ -304,6 +305,7 @@ def _install(
     settings: IndexSettings,
     reporter: Reporter,
     timeout: float | None,
+    gpus: Sequence[int] | None,
     state: dict[str, Any],
     scratch: Path,
 ) -> InstallResult:
@@ -322,7 +324,9 @@ def _install(
     machine = override_machine(machine, python=target.minor)
     state["step"] = "planning"
     reporter.step(f"planning for {target.executable} (Python {target.version})")
-    plan = make_plan(requirements, machine=machine, backend=backend, settings=settings, reporter=reporter)
+    plan = make_plan(
+        requirements, machine=machine, backend=backend, settings=settings, reporter=reporter, gpus=gpus
+    )
     # An offline plan made from cached index pages pins every file with its hash: installable from the
     # installers' caches. One from the shipped inventory (no hashes) is not.
     if any(p.sha256 is None or p.url is None for p in plan.packages):

@@ -22,7 +22,7 @@ from packaging.version import Version
 from torchsmith.backends import parse_backend
 from torchsmith.knowledge._load import Problems, load_table
 
-__all__ = ["ArchList", "arch_gap", "arch_list", "runs_on"]
+__all__ = ["ArchList", "arch_gap", "arch_list", "parse_cc", "runs_on", "toolkit_excludes"]
 
 _PLATFORMS = ("linux-x86_64", "linux-aarch64", "windows-x86_64", "macos-arm64", "macos-x86_64")
 _ARCH = re.compile(r"(?P<major>[0-9]+)\.(?P<minor>[0-9])")
@@ -154,7 +154,7 @@ def arch_gap(torch_version: Version, backend: str, platform: str) -> str | None:
     return row.note if row is not None and row.archs is None else None
 
 
-def _parse_cc(compute_capability: str) -> tuple[int, int]:
+def parse_cc(compute_capability: str) -> tuple[int, int]:
     match = _CC.fullmatch(compute_capability.strip().lower())
     if match is None:
         raise ValueError(f"invalid compute capability `{compute_capability}`: expected `8.6` or `sm_86`")
@@ -167,9 +167,59 @@ def runs_on(archs: ArchList, compute_capability: str) -> bool:
     SASS for sm_XY runs on the same major with minor >= Y; PTX for arch P runs (JIT) on any GPU >= P.
     Raises ValueError for a malformed compute capability.
     """
-    gpu = _parse_cc(compute_capability)
+    gpu = parse_cc(compute_capability)
     for entry in archs.sm:
         major, minor = _arch(entry)
         if gpu[0] == major and gpu[1] >= minor:
             return True
     return archs.ptx is not None and gpu >= _arch(archs.ptx)
+
+
+@dataclass(frozen=True, slots=True)
+class _Toolkit:
+    cuda: SpecifierSet
+    low: tuple[int, int]
+    high: tuple[int, int]
+
+
+@cache
+def _toolkits() -> tuple[_Toolkit, ...]:
+    table = load_table("cuda_arches")
+    problems = Problems(table)
+    found: list[_Toolkit] = []
+    for i, raw in enumerate(table.rows("toolkit")):
+        problems.check_source(raw, i)
+        spec = problems.field(raw, i, "cuda", SpecifierSet)
+        low = problems.field(raw, i, "min", _arch)
+        high = problems.field(raw, i, "max", _arch)
+        if spec is not None and low is not None and high is not None:
+            found.append(_Toolkit(spec, low, high))
+    problems.raise_if_any()
+    return tuple(found)
+
+
+def toolkit_excludes(cuda: Version, compute_capability: str) -> str | None:
+    """Why no build made with CUDA `cuda` can carry code for a GPU of `compute_capability`, else None.
+
+    A GPU below the toolkit's lowest target, or of a newer major than its highest, gets no SASS from any
+    build of that CUDA (CUDA release notes: 12.0 removed Kepler, 13.0 removed Maxwell/Pascal/Volta, 12.8
+    added Blackwell). This turns an arch-list gap into a known "does not run" where it can.
+    """
+    gpu = parse_cc(compute_capability)
+    series = Version(f"{cuda.major}.{cuda.minor}")
+    for toolkit in _toolkits():
+        if not toolkit.cuda.contains(series):
+            continue
+        sm = f"sm_{gpu[0]}{gpu[1]}"
+        if gpu < toolkit.low:
+            return (
+                f"CUDA {series} cannot compile for {sm} (its lowest target is "
+                f"sm_{toolkit.low[0]}{toolkit.low[1]}, per NVIDIA's CUDA {series} release notes)"
+            )
+        if gpu[0] > toolkit.high[0]:
+            return (
+                f"CUDA {series} predates {sm} (its newest target is sm_{toolkit.high[0]}{toolkit.high[1]}), "
+                "so no build made with it has code for this GPU"
+            )
+        return None
+    return None

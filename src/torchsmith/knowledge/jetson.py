@@ -23,7 +23,13 @@ from packaging.version import Version
 from torchsmith.backends import parse_backend
 from torchsmith.knowledge._load import Problems, load_table, version
 
-__all__ = ["JetpackRelease", "JetsonWheel", "jetpack_for_l4t", "jetpack_releases"]
+__all__ = [
+    "JetpackRelease",
+    "JetsonWheel",
+    "jetpack_for_l4t",
+    "jetpack_releases",
+    "module_compute_capability",
+]
 
 _STAGES = frozenset({"GA", "DP", "EA", "PRE", "PRE-DP"})
 
@@ -35,6 +41,13 @@ class JetsonWheel:
     torch: Version
     python: str
     url: str
+    filename: str = ""
+
+    @property
+    def wheel_filename(self) -> str:
+        """The wheel's file name: the URL's last segment, or, for NVIDIA's box.com links that carry none
+        (`.../fjtbno0vpo676a25cgvuqc1wty0fkkg6.whl`), the name NVIDIA's instructions save it as."""
+        return self.filename or self.url.rsplit("/", 1)[-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +68,8 @@ class JetpackRelease:
     stage: str | None = None
     sbsa: bool = False
     note: str | None = None
+    sm: tuple[str, ...] = ()
+    """Compute capabilities of the modules this JetPack supports (one entry: the GPU is known)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +79,7 @@ class _Series:
     backend: str | None
     sbsa: bool
     note: str | None
+    sm: tuple[str, ...] = ()
 
 
 def _optional_cuda(value: Any) -> Version | None:
@@ -120,8 +136,17 @@ def jetpack_releases() -> tuple[JetpackRelease, ...]:
             problems.add(f"series {index + 1}: `cuda`", "a gap needs a `note`")
         if name in series:
             problems.add(f"series {index + 1}: `name`", f"duplicate series `{name}`")
+        sm = raw.get("sm", [])
+        if not isinstance(sm, list) or not all(isinstance(v, str) for v in sm):
+            problems.add(f"series {index + 1}: `sm`", "expected a list of compute capabilities")
+            sm = []
         series[name] = _Series(
-            cuda, python, backend, bool(raw.get("sbsa", False)), None if note is None else str(note)
+            cuda,
+            python,
+            backend,
+            bool(raw.get("sbsa", False)),
+            None if note is None else str(note),
+            tuple(sm),
         )
 
     wheels: dict[str, list[tuple[JetsonWheel, frozenset[str] | None]]] = {}
@@ -137,8 +162,11 @@ def jetpack_releases() -> tuple[JetpackRelease, ...]:
             problems.add(f"wheel {index + 1}: `series`", f"unknown series `{name}`")
         limit = raw.get("jetpack")
         only = frozenset(str(v) for v in limit) if isinstance(limit, list) else None
+        filename = str(raw.get("filename", ""))
+        if filename and not filename.endswith(".whl"):
+            problems.add(f"wheel {index + 1}: `filename`", f"expected a wheel file name, got `{filename}`")
         if torch is not None and tag is not None:
-            wheels.setdefault(name, []).append((JetsonWheel(torch, tag, url), only))
+            wheels.setdefault(name, []).append((JetsonWheel(torch, tag, url, filename), only))
 
     releases: list[JetpackRelease] = []
     for index, raw in enumerate(table.rows()):
@@ -167,10 +195,20 @@ def jetpack_releases() -> tuple[JetpackRelease, ...]:
                 stage=stage,
                 sbsa=facts.sbsa,
                 note=facts.note,
+                sm=facts.sm,
             )
         )
     problems.raise_if_any()
     return tuple(releases)
+
+
+def wheel_for_url(url: str) -> JetsonWheel | None:
+    """The table's wheel with this URL (to name a file whose URL carries no wheel file name)."""
+    for release in jetpack_releases():
+        for wheel in release.wheels:
+            if wheel.url == url:
+                return wheel
+    return None
 
 
 def jetpack_for_l4t(l4t: Version) -> JetpackRelease | None:
@@ -186,4 +224,26 @@ def jetpack_for_l4t(l4t: Version) -> JetpackRelease | None:
     for release in jetpack_releases():  # newest first: the first older row on the same line is the nearest
         if release.l4t.release[:2] == line and release.l4t < l4t:
             return release
+    return None
+
+
+_MODULE_CC = (
+    ("thor", "11.0"),
+    ("orin", "8.7"),
+    ("xavier", "7.2"),
+    ("tx2", "6.2"),
+    ("nano", "5.3"),
+    ("tx1", "5.3"),
+)
+"""Jetson module name → GPU compute capability (NVIDIA "CUDA GPUs - Compute Capability",
+https://developer.nvidia.com/cuda-gpus: Jetson AGX Thor 11.0 (sm_101 before CUDA 13), Orin 8.7, Xavier 7.2,
+TX2 6.2, Nano/TX1 5.3). "Orin Nano" must match Orin before Nano, hence the order."""
+
+
+def module_compute_capability(module: str | None) -> str | None:
+    """The compute capability of a Jetson module from its device-tree name; None when not recognised."""
+    name = (module or "").lower()
+    for word, cc in _MODULE_CC:
+        if word in name:
+            return cc
     return None

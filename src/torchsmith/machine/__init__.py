@@ -31,6 +31,7 @@ from torchsmith.machine import (
 )
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import Machine
+from torchsmith.machine.normalize import normalize_machine
 
 __all__ = ["DETECTORS", "Detector", "Machine", "ProbeContext", "load_machine", "probe"]
 
@@ -70,12 +71,14 @@ def probe_context(ctx: ProbeContext) -> Machine:
     for detector in DETECTORS:
         sections[detector.SECTION] = detector.detect(ctx)
     facts: platform.PlatformFacts = sections.pop(platform.SECTION)
-    machine = Machine(
-        os=facts.os,
-        arch=facts.arch,
-        libc=facts.libc,
-        kernel=facts.kernel,
-        **sections,
+    machine = normalize_machine(
+        Machine(
+            os=facts.os,
+            arch=facts.arch,
+            libc=facts.libc,
+            kernel=facts.kernel,
+            **sections,
+        )
     )
     machine = dataclasses.replace(machine, virtual_packages=virtual.virtual_packages(machine, ctx))
     machine = dataclasses.replace(machine, backends=runnable.runnable_backends(machine, ctx))
@@ -155,7 +158,8 @@ def load_machine(path: str | Path) -> Machine:
             f"machine file `{location}` is not a `probe --json` document: {type(error).__name__}: {error}",
             hint="`os` and `arch` are required; see `torchsmith probe --json` for the shape",
         ) from error
-    for gpu in machine.nvidia.gpus if machine.nvidia else ():
+    normalized = normalize_machine(machine)  # `sm_86`, `86`, driver-store versions: see normalize.py
+    for gpu in normalized.nvidia.gpus if normalized.nvidia else ():
         if gpu.compute_capability is not None:
             from torchsmith.knowledge.cuda_arches import _parse_cc
 
@@ -166,6 +170,11 @@ def load_machine(path: str | Path) -> Machine:
                     f"machine file `{location}` is not a `probe --json` document: {error}",
                     hint="write one with `torchsmith probe --json > machine.json`",
                 ) from error
-    if "backends" not in data:  # derived facts: work them out from the hardware the file describes
-        machine = dataclasses.replace(machine, backends=runnable.runnable_backends(machine))
-    return machine
+    rewritten = (normalized.nvidia, normalized.amd, normalized.intel) != (
+        machine.nvidia,
+        machine.amd,
+        machine.intel,
+    )
+    if "backends" not in data or rewritten:  # derived facts: work them out from the hardware described
+        normalized = dataclasses.replace(normalized, backends=runnable.runnable_backends(normalized))
+    return normalized

@@ -32,6 +32,7 @@ __all__ = [
     "jetson_backend_name",
     "jetson_release",
     "known_backends",
+    "override_cuda",
     "runnable_backends",
 ]
 
@@ -52,9 +53,26 @@ def _parse(text: str | None) -> Version | None:
         return None
 
 
+def override_cuda(machine: Machine) -> Version | None:
+    """The CUDA version of a `__cuda` virtual package on a machine without an NVIDIA driver: only
+    `CONDA_OVERRIDE_CUDA` puts it there (conda and pixi document it for building CUDA environments on
+    GPU-less hosts), so it states the user's intent to plan for a driver of that CUDA."""
+    if machine.nvidia is not None and machine.nvidia.driver is not None:
+        return None
+    for package in machine.virtual_packages:
+        name, _, rest = package.partition("=")
+        if name == "__cuda":
+            return _parse(rest.split("=", 1)[0])
+    return None
+
+
 def _driver_facts(machine: Machine, ctx: ProbeContext | None) -> tuple[Version | None, Version | None]:
-    """(driver version, driver's own CUDA version), with `CONDA_OVERRIDE_CUDA` applied."""
-    env = ctx.env if ctx is not None else {}
+    """(driver version, driver's own CUDA version), with `CONDA_OVERRIDE_CUDA` applied (from the
+    environment, or recorded as a `__cuda` virtual package on a machine without a driver)."""
+    env = dict(ctx.env) if ctx is not None else {}
+    recorded = override_cuda(machine)
+    if "CONDA_OVERRIDE_CUDA" not in env and recorded is not None:
+        env["CONDA_OVERRIDE_CUDA"] = str(recorded)
     if "CONDA_OVERRIDE_CUDA" not in env and (machine.nvidia is None or machine.nvidia.driver is None):
         return None, None
     from torchsmith.knowledge import cuda_drivers  # only machines with NVIDIA (or an override) need it

@@ -107,14 +107,17 @@ def _published(backend: Backend) -> bool:
 
 def jetson_wheels(backend: Backend, package: str, machine: Machine) -> list[Candidate]:
     """NVIDIA's direct torch wheel URLs for the machine's JetPack (knowledge; no hashes are published)."""
-    from torchsmith.machine.runnable import jetson_backend_name
+    from torchsmith.machine.runnable import jetson_backend_name, jetson_release
 
     if package != "torch":
         return []
     abi = machine.python.abi if machine.python else None
+    mine = jetson_release(machine)  # JetPack 6.0 DP and 6.0 GA share `jp6-cu122` but not their wheels
     found: list[Candidate] = []
     for release in jetson.jetpack_releases():
         if jetson_backend_name(release) != backend.name:
+            continue
+        if mine is not None and release.l4t != mine.l4t:
             continue
         for wheel in release.wheels:
             if abi is not None and wheel.python != abi:
@@ -123,7 +126,16 @@ def jetson_wheels(backend: Backend, package: str, machine: Machine) -> list[Cand
             index = wheel.url.rsplit("/", 1)[0]
             found.append(Candidate("torch", wheel.torch, backend.name, index, DistFile(filename, wheel.url)))
     unique = {c.version: c for c in found}
-    return [unique[v] for v in sorted(unique, reverse=True)]
+    return [unique[v] for v in sorted(unique, key=_nv_order, reverse=True)]
+
+
+def _nv_order(version: Version) -> tuple[Version, tuple[int, ...]]:
+    """NVIDIA's builds of one torch differ only in their local label (`+410ce96a.nv22.12`): the `nvYY.MM`
+    build date orders them (a commit hash would compare as text), so the newest build comes first."""
+    import re
+
+    stamp = re.search(r"nv([0-9]{2})\.([0-9]{1,2})", version.local or "")
+    return Version(version.public), (int(stamp[1]), int(stamp[2])) if stamp else ()
 
 
 class FileSelector:

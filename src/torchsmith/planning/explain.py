@@ -17,6 +17,7 @@ from torchsmith.planning.model import Rejection
 from torchsmith.planning.requirements import Requirements
 
 __all__ = [
+    "capped_by",
     "gpu_without_backend",
     "has_gpu",
     "newer_release",
@@ -96,10 +97,19 @@ def _cuda_for_driver(driver: str, machine: Machine) -> str | None:
 def _machine_lines(machine: Machine) -> list[str]:
     lines: list[str] = []
     if machine.jetson:
+        from torchsmith.machine.runnable import jetson_release
+
         j = machine.jetson
+        jp = jetson_release(machine)
+        jetpack = j.jetpack or (jp.jetpack if jp else None) or "?"
+        cuda = j.cuda or (str(jp.cuda) if jp and jp.cuda else None) or "?"
+        tail = (
+            "Arm SBSA CUDA, so upstream aarch64 CUDA wheels apply"
+            if jp is not None and jp.sbsa
+            else "upstream aarch64 wheels don't run on Tegra, NVIDIA's Jetson builds do"
+        )
         lines.append(
-            f"Jetson {j.module or 'board'}: L4T {j.l4t} = JetPack {j.jetpack or '?'} with CUDA "
-            f"{j.cuda or '?'}; upstream aarch64 wheels don't run on Tegra, NVIDIA's Jetson builds do"
+            f"Jetson {j.module or 'board'}: L4T {j.l4t} = JetPack {jetpack} with CUDA {cuda}; {tail}"
         )
     if machine.nvidia:
         n = machine.nvidia
@@ -173,6 +183,57 @@ def newer_release(machine: Machine, reqs: Requirements, torch: Version, backend:
         if verdict.why is not None:
             return f"torch {newest} is newer, but not here: {verdict.why}"
     return None
+
+
+def _cause_rank(why: str) -> int:
+    """Which failure explains a cap best: a companion's pin or missing release, then a driver floor, then a
+    GPU architecture, then anything else; "no such build here" explains least."""
+    if any(k in why for k in ("excludes", "has no release for torch", "no torchvision", "no torchaudio")):
+        return 0
+    if "needs driver" in why or "driver, which is not loaded" in why:
+        return 1
+    if "cannot run there" in why or "cannot compile" in why or "predates sm_" in why:
+        return 2
+    if " has no `" in why or "has no torch " in why or "has no wheels for `" in why:
+        return 4
+    return 3
+
+
+def capped_by(
+    machine: Machine, reqs: Requirements, failures: Failures, torch: Version, accelerated: bool
+) -> str | None:
+    """What kept the newest torch newer than `torch` from being chosen: the search's own failures, and,
+    where those only say "no such build", the builds of that release the machine's backends left out
+    (a CUDA build its driver is too old for)."""
+    spec = reqs.family["torch"]
+    known = {p for r in releases.releases() for p in r.patches if spec.contains(p)}
+    newer = sorted({v for entries in failures.values() for v, _ in entries} | known, reverse=True)
+    for version in [v for v in newer if v > torch][:3]:
+        whys = _failures_at(machine, failures, version, accelerated)
+        if whys:
+            return f"torch {version} is newer, but not here: {min(whys, key=_cause_rank)}"
+    return None
+
+
+def _failures_at(machine: Machine, failures: Failures, version: Version, accelerated: bool) -> list[str]:
+    whys = [
+        why
+        for backend, entries in failures.items()
+        if accelerated != (backend == "cpu")
+        for v, why in entries
+        if v == version
+    ]
+    release = releases.release_for(version)
+    if accelerated and release is not None and (not whys or min(map(_cause_rank, whys)) >= 3):
+        from torchsmith.backends import parse_backend
+        from torchsmith.planning.rules import check
+
+        for name in release.backends.get(machine.platform_key, ()):
+            if name not in failures and parse_backend(name).kind != "cpu":
+                why = check(machine, version, parse_backend(name)).why
+                if why and "none was found" not in why and "needs an Intel GPU" not in why:
+                    whys.append(why)
+    return whys
 
 
 def _why(backend: str, chosen: Backend, torch: Version, failures: Failures) -> tuple[str, str | None]:
@@ -296,4 +357,11 @@ def nothing_fits_hint(
         return "relax the torch requirement (e.g. `torch<=2.11`) or drop the companion package"
     if len(backends) == 1 and backends[0].kind != "cpu":
         return "let torchsmith choose with `--backend auto`, or use `--backend cpu`"
-    return None
+    if "has no wheels for `" in texts or "publishes no" in texts:
+        return (
+            f"no torch wheels exist for `{machine.platform_key}`: plan for a platform that has them, e.g. "
+            "`--platform linux-x86_64` (an x86_64 Python runs emulated on Windows on Arm and Apple silicon)"
+        )
+    if "macOS" in texts or "glibc" in texts:
+        return "relax the torch requirement (e.g. `torch<2.7`) or plan for a newer OS"
+    return "relax the requirements (e.g. plain `torch`), or plan with `--backend auto`"

@@ -90,6 +90,11 @@ class Plan:
     offline: bool = False
     warnings: tuple[str, ...] = field(default_factory=tuple)
     commands: dict[str, str] = field(default_factory=dict)
+    verified: bool = True
+    """True when every fact the choice rests on was known; False names them in `unknown_facts`."""
+    unknown_facts: tuple[str, ...] = ()
+    gpus: tuple[int, ...] | None = None
+    """The GPU indices planned for, when not all of the machine's (`--gpu`, or the multi-GPU policy)."""
 
     def package(self, name: str) -> PlannedPackage | None:
         return next((p for p in self.packages if p.name == name), None)
@@ -108,6 +113,9 @@ class Plan:
             "pypi_index": self.pypi_index,
             "offline": self.offline,
             "warnings": list(self.warnings),
+            "verified": self.verified,
+            "unknown_facts": list(self.unknown_facts),
+            "gpus": None if self.gpus is None else list(self.gpus),
         }
 
     @classmethod
@@ -125,4 +133,7 @@ class Plan:
             offline=bool(data.get("offline", False)),
             warnings=tuple(str(w) for w in data.get("warnings", ())),
             commands={str(k): str(v) for k, v in data.get("commands", {}).items()},
+            verified=bool(data.get("verified", True)),
+            unknown_facts=tuple(str(f) for f in data.get("unknown_facts", ())),
+            gpus=None if data.get("gpus") is None else tuple(int(i) for i in data["gpus"]),
         )

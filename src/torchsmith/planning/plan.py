@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 from packaging.version import Version
 
@@ -25,10 +24,12 @@ from torchsmith.errors import IndexUnreachableError, ResolutionError, UsageError
 from torchsmith.index.settings import IndexSettings
 from torchsmith.machine.model import Machine
 from torchsmith.planning import explain
+from torchsmith.planning import gpus as gpu_policy
 from torchsmith.planning.catalog import Candidate, Catalog, IndexCatalog, KnowledgeCatalog
 from torchsmith.planning.commands import install_commands
 from torchsmith.planning.model import Plan, PlannedPackage, Rejection
-from torchsmith.planning.requirements import Requirements, parse_requirements
+from torchsmith.planning.packages import nameless_urls, planned_package
+from torchsmith.planning.requirements import Requirements, label_backend, parse_requirements
 from torchsmith.planning.rules import Verdict, check
 from torchsmith.planning.tags import machine_tags
 from torchsmith.report import NullReporter, Reporter
@@ -206,18 +207,26 @@ def _backends(machine: Machine, backend: str) -> tuple[list[Backend], bool]:
 ByBackend = dict[str, list[Candidate]]
 
 
+def _preference(option: _Option) -> tuple[bool, int, int]:
+    """Known to run beats unknown; among unknowns, less contrary evidence; then the machine's ranking."""
+    return (option.verdict.verified, -option.verdict.doubt, -option.rank)
+
+
 def _search(
     search: _Search, backends: list[Backend], by_backend: ByBackend
 ) -> tuple[_Option | None, _Option | None]:
-    """(best accelerated option, best CPU option)."""
+    """(best accelerated option, best CPU option): the newest torch with an accelerated build that runs,
+    and for it the backend known to run (or, if none is, the one with the fewest doubts)."""
     versions = sorted(
         {Version(c.version.public) for cands in by_backend.values() for c in cands}, reverse=True
     )
     accelerated: _Option | None = None
     cpu: _Option | None = None
     for version in versions:
+        found: list[_Option] = []
         for rank, backend in enumerate(backends):
-            if (backend.kind == "cpu" and cpu) or (backend.kind != "cpu" and accelerated):
+            settled = any(o.verdict.verified for o in found)  # nothing ranked lower beats a known build
+            if (backend.kind == "cpu" and cpu) or (backend.kind != "cpu" and (accelerated or settled)):
                 continue
             torch = next((c for c in by_backend[backend.name] if Version(c.version.public) == version), None)
             if torch is None:
@@ -228,7 +237,9 @@ def _search(
             if backend.kind == "cpu":
                 cpu = option
             else:
-                accelerated = option
+                found.append(option)
+        if found:
+            accelerated = max(found, key=_preference)
         if accelerated and cpu:
             break
     for backend in backends:
@@ -260,30 +271,37 @@ def _settle_rejections(
         search.evaluate(backend, rank, torch)
 
 
-def _package(candidate: Candidate, backend: Backend, machine: Machine) -> PlannedPackage:
-    version = candidate.version
-    labelled = candidate.record is None or candidate.record.filename.count("+") > 0
-    if (
-        candidate.file is None
-        and version.local is None
-        and labelled
-        and backend.local_label
-        and machine.os != "macos"
-    ):
-        version = Version(f"{version}+{backend.local_label}")
-    file = candidate.file
-    text = str(version)
-    if file is not None:  # the file's own spelling: `nv24.08`, where `Version` would print `nv24.8`
-        text = unquote(file.filename).split("-")[1]
-    return PlannedPackage(
-        name=candidate.package,
-        version=text,
-        index=candidate.index,
-        filename=file.filename if file else candidate.record.filename if candidate.record else None,
-        url=file.url if file else None,
-        sha256=file.sha256 if file else None,
-        size=file.size if file else None,
-    )
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    machine: Machine
+    search: _Search
+    by_backend: ByBackend
+    accelerated: _Option | None
+    cpu: _Option | None
+
+
+def _run(
+    machine: Machine, reqs: Requirements, catalog: Catalog, backends: list[Backend], forced: bool
+) -> _Outcome:
+    search = _Search(machine, reqs, catalog, forced)
+    by_backend = {b.name: search.torch_versions(b) for b in backends}
+    accelerated, cpu = _search(search, backends, by_backend)
+    return _Outcome(machine, search, by_backend, accelerated, cpu)
+
+
+def _fallback(
+    machine: Machine, reqs: Requirements, catalog: Catalog, forced: bool, backend: str
+) -> tuple[_Outcome, list[int]] | None:
+    """No build serves every GPU: plan for each kind of GPU alone and keep the best (newest torch, then the
+    most capable GPU). None when no single GPU has an accelerated build either."""
+    best: tuple[_Outcome, list[int]] | None = None
+    for indices, alone in gpu_policy.subsets(machine):
+        outcome = _run(alone, reqs, catalog, _backends(alone, backend)[0], forced)
+        if outcome.accelerated is None:
+            continue
+        if best is None or outcome.accelerated.torch > best[0].accelerated.torch:  # type: ignore[union-attr]
+            best = (outcome, indices)
+    return best
 
 
 def make_plan(
@@ -293,8 +311,13 @@ def make_plan(
     backend: str = "auto",
     settings: IndexSettings | None = None,
     reporter: Reporter | None = None,
+    gpus: Sequence[int] | None = None,
 ) -> Plan:
-    """Plan the torch family for `machine`; raise `ResolutionError` (with the reasons) if nothing fits."""
+    """Plan the torch family for `machine`; raise `ResolutionError` (with the reasons) if nothing fits.
+
+    `gpus` plans for those GPU indices only (`--gpu`); without it, a machine whose GPUs no single build
+    serves gets a plan for its most capable GPU(s), naming each GPU left out.
+    """
     reporter = reporter or NullReporter()
     settings = settings or IndexSettings.from_env(os.environ)
     if machine.python is None or not machine.python.abi:
@@ -303,18 +326,48 @@ def make_plan(
             hint="plan for a Python version with `--python 3.12`",
         )
     reqs = parse_requirements(requirements)
+    backend = label_backend(reqs, backend)
+    full_machine = machine
+    warnings: list[str] = []
+    if gpus is not None:
+        machine = gpu_policy.restrict(machine, gpus)
+        warnings += (
+            gpu_policy.left_out(full_machine, sorted(set(gpus)), "`--gpu`")
+            if len(set(gpus)) < (gpu_policy.gpu_count(full_machine))
+            else []
+        )
     backends, forced = _backends(machine, backend)
     catalog, offline_note = _catalog(machine, settings, reporter)
-    warnings = [offline_note] if offline_note else []
+    warnings[:0] = [offline_note] if offline_note else []
     if isinstance(catalog, IndexCatalog):
         try:
             catalog.prefetch(backends, reqs.family)
         except IndexUnreachableError as error:
             catalog = _knowledge_catalog(machine, settings)
-            warnings.append(_offline_note(catalog, error.message))
-    search = _Search(machine, reqs, catalog, forced)
-    by_backend = {b.name: search.torch_versions(b) for b in backends}
-    accelerated, cpu = _search(search, backends, by_backend)
+            warnings.insert(0, _offline_note(catalog, error.message))
+    outcome = _run(machine, reqs, catalog, backends, forced)
+    kept: tuple[int, ...] | None = tuple(sorted(set(gpus))) if gpus is not None else None
+    if outcome.accelerated is None and gpus is None and gpu_policy.gpu_count(machine) > 1:
+        found = _fallback(machine, reqs, catalog, forced, backend)
+        if found is not None:
+            outcome, indices = found
+            kept = tuple(indices)
+            warnings += gpu_policy.left_out(
+                full_machine, indices, "no build of the requested torch serves every GPU"
+            )
+    return _finish(outcome, reqs, settings, warnings, kept)
+
+
+def _finish(
+    outcome: _Outcome,
+    reqs: Requirements,
+    settings: IndexSettings,
+    warnings: list[str],
+    kept: tuple[int, ...] | None,
+) -> Plan:
+    machine, search, by_backend = outcome.machine, outcome.search, outcome.by_backend
+    backends = [parse_backend(n) for n in by_backend]
+    accelerated, cpu = outcome.accelerated, outcome.cpu
     chosen = accelerated or cpu
     if chosen is None:
         raise ResolutionError(
@@ -322,10 +375,12 @@ def make_plan(
             hint=explain.nothing_fits_hint(reqs, machine, backends, search.failures),
         )
     _settle_rejections(search, backends, by_backend, chosen)
-    packages = tuple(_package(c, chosen.backend, machine) for c in chosen.packages)
+    packages = tuple(planned_package(c, chosen.backend, machine) for c in chosen.packages)
     index = chosen.backend.index_url(settings.index_base, settings.jetson_index_base)
     newer_cpu = cpu.torch if cpu and accelerated and cpu.torch > accelerated.torch else None
-    newer = explain.newer_release(machine, reqs, chosen.torch, chosen.backend)
+    newer = explain.capped_by(machine, reqs, search.failures, chosen.torch, chosen.backend.kind != "cpu") or (
+        explain.newer_release(machine, reqs, chosen.torch, chosen.backend)
+    )
     reasons = explain.reasons(
         machine,
         reqs,
@@ -338,8 +393,21 @@ def make_plan(
     if newer:
         cpu_hint = f"; `--backend cpu` gets torch {newer_cpu} on the CPU" if newer_cpu else ""
         reasons.append(newer + cpu_hint)
+    if reqs.labels and search.forced:
+        label = next(iter(reqs.labels.values()))
+        reasons.append(f"`{chosen.backend}` because the requirements pin the local label `+{label}`")
     # A forced backend's problems are warnings too, so they show however the plan is read.
     warnings += [note for note in chosen.verdict.notes if note.startswith("forced ")]
+    warnings += [
+        note for note in chosen.verdict.notes if note.startswith("no NVIDIA GPU was found on this machine")
+    ]
+    unknown = chosen.verdict.unknown
+    warnings += [
+        f"unverified: {fact}; no build of torch {chosen.torch} for this machine is known to run here, so "
+        f"`{chosen.backend}` was chosen as the likeliest"
+        for fact in unknown
+    ]
+    warnings += nameless_urls(packages)
     rejected = explain.rejections(backends, chosen.backend, chosen.torch, search.failures)
     rejected += explain.unrunnable(machine, backends, chosen.torch)
     if chosen.backend.kind == "cpu" and any(b.kind != "cpu" for b in backends):
@@ -356,7 +424,10 @@ def make_plan(
         platform=machine.platform_key,
         index=index,
         pypi_index=settings.default_index,
-        offline=catalog.offline,
-        warnings=tuple(warnings),
+        offline=search.catalog.offline,
+        warnings=tuple(dict.fromkeys(warnings)),
         commands=install_commands(packages, reqs.others, index, settings.default_index),
+        verified=not unknown,
+        unknown_facts=unknown,
+        gpus=kept,
     )
