@@ -6,6 +6,13 @@ If-Modified-Since (a 304 keeps the cached body). When the index cannot be reache
 cached copy is used with a warning. Offline (`TORCHSMITH_OFFLINE=1`) means the cache only. With no network
 the first fetch fails within about `connect_timeout` (DNS included, see `_net`), naming the host and how to
 go offline. Every failure is an `IndexFetchError`; nothing else escapes.
+
+Limits: every page and metadata request finishes within the command's network deadline
+(`TORCHSMITH_NETWORK_DEADLINE`, however slowly a server trickles), and no response may be larger than
+`MAX_PAGE_BYTES` (pages) / `MAX_METADATA_BYTES` / the size its index page gives (downloads).
+Authentication: credentials come from the settings (`settings_auth`) as a Basic `Authorization` header that
+is never forwarded on a redirect; a 401/403 is an `IndexAuthError` (exit 2) naming the index, where it was
+configured and how to give credentials, never a reason to fall back to the cache or to offline knowledge.
 Uses only the standard library (urllib), so planning pulls in no HTTP dependency.
 """
 
@@ -28,8 +35,22 @@ if TYPE_CHECKING:  # the HTTP stack (ssl, http.client, urllib.request) is import
     import urllib.request
 
     from torchsmith.index._net import GetAddrInfo
+    from torchsmith.index.settings import IndexSettings
+    from torchsmith.index.settings_auth import Credential
 
-__all__ = ["PAGE_ACCEPT", "IndexClient"]
+__all__ = ["MAX_METADATA_BYTES", "MAX_PAGE_BYTES", "PAGE_ACCEPT", "IndexAuthError", "IndexClient"]
+
+MAX_PAGE_BYTES = 64 * 1024 * 1024
+"""64 MiB: the largest real project page (download.pytorch.org's torch, thousands of files) is a few MiB."""
+MAX_METADATA_BYTES = 16 * 1024 * 1024
+"""16 MiB: a wheel's METADATA file is kilobytes."""
+MAX_UNSIZED_DOWNLOAD = 16 * 1024**3
+"""16 GiB: the cap for a download whose index page gives no size (the largest torch wheels are ~4 GiB)."""
+
+
+class IndexAuthError(IndexFetchError):
+    """The index refused the request (HTTP 401/403): credentials are missing or wrong."""
+
 
 PAGE_ACCEPT = f"{JSON_CONTENT_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 """PEP 691 content negotiation: JSON preferred, HTML accepted (what pip and uv send, in spirit)."""
@@ -65,10 +86,13 @@ class IndexClient:
         max_age: float = 600.0,
         max_workers: int = 8,
         getaddrinfo: GetAddrInfo | None = None,
+        deadline: float = 300.0,
+        access: IndexSettings | None = None,
     ) -> None:
         """`timeout`: seconds a server may stay silent mid-response; `connect_timeout`: DNS plus TCP
         connect; `max_age`: seconds a cached page is used without revalidation; `getaddrinfo`: name
-        resolution (tests inject a slow one)."""
+        resolution (tests inject a slow one); `deadline`: seconds all page and metadata requests of this
+        client may take together; `access`: the settings giving credentials, CA bundle and insecure hosts."""
         self.cache = HttpCache(cache_dir)
         self.offline = offline
         self.timeout = timeout
@@ -78,6 +102,9 @@ class IndexClient:
         self._connect_timeout = connect_timeout
         self._getaddrinfo = getaddrinfo
         self._opener_made: urllib.request.OpenerDirector | None = None
+        self.deadline = deadline
+        self._ends_at: float | None = None
+        self.access = access
 
     # -- public API -------------------------------------------------------------------------------------
 
@@ -191,7 +218,7 @@ class IndexClient:
         fd, tmp_name = tempfile.mkstemp(dir=dest, prefix=f".{file.filename}.", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as out:
-                digest = self._stream(file.url, out)
+                digest = self._stream(file.url, out, file.size)
             if file.sha256 is not None and digest != file.sha256:
                 raise IndexFetchError(
                     f"sha256 mismatch for `{file.filename}` from `{file.url}`: "
@@ -250,10 +277,27 @@ class IndexClient:
         if self._opener_made is None:
             from torchsmith.index._net import build_opener
 
-            self._opener_made = build_opener(self._connect_timeout, self._getaddrinfo)
+            access = self.access
+            self._opener_made = build_opener(
+                self._connect_timeout,
+                self._getaddrinfo,
+                ca_file=access.ca_file if access else None,
+                insecure_hosts=frozenset(h for h, _ in access.insecure_hosts) if access else frozenset(),
+            )
         return self._opener_made
 
-    def _open(self, url: str, headers: dict[str, str]) -> http.client.HTTPResponse:
+    def _remaining(self) -> float:
+        """Seconds left of this client's network deadline (its clock starts at the first request)."""
+        import time
+
+        now = time.monotonic()
+        if self._ends_at is None:
+            self._ends_at = now + self.deadline
+        return self._ends_at - now
+
+    def _open(
+        self, url: str, headers: dict[str, str], credential: Credential | None = None
+    ) -> http.client.HTTPResponse:
         import http.client
         import urllib.error
         import urllib.request
@@ -261,12 +305,22 @@ class IndexClient:
         if urlsplit(url).scheme not in ("http", "https"):
             raise IndexFetchError(f"unsupported URL `{url}`: expected `http://` or `https://`")
         request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT, **headers})
+        sent = credential
+        if sent is None and self.access is not None:
+            sent = self.access.credentials.for_url(url)
+        if sent is not None:
+            request.add_unredirected_header("Authorization", _basic(sent))
         try:
             response = self._opener.open(request, timeout=self.timeout)
         except urllib.error.HTTPError as e:
             e.close()
             if e.code == 304:
                 raise _NotModifiedError from None
+            if e.code in (401, 403):
+                retry = self._keyring(url, sent) if e.code == 401 and credential is None else None
+                if retry is not None:
+                    return self._open(url, headers, retry)
+                raise self._auth_error(url, e.code, e.reason, sent) from None
             raise _http_error(url, e.code, e.reason) from None
         except urllib.error.URLError as e:
             raise _transport_error(url, e.reason, self.timeout) from e
@@ -275,24 +329,81 @@ class IndexClient:
         assert isinstance(response, http.client.HTTPResponse)
         return response
 
-    def _fetch(self, url: str, headers: dict[str, str]) -> _Fetched:
-        try:
-            response = self._open(url, headers)
-        except _NotModifiedError:
-            return _Fetched(304, b"", "", None, None)
-        chunks: list[bytes] = []
-        with response:
-            self._read(url, response, chunks.append)
-            return _Fetched(
-                response.status,
-                b"".join(chunks),
-                response.headers.get("Content-Type", "text/html"),
-                response.headers.get("ETag"),
-                response.headers.get("Last-Modified"),
-            )
+    def _keyring(self, url: str, sent: Credential | None) -> Credential | None:
+        """After a 401: keyring's credential for the index of `url`, unless a password was already sent."""
+        if self.access is None or (sent is not None and sent.password is not None):
+            return None
+        index = self.access.index_for(url)
+        service = index[1] if index else url
+        found = self.access.credentials.from_keyring(service, sent.username if sent else None)
+        if found is not None:
+            self.access.credentials.add(service, found)
+        return found
 
-    def _stream(self, url: str, out: IO[bytes]) -> str:
+    def _auth_error(self, url: str, code: int, reason: str, sent: Credential | None) -> IndexAuthError:
+        host = _host(url)
+        index = self.access.index_for(url) if self.access is not None else None
+        where = f" (the {index[0]} index `{index[1]}` from {index[2]})" if index else ""
+        if sent is None:
+            said = "no credentials were sent"
+        elif code == 403:
+            said = f"the credentials from {sent.source} lack permission"
+        else:
+            said = f"the credentials from {sent.source} were refused"
+        return IndexAuthError(
+            f"`{host}` answered HTTP {code} {reason} for `{url}`{where}: {said}",
+            hint=(
+                f"give credentials for `{host}` in one of these ways: in the index URL "
+                f"(`https://USER:TOKEN@{host}/...`); a line `machine {host} login USER password TOKEN` in "
+                "`~/.netrc` (or the file `NETRC` names); `UV_INDEX_<NAME>_USERNAME` and "
+                "`UV_INDEX_<NAME>_PASSWORD` for a named uv index; or keyring (`pip install keyring`). "
+                "`torchsmith config` shows the indexes and where their credentials come from"
+            ),
+        )
+
+    def _fetch(self, url: str, headers: dict[str, str]) -> _Fetched:
+        from torchsmith.index._net import Deadline
+
+        remaining = self._remaining()
+        if remaining <= 0:
+            raise self._deadline_error(url)
+        limit = MAX_PAGE_BYTES if "text/html" in headers.get("Accept", "") else MAX_METADATA_BYTES
+        with Deadline(remaining) as scope:
+            try:
+                try:
+                    response = self._open(url, headers)
+                except _NotModifiedError:
+                    return _Fetched(304, b"", "", None, None)
+                chunks: list[bytes] = []
+                with response:
+                    self._read(url, response, chunks.append, limit)
+                    fetched = _Fetched(
+                        response.status,
+                        b"".join(chunks),
+                        response.headers.get("Content-Type", "text/html"),
+                        response.headers.get("ETag"),
+                        response.headers.get("Last-Modified"),
+                    )
+            except IndexFetchError:
+                if scope.expired:
+                    raise self._deadline_error(url) from None
+                raise
+            if scope.expired:
+                raise self._deadline_error(url)
+            return fetched
+
+    def _deadline_error(self, url: str) -> IndexFetchError:
+        return _TransientError(
+            f"`{_host(url)}` did not finish answering `{url}` within the network deadline of "
+            f"{self.deadline:g} s",
+            hint="the server is stuck or trickling; retry, raise `TORCHSMITH_NETWORK_DEADLINE` (seconds), "
+            "or set `TORCHSMITH_OFFLINE=1` to use the cache",
+        )
+
+    def _stream(self, url: str, out: IO[bytes], size: int | None = None) -> str:
         import hashlib
+
+        from torchsmith.index._net import Deadline
 
         hasher = hashlib.sha256()
 
@@ -300,19 +411,35 @@ class IndexClient:
             hasher.update(chunk)
             out.write(chunk)
 
-        with self._open(url, {"Accept": "*/*"}) as response:
-            self._read(url, response, sink)
+        limit = size if size is not None else MAX_UNSIZED_DOWNLOAD
+        # a download may take longer than the page deadline: allow at least 256 KiB/s on top of it
+        with Deadline(self.deadline + limit / (256 * 1024)) as scope:
+            try:
+                with self._open(url, {"Accept": "*/*"}) as response:
+                    self._read(url, response, sink, limit)
+            except IndexFetchError:
+                if scope.expired:
+                    raise self._deadline_error(url) from None
+                raise
+            if scope.expired:
+                raise self._deadline_error(url)
         return hasher.hexdigest()
 
-    def _read(self, url: str, response: http.client.HTTPResponse, sink: Callable[[bytes], object]) -> None:
+    def _read(
+        self, url: str, response: http.client.HTTPResponse, sink: Callable[[bytes], object], limit: int
+    ) -> None:
         import http.client
 
         expected_header = response.headers.get("Content-Length")
         expected = int(expected_header) if expected_header and expected_header.isdigit() else None
+        if expected is not None and expected > limit:
+            raise _too_large(url, expected, limit)
         got = 0
         try:
-            while chunk := response.read(_CHUNK):
+            while chunk := response.read1(_CHUNK):
                 got += len(chunk)
+                if got > limit:
+                    raise _too_large(url, got, limit)
                 sink(chunk)
         except http.client.IncompleteRead as e:
             got += len(e.partial)
@@ -321,6 +448,21 @@ class IndexClient:
             raise _transport_error(url, e, self.timeout) from e
         if expected is not None and got < expected:
             raise _truncated(url, got, expected)
+
+
+def _basic(credential: Credential) -> str:
+    import base64
+
+    pair = f"{credential.username or ''}:{credential.password or ''}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+def _too_large(url: str, size: int, limit: int) -> IndexFetchError:
+    return IndexFetchError(
+        f"`{_host(url)}` sent more than {limit / 1024 / 1024:g} MiB for `{url}` "
+        f"({size} bytes so far); refused",
+        hint="a package index never sends this much for one page; check the index URL",
+    )
 
 
 _MISSING = "application/x-torchsmith-not-found"
@@ -379,7 +521,16 @@ def _transport_error(url: str, reason: object, timeout: float) -> IndexFetchErro
     if isinstance(reason, ssl.SSLError):
         return IndexFetchError(
             f"TLS with `{host}` failed for `{url}`: {reason.reason or reason}",
-            hint="a proxy may intercept HTTPS; point `SSL_CERT_FILE` at its CA bundle",
+            hint="if a proxy or a private CA signs the certificate, point `SSL_CERT_FILE` (or `PIP_CERT`, "
+            "`REQUESTS_CA_BUNDLE`) at its PEM bundle; to skip verification for this host only, pass "
+            f"`--allow-insecure-host {host}` (or set `UV_INSECURE_HOST`)",
+        )
+    if isinstance(reason, OSError) and "Tunnel connection failed" in str(reason):
+        return IndexFetchError(
+            f"the proxy refused to connect to `{host}` for `{url}`: "
+            f"{str(reason).partition(': ')[2] or reason}",
+            hint="check `HTTPS_PROXY` / `HTTP_PROXY` (credentials go in the proxy URL: "
+            "`http://USER:PASSWORD@proxy:3128`) and `NO_PROXY`",
         )
     if isinstance(reason, TimeoutError):
         return _TransientError(
