@@ -21,7 +21,7 @@ from typing import Any
 
 from torchsmith.backends import parse_backend
 from torchsmith.errors import InstallError, UsageError
-from torchsmith.index.settings import IndexSettings
+from torchsmith.index.settings import IndexSettings, installer_environment
 from torchsmith.planning.commands import requirement_lines
 from torchsmith.planning.model import Plan
 from torchsmith.report import NullReporter, Reporter
@@ -124,9 +124,9 @@ def _installer_command(
     return command
 
 
-def _run(command: list[str], reporter: Reporter) -> tuple[int, str]:
+def _run(command: list[str], reporter: Reporter, base: dict[str, str] | None = None) -> tuple[int, str]:
     """Run the installer, streaming its output to the reporter; return (status, last lines)."""
-    env = dict(os.environ)
+    env = dict(os.environ if base is None else base)
     env.pop("PIP_REQUIRE_VIRTUALENV", None)
     tail: list[str] = []
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env) as process:
@@ -181,7 +181,8 @@ def _apply(
         requirements.write_text("\n".join(packages) + "\n", encoding="utf-8")
         command = _installer_command(installer, target, requirements, settings, dry_run=dry_run, extra=extra)
         reporter.step(" ".join(command[:3]) + f" ({len(packages)} requirements)")
-        status, output = _run(command, reporter)
+        with installer_environment(settings, installer, os.environ) as env:  # indexes, credentials, TLS
+            status, output = _run(command, reporter, env)
     if status != 0:
         raise _failure(
             f"{installer} failed with status {status}", output, restore_file, before, installed_family(target)

@@ -165,7 +165,11 @@ class IndexSettings:
         for name, url, _source in named:
             if name:
                 _uv_index_credentials(env, credentials, name, credentials.strip(url, "uv index"))
-        default_url = take(default[0], default[1], any_scheme)
+        _register_proxy_secrets(env)
+        default_name, default_value = _split_name(default[0]) if "UV_" in default[1] else (None, default[0])
+        default_url = take(default_value, default[1], any_scheme)
+        if default_name:
+            _uv_index_credentials(env, credentials, default_name, default_url)
         settings = cls(
             index_base=take(*base),
             jetson_index_base=take(*jetson),
@@ -193,9 +197,7 @@ class IndexSettings:
 
         reporter = reporter or NullReporter()
         for host, source in self.insecure_hosts:
-            reporter.warn(
-                f"TLS certificates of `{host}` are not verified (`{host}` is allowed as insecure in {source})"
-            )
+            reporter.warn(f"TLS certificates of `{host}` are not verified (allowed as insecure in {source})")
         return IndexClient(
             self.cache_dir / "http",
             offline=self.offline,
@@ -247,21 +249,36 @@ def _pytorch_index_names(env: Mapping[str, str], base: str) -> list[tuple[str, s
     return sorted(set(found))
 
 
+def _register_proxy_secrets(env: Mapping[str, str]) -> None:
+    """Proxy URLs may carry credentials (`http://user:pass@proxy:3128`, honoured by urllib, uv and pip):
+    register them so they are masked wherever they might be printed."""
+    from torchsmith.redact import register_secret, split_credentials
+
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        _bare, user, password = split_credentials(env.get(name, "").strip())
+        register_secret(password if password is not None else user)
+
+
 def _cache_dir(env: Mapping[str, str]) -> Path:
     from torchsmith.paths import cache_dir
 
     return cache_dir(env)
 
 
+def _split_name(value: str) -> tuple[str | None, str]:
+    """uv's `name=url` form of `--index` / `--default-index` (and their variables) -> (name, url)."""
+    name, sep, url = value.partition("=")
+    if sep and "://" not in name and name.strip():
+        return name.strip(), url.strip()
+    return None, value
+
+
 def _named_indexes(env: Mapping[str, str], uv_files: ConfigValues) -> list[tuple[str | None, str, str]]:
     """uv's `UV_INDEX` entries (`name=url` or `url`, space-separated) then the named indexes of its files."""
     found: list[tuple[str | None, str, str]] = []
     for item in env.get("UV_INDEX", "").split():
-        name, sep, url = item.partition("=")
-        if sep and "://" not in name:
-            found.append((name, url, "`UV_INDEX`"))
-        else:
-            found.append((None, item, "`UV_INDEX`"))
+        name, url = _split_name(item)
+        found.append((name, url, "`UV_INDEX`"))
     return found + [(name, url, source) for name, url, source in uv_files.named_indexes]
 
 
