@@ -385,7 +385,7 @@ class IndexClient:
                         response.headers.get("Last-Modified"),
                     )
             except IndexFetchError:
-                if scope.expired:
+                if scope.expired or scope.remaining() < 0.1:  # the socket timeout may fire first
                     raise self._deadline_error(url) from None
                 raise
             if scope.expired:
@@ -418,7 +418,7 @@ class IndexClient:
                 with self._open(url, {"Accept": "*/*"}) as response:
                     self._read(url, response, sink, limit)
             except IndexFetchError:
-                if scope.expired:
+                if scope.expired or scope.remaining() < 0.1:  # the socket timeout may fire first
                     raise self._deadline_error(url) from None
                 raise
             if scope.expired:
