@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from torchsmith.index.settings import IndexSettings
     from torchsmith.index.settings_auth import Credential
 
-__all__ = ["build_environment", "with_credentials"]
+__all__ = ["build_environment", "credential_notes", "with_credentials"]
 
 
 def with_credentials(url: str, credential: Credential | None) -> str:
@@ -104,3 +104,46 @@ def build_environment(
         atomic_write_bytes(path, text.encode("utf-8"), mode=0o600)
         env["NETRC"] = str(path)
         yield env
+
+
+def _env_stem(prefix: str, name: str) -> str:
+    import re
+
+    return prefix + re.sub(r"[^A-Z0-9]", "_", name.upper())
+
+
+def credential_notes(
+    settings: IndexSettings, tool: str, indexes: Sequence[tuple[str | None, str]]
+) -> list[str]:
+    """What to tell the user of an exported file about the credentials its indexes need: the variable or
+    mechanism `tool` reads, never the secret itself (generated files carry bare URLs only).
+
+    uv: `UV_INDEX_<NAME>_USERNAME/_PASSWORD` (https://docs.astral.sh/uv/concepts/indexes/); poetry:
+    `POETRY_HTTP_BASIC_<SOURCE>_USERNAME/_PASSWORD` (https://python-poetry.org/docs/repositories/
+    #configuring-credentials); pip (and conda's pip section): netrc or keyring, or `${VAR}` in a requirements
+    file (https://pip.pypa.io/en/stable/reference/requirements-file-format/#using-environment-variables);
+    pixi: `pixi auth login` (https://pixi.sh/latest/deployment/authentication/).
+    """
+    notes: list[str] = []
+    seen: set[str] = set()
+    for name, url in indexes:
+        credential = settings.credentials.for_url(url)
+        host = urlsplit(url).hostname or url
+        if credential is None or url in seen:
+            continue
+        seen.add(url)
+        if tool == "uv" and name:
+            stem = _env_stem("UV_INDEX_", name)
+            how = f"set `{stem}_USERNAME` and `{stem}_PASSWORD` (uv reads them for the index `{name}`)"
+        elif tool == "poetry" and name:
+            stem = _env_stem("POETRY_HTTP_BASIC_", name)
+            how = f"set `{stem}_USERNAME` and `{stem}_PASSWORD` (poetry reads them for the source `{name}`)"
+        elif tool == "pixi":
+            how = f"run `pixi auth login {host} --username USER --password TOKEN` once"
+        else:
+            how = (
+                f"put `machine {host} login USER password TOKEN` in `~/.netrc` (or use keyring); "
+                "pip also expands `${VAR}` in requirements files"
+            )
+        notes.append(f"`{url}` needs credentials (torchsmith used those from {credential.source}): {how}")
+    return notes
