@@ -289,3 +289,48 @@ def test_an_insecure_host_is_allowed_with_a_warning(servers: Servers, tmp_path: 
     assert "TLS certificates of `127.0.0.1` are not verified (allowed as insecure in `UV_INSECURE_HOST`)" in (
         done.stderr
     )
+
+
+def test_keyring_is_asked_after_a_401(
+    servers: Servers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """uv's subprocess provider runs `keyring get <index-url> <username>`
+    (https://docs.astral.sh/uv/reference/settings/#keyring-provider); here the same question goes to the
+    keyring package's API, answered by an in-memory backend."""
+    keyring = pytest.importorskip("keyring")
+    from keyring.backend import KeyringBackend
+
+    from torchsmith.cli import main
+
+    asked: list[tuple[str, str]] = []
+
+    class Memory(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+
+        def get_password(self, service: str, username: str) -> str | None:
+            asked.append((service, username))
+            return SECRET if (service, username) == (servers.auth + "/whl", USER) else None
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            raise NotImplementedError
+
+        def delete_password(self, service: str, username: str) -> None:
+            raise NotImplementedError
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(Memory())
+    try:
+        for key, value in _base_env(tmp_path).items():
+            monkeypatch.setenv(key, value)
+        for key in [k for k in os.environ if k.startswith(("UV_", "PIP_")) or "proxy" in k.lower()]:
+            monkeypatch.delenv(key)
+        monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+        monkeypatch.setenv("TORCHSMITH_INDEX_URL", _host_url(servers.auth, USER) + "/whl")
+        code = main(["-q", "plan", "--json", "--root", str(ROOT)])
+        captured = capsys.readouterr()
+    finally:
+        keyring.set_keyring(previous)
+    assert code == 0, captured.err
+    assert asked[0] == (servers.auth + "/whl", USER)
+    assert json.loads(captured.out)["packages"][0]["version"] == "2.13.0+cpu"
+    assert SECRET not in captured.out + captured.err

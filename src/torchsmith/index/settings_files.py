@@ -100,11 +100,14 @@ def uv_config_files(env: Mapping[str, str], cwd: Path | None = None) -> list[Pat
     return files
 
 
-_TOML_CACHE: dict[Path, dict[str, Any]] = {}
+_TOML_CACHE: dict[tuple[Path, int, int], dict[str, Any]] = {}
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
-    if path not in _TOML_CACHE:
+    """The parsed file, read once per version of it (a project's `pyproject.toml` is looked at twice)."""
+    info = path.stat()
+    key = (path, info.st_mtime_ns, info.st_size)
+    if key not in _TOML_CACHE:
         import sys
 
         if sys.version_info >= (3, 11):
@@ -114,12 +117,12 @@ def _load_toml(path: Path) -> dict[str, Any]:
         from torchsmith.fileio import read_user_text
 
         try:
-            _TOML_CACHE[path] = tomllib.loads(read_user_text(path, what="uv configuration file"))
+            _TOML_CACHE[key] = tomllib.loads(read_user_text(path, what="uv configuration file"))
         except tomllib.TOMLDecodeError as error:
             raise UsageError(
                 f"cannot parse `{path}`: {error}", hint=f"fix or remove `{path}` (uv cannot read it either)"
             ) from error
-    return _TOML_CACHE[path]
+    return _TOML_CACHE[key]
 
 
 def _uv_table(path: Path) -> dict[str, Any]:
