@@ -25,8 +25,22 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from torchsmith.errors import IndexFetchError, IndexUnreachableError
+from torchsmith.errors import IndexFetchError
 from torchsmith.index.cache import CacheEntry, HttpCache
+from torchsmith.index.client_errors import (
+    OFFLINE_HINT,
+    IndexAuthError,
+    _host,
+    _http_error,
+    _MissingProjectError,
+    _NotFoundError,
+    _NotModifiedError,
+    _too_large,
+    _TransientError,
+    _transport_error,
+    _truncated,
+    auth_error,
+)
 from torchsmith.index.simple import JSON_CONTENT_TYPE, DistFile, ProjectPage, parse_project_page
 from torchsmith.report import NullReporter, Reporter
 
@@ -38,7 +52,14 @@ if TYPE_CHECKING:  # the HTTP stack (ssl, http.client, urllib.request) is import
     from torchsmith.index.settings import IndexSettings
     from torchsmith.index.settings_auth import Credential
 
-__all__ = ["MAX_METADATA_BYTES", "MAX_PAGE_BYTES", "PAGE_ACCEPT", "IndexAuthError", "IndexClient"]
+__all__ = [
+    "MAX_METADATA_BYTES",
+    "MAX_PAGE_BYTES",
+    "OFFLINE_HINT",
+    "PAGE_ACCEPT",
+    "IndexAuthError",
+    "IndexClient",
+]
 
 MAX_PAGE_BYTES = 64 * 1024 * 1024
 """64 MiB: the largest real project page (download.pytorch.org's torch, thousands of files) is a few MiB."""
@@ -48,20 +69,11 @@ MAX_UNSIZED_DOWNLOAD = 16 * 1024**3
 """16 GiB: the cap for a download whose index page gives no size (the largest torch wheels are ~4 GiB)."""
 
 
-class IndexAuthError(IndexFetchError):
-    """The index refused the request (HTTP 401/403): credentials are missing or wrong."""
-
-
 PAGE_ACCEPT = f"{JSON_CONTENT_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 """PEP 691 content negotiation: JSON preferred, HTML accepted (what pip and uv send, in spirit)."""
 
-OFFLINE_HINT = "no network? set `TORCHSMITH_OFFLINE=1` to plan from the cache and the shipped knowledge"
 _CHUNK = 256 * 1024
 _USER_AGENT = "torchsmith (+https://github.com/torchsmith/torchsmith)"
-
-
-def _host(url: str) -> str:
-    return urlsplit(url).hostname or url
 
 
 class _Fetched:
@@ -341,25 +353,8 @@ class IndexClient:
         return found
 
     def _auth_error(self, url: str, code: int, reason: str, sent: Credential | None) -> IndexAuthError:
-        host = _host(url)
         index = self.access.index_for(url) if self.access is not None else None
-        where = f" (the {index[0]} index `{index[1]}` from {index[2]})" if index else ""
-        if sent is None:
-            said = "no credentials were sent"
-        elif code == 403:
-            said = f"the credentials from {sent.source} lack permission"
-        else:
-            said = f"the credentials from {sent.source} were refused"
-        return IndexAuthError(
-            f"`{host}` answered HTTP {code} {reason} for `{url}`{where}: {said}",
-            hint=(
-                f"give credentials for `{host}` in one of these ways: in the index URL "
-                f"(`https://USER:TOKEN@{host}/...`); a line `machine {host} login USER password TOKEN` in "
-                "`~/.netrc` (or the file `NETRC` names); `UV_INDEX_<NAME>_USERNAME` and "
-                "`UV_INDEX_<NAME>_PASSWORD` for a named uv index; or keyring (`pip install keyring`). "
-                "`torchsmith config` shows the indexes and where their credentials come from"
-            ),
-        )
+        return auth_error(url, code, reason, sent, index)
 
     def _fetch(self, url: str, headers: dict[str, str]) -> _Fetched:
         from torchsmith.index._net import Deadline
@@ -457,86 +452,5 @@ def _basic(credential: Credential) -> str:
     return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
-def _too_large(url: str, size: int, limit: int) -> IndexFetchError:
-    return IndexFetchError(
-        f"`{_host(url)}` sent more than {limit / 1024 / 1024:g} MiB for `{url}` "
-        f"({size} bytes so far); refused",
-        hint="a package index never sends this much for one page; check the index URL",
-    )
-
-
 _MISSING = "application/x-torchsmith-not-found"
 """Content type of a cache entry that records a 404."""
-
-
-class _NotModifiedError(Exception):
-    """Internal: the server answered 304."""
-
-
-class _NotFoundError(IndexFetchError):
-    """Internal: HTTP 404 / 410, turned into a message that names the project where one is known."""
-
-
-class _MissingProjectError(IndexFetchError):
-    """The index has no page for the project (what `project_pages_or_none` turns into None)."""
-
-
-class _TransientError(IndexFetchError):
-    """A failure that a cached copy may stand in for: unreachable, 5xx, timeouts, cut connections."""
-
-
-class _UnreachableError(_TransientError, IndexUnreachableError):
-    """The host could not be reached at all: callers may fall back to offline knowledge."""
-
-
-def _http_error(url: str, code: int, reason: str) -> IndexFetchError:
-    if code in (404, 410):
-        return _NotFoundError(f"`{url}` was not found (HTTP {code})")
-    message = f"`{_host(url)}` answered HTTP {code} {reason} for `{url}`".rstrip()
-    if code >= 500:
-        return _TransientError(
-            message, hint="the index server failed; retry later, or set `TORCHSMITH_OFFLINE=1`"
-        )
-    return IndexFetchError(message)
-
-
-def _truncated(url: str, got: int, expected: int | None) -> IndexFetchError:
-    of = f" of {expected}" if expected is not None else ""
-    return _TransientError(
-        f"truncated response from `{_host(url)}` for `{url}`: got {got}{of} bytes",
-        hint="the connection was cut; retry, or set `TORCHSMITH_OFFLINE=1` to use the cache",
-    )
-
-
-def _transport_error(url: str, reason: object, timeout: float) -> IndexFetchError:
-    host = _host(url)
-    import ssl
-
-    from torchsmith.index._net import UnreachableError
-
-    if isinstance(reason, UnreachableError):
-        return _UnreachableError(
-            f"cannot reach `{reason.host}` to fetch `{url}`: {reason.reason}", hint=OFFLINE_HINT
-        )
-    if isinstance(reason, ssl.SSLError):
-        return IndexFetchError(
-            f"TLS with `{host}` failed for `{url}`: {reason.reason or reason}",
-            hint="if a proxy or a private CA signs the certificate, point `SSL_CERT_FILE` (or `PIP_CERT`, "
-            "`REQUESTS_CA_BUNDLE`) at its PEM bundle; to skip verification for this host only, pass "
-            f"`--allow-insecure-host {host}` (or set `UV_INSECURE_HOST`)",
-        )
-    if isinstance(reason, OSError) and "Tunnel connection failed" in str(reason):
-        return IndexFetchError(
-            f"the proxy refused to connect to `{host}` for `{url}`: "
-            f"{str(reason).partition(': ')[2] or reason}",
-            hint="check `HTTPS_PROXY` / `HTTP_PROXY` (credentials go in the proxy URL: "
-            "`http://USER:PASSWORD@proxy:3128`) and `NO_PROXY`",
-        )
-    if isinstance(reason, TimeoutError):
-        return _TransientError(
-            f"`{host}` sent nothing for {timeout:g} s while serving `{url}`",
-            hint="the server is stuck or very slow; retry, or set `TORCHSMITH_OFFLINE=1` to use the cache",
-        )
-    if isinstance(reason, ConnectionError):
-        return _TransientError(f"the connection to `{host}` dropped while fetching `{url}`")
-    return _TransientError(f"cannot fetch `{url}`: {reason}")

@@ -33,6 +33,7 @@ __all__ = ["DEFAULT_PYPI_URL", "IndexEntry", "IndexSettings", "check_url", "inst
 
 DEFAULT_PYPI_URL = "https://pypi.org/simple"
 
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
@@ -139,8 +140,8 @@ class IndexSettings:
         from torchsmith.index.settings_files import pip_config, uv_config
 
         uv_files, pip_files = uv_config(env, cwd), pip_config(env)
-        keyring = _keyring_enabled(env, uv_files, pip_files)
-        credentials = Credentials(netrc_path(env), keyring)
+        keyring, keyring_explicit = _keyring_setting(env, uv_files, pip_files)
+        credentials = Credentials(netrc_path(env), keyring, keyring_explicit)
 
         def take(value: str, source: str, schemes: Sequence[str] = ("http", "https")) -> str:
             return credentials.strip(check_url(value, source, schemes), source).rstrip("/")
@@ -196,6 +197,15 @@ class IndexSettings:
         from torchsmith.index.client import IndexClient
 
         reporter = reporter or NullReporter()
+        allowed = {h for h, _ in self.insecure_hosts}
+        for role, url, source in self.index_sources()[:3]:
+            parts = urlsplit(url)
+            host = (parts.hostname or "").lower()
+            if parts.scheme == "http" and host not in allowed and host not in _LOOPBACK and role != "jetson":
+                reporter.warn(
+                    f"the {role} index `{url}` (from {source}) is plain HTTP: nothing is encrypted, and pip "
+                    f"ignores it unless the host is trusted (`--allow-insecure-host {host}`)"
+                )
         for host, source in self.insecure_hosts:
             reporter.warn(f"TLS certificates of `{host}` are not verified (allowed as insecure in {source})")
         return IndexClient(
@@ -340,12 +350,19 @@ def _native_tls(env: Mapping[str, str], uv_files: ConfigValues) -> bool:
     return bool(uv_files.native_tls and uv_files.native_tls[0])
 
 
-def _keyring_enabled(env: Mapping[str, str], uv_files: ConfigValues, pip_files: ConfigValues) -> bool:
-    """Keyring is asked unless a provider setting says `disabled` (pip's default `auto` uses it when
-    importable; uv's `subprocess` asks the `keyring` program, the package behind it)."""
+def _keyring_setting(
+    env: Mapping[str, str], uv_files: ConfigValues, pip_files: ConfigValues
+) -> tuple[bool, bool]:
+    """(enabled, explicitly chosen). Keyring is asked unless a provider setting says `disabled`; without
+    an explicit provider (`subprocess`, `import`, `auto`) it is asked only for a URL that names a username,
+    as uv's subprocess provider needs one (`keyring get URL USER`): importing keyring and asking its
+    backends costs time a plain 401 should not."""
     provider = _first(env, "TORCHSMITH_KEYRING_PROVIDER", "UV_KEYRING_PROVIDER", "PIP_KEYRING_PROVIDER")
     chosen = provider or uv_files.keyring_provider or pip_files.keyring_provider
-    return chosen is None or chosen[0].strip().lower() != "disabled"
+    if chosen is None:
+        return True, False
+    value = chosen[0].strip().lower()
+    return value != "disabled", value in ("subprocess", "import", "auto")
 
 
 @contextlib.contextmanager

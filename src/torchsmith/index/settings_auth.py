@@ -58,16 +58,19 @@ def _path_prefix(prefix: str, url: str) -> bool:
 class Credentials:
     """Credentials by URL prefix (the longest prefix wins), then netrc by host, then keyring on request."""
 
-    def __init__(self, netrc_path: Path | None = None, keyring_enabled: bool = True) -> None:
+    def __init__(
+        self, netrc_path: Path | None = None, keyring_enabled: bool = True, keyring_explicit: bool = False
+    ) -> None:
         self._prefixes: list[tuple[str, Credential]] = []
         self.netrc_path = netrc_path
         self.keyring_enabled = keyring_enabled
+        self.keyring_explicit = keyring_explicit
         self._netrc: dict[str, tuple[str, str, str]] | None = None
 
     def add(self, url: str, credential: Credential) -> None:
         """Use `credential` for `url` and everything below it."""
         register_secret(credential.password)
-        if credential.password is None:
+        if credential.password is None and credential.username and len(credential.username) >= 12:
             register_secret(credential.username)  # a token-only URL puts the token in the user part
         self._prefixes.append((url, credential))
 
@@ -129,7 +132,7 @@ class Credentials:
     def from_keyring(self, url: str, username: str | None) -> Credential | None:
         """Ask keyring for `url`, then for its host, as uv's subprocess provider does; None when keyring
         cannot be imported or knows nothing. Called only after a 401 (keyring may be slow or prompt)."""
-        if not self.keyring_enabled:
+        if not self.keyring_enabled or not (username or self.keyring_explicit):
             return None
         try:
             import keyring  # type: ignore[import-not-found,unused-ignore]
