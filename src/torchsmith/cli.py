@@ -21,17 +21,23 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _emit_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, sort_keys=False) + "\n")
+    from torchsmith.redact import redact_text  # issue 13: no credential in any output
+
+    sys.stdout.write(redact_text(json.dumps(document, indent=2, sort_keys=False)) + "\n")
 
 
 def _emit(text: str) -> None:
+    from torchsmith.redact import redact_text
+
+    text = redact_text(text)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 def _reporter(args: argparse.Namespace) -> Any:
     from torchsmith.cli_render import StderrReporter
+    from torchsmith.redact import RedactingReporter
 
-    return StderrReporter(quiet=bool(getattr(args, "quiet", False)))
+    return RedactingReporter(StderrReporter(quiet=bool(getattr(args, "quiet", False))))
 
 
 def _settings(args: argparse.Namespace) -> Any:
@@ -40,7 +46,12 @@ def _settings(args: argparse.Namespace) -> Any:
     env = dict(os.environ)
     if getattr(args, "offline", False):
         env["TORCHSMITH_OFFLINE"] = "1"
-    return IndexSettings.from_env(env, index_base=getattr(args, "index_base", None))
+    return IndexSettings.from_env(
+        env,
+        index_base=getattr(args, "index_base", None),
+        default_index=getattr(args, "default_index", None),
+        insecure_hosts=getattr(args, "allow_insecure_host", None) or (),
+    )
 
 
 def _backend_arg(args: argparse.Namespace) -> str:
@@ -330,6 +341,17 @@ def _add_index_flags(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="use only the cache and the shipped knowledge (as TORCHSMITH_OFFLINE=1)",
     )
+    parser.add_argument(
+        "--default-index",
+        metavar="URL",
+        help="the PyPI-like index for everything else (as uv's --default-index; see docs/indexes.md)",
+    )
+    parser.add_argument(
+        "--allow-insecure-host",
+        metavar="HOST",
+        action="append",
+        help="do not verify TLS for HOST (as uv's --allow-insecure-host, pip's --trusted-host); repeatable",
+    )
 
 
 def _args_probe(p: argparse.ArgumentParser) -> None:
@@ -471,6 +493,26 @@ def _args_distro(p: argparse.ArgumentParser) -> None:
     a.add_argument("--format", choices=("json", "github"), default="json")
 
 
+# --- config (issue 13) ---------------------------------------------------------------------------------
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    from torchsmith.index.settings_show import describe, render_text
+
+    document = describe(_settings(args), os.environ)
+    if args.json:
+        _emit_json(document)
+    else:
+        _emit(render_text(document))
+    return 0
+
+
+def _args_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print the settings as one JSON document")
+    _add_index_flags(p)
+    p.set_defaults(handler=_cmd_config)
+
+
 _COMMANDS: tuple[tuple[str, Callable[[argparse.ArgumentParser], None], dict[str, str]], ...] = (
     (
         "probe",
@@ -532,6 +574,15 @@ _COMMANDS: tuple[tuple[str, Callable[[argparse.ArgumentParser], None], dict[str,
         dict(
             help="show what pairs with what",
             description="torch releases with their Python versions, backends and companions.",
+        ),
+    ),
+    (
+        "config",
+        _args_config,
+        dict(
+            help="show the indexes, credentials and TLS settings in effect",
+            description="The effective indexes and where each came from (flags, TORCHSMITH_*, UV_*, PIP_*, "
+            "uv.toml, pip.conf), where their credentials come from, and how TLS is trusted; secrets masked.",
         ),
     ),
     (

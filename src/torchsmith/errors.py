@@ -24,9 +24,12 @@ class TorchsmithError(Exception):
     """An error the user can act on: a message plus an optional hint naming the fix."""
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        from torchsmith.redact import redact_text  # every message passes the one redaction function
+
+        message = redact_text(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = redact_text(hint) if hint is not None else None
 
     def __str__(self) -> str:
         return self.message

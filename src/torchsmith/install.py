@@ -20,7 +20,7 @@ from typing import Any
 
 from torchsmith.backends import parse_backend
 from torchsmith.errors import InstallError, UsageError
-from torchsmith.index.settings import IndexSettings
+from torchsmith.index.settings import IndexSettings, installer_environment
 from torchsmith.planning.commands import requirement_lines
 from torchsmith.planning.model import Plan
 from torchsmith.report import NullReporter, Reporter
@@ -148,12 +148,19 @@ def _uninstall_command(installer: str, target: TargetPython, names: Sequence[str
     return [target.executable, "-m", "pip", "uninstall", "-y", "--disable-pip-version-check", "--", *names]
 
 
-def _run(command: list[str], reporter: Reporter, *, timeout: float | None = None) -> tuple[int, str]:
+def _run(
+    command: list[str],
+    reporter: Reporter,
+    *,
+    timeout: float | None = None,
+    base: dict[str, str] | None = None,
+) -> tuple[int, str]:
     """Run the installer in its own process group, streaming its output to the reporter; return (status,
-    last lines). A timeout kills the whole group (status 124, as `timeout` reports it)."""
+    last lines). A timeout kills the whole group (status 124, as `timeout` reports it). `base` is the
+    environment to start from (the installer environment: indexes, credentials, TLS), else ours."""
     from torchsmith.children import run_streaming
 
-    env = dict(os.environ)
+    env = dict(os.environ if base is None else base)
     env.pop("PIP_REQUIRE_VIRTUALENV", None)
     try:
         status, lines = run_streaming(command, reporter.line, env=env, timeout=timeout)
@@ -215,7 +222,8 @@ def _apply(
         atomic_write_text(requirements, "\n".join(packages) + "\n")
         command = _installer_command(installer, target, requirements, settings, dry_run=dry_run, extra=extra)
         reporter.step(" ".join(command[:3]) + f" ({len(packages)} requirements)")
-        status, output = _run(command, reporter, timeout=timeout)
+        with installer_environment(settings, installer, os.environ) as env:  # indexes, credentials, TLS
+            status, output = _run(command, reporter, timeout=timeout, base=env)
     if status != 0:
         now = before if dry_run else installed_family(target)
         what = f"{installer} {'could not resolve' if dry_run else 'failed'} (status {status})"

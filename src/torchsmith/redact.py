@@ -11,8 +11,16 @@ only secret, as token-only URLs such as `https://TOKEN@host/` put it) with `****
 from __future__ import annotations
 
 import re
+from typing import Any
 
-__all__ = ["MASK", "redact_text", "redact_url", "register_secret", "split_credentials"]
+__all__ = [
+    "MASK",
+    "RedactingReporter",
+    "redact_text",
+    "redact_url",
+    "register_secret",
+    "split_credentials",
+]
 
 MASK = "****"
 
@@ -61,3 +69,23 @@ def redact_text(text: str) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
+
+
+class RedactingReporter:
+    """A `torchsmith.report.Reporter` that passes every message through `redact_text` before `inner` sees
+    it: installer output, warnings and steps may quote a URL with credentials."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def step(self, message: str) -> None:
+        self.inner.step(redact_text(message))
+
+    def line(self, text: str) -> None:
+        self.inner.line(redact_text(text))
+
+    def warn(self, message: str) -> None:
+        self.inner.warn(redact_text(message))
+
+    def __getattr__(self, name: str) -> Any:  # anything else a renderer offers (e.g. `quiet`)
+        return getattr(self.inner, name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,8 @@ def test_environment_overrides_defaults() -> None:
         "PIP_INDEX_URL": "http://127.0.0.1:9/pip/simple",
         "TORCHSMITH_OFFLINE": "1",
         "TORCHSMITH_CACHE_DIR": "/tmp/ts-cache",
+        "PIP_CONFIG_FILE": os.devnull,  # this machine's /etc/pip.conf must not count
+        "UV_NO_CONFIG": "1",
     }
     settings = IndexSettings.from_env(env)
     assert settings == IndexSettings(
@@ -40,6 +43,7 @@ def test_environment_overrides_defaults() -> None:
         cache_dir=Path("/tmp/ts-cache"),
         index_base_source="`TORCHSMITH_INDEX_URL`",
         default_index_source="`PIP_INDEX_URL`",
+        jetson_index_base_source="`TORCHSMITH_JETSON_INDEX_URL`",
     )
 
 

@@ -15,6 +15,11 @@ list of `{"prefix": "/whl/cu124/torch-", "fault": "die-after-bytes", "arg": 1000
 path: a wheel's prefix also matches its `.metadata`); `DELETE /_faults` clears them.
 `GET /_log` returns the request log as JSON (method, path, status, accept, validators); `DELETE /_log`
 clears it. Standard library only, so it runs in any interpreter.
+
+Private-index wrappers (issue 13): `--auth USER:PASSWORD` answers 401 with `WWW-Authenticate: Basic` to any
+request without that Basic `Authorization` (the control paths stay open); `--tls CERT KEY` serves HTTPS.
+`/fault/trickle/<seconds>/...` sends the body one byte per `<seconds>`; `/fault/hang/...` accepts and never
+answers; `/fault/huge/...` announces and streams an endless body.
 """
 
 from __future__ import annotations
@@ -35,12 +40,14 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
-_ARG_FAULTS = {"slow", "slow-body", "die-after-bytes"}
-_FAULTS = {"500", "503", "404", "truncate", "corrupt", "garbage", "no-validators", "html-only"} | _ARG_FAULTS
+_ARG_FAULTS = {"slow", "slow-body", "die-after-bytes", "trickle"}
+_FAULTS = {"500", "503", "404", "truncate", "corrupt", "garbage", "no-validators", "html-only"}
+_FAULTS |= {"hang", "huge"} | _ARG_FAULTS
 
 
 class _State:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, auth: str | None = None) -> None:
+        self.auth = auth
         self.root = root.resolve()
         self.lock = threading.Lock()
         self.log: list[dict[str, object]] = []
@@ -94,10 +101,29 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # silence the per-request stderr line
         pass
 
+    def _authorized(self) -> bool:
+        """With `--auth`, only requests carrying its Basic credentials pass; others get a 401."""
+        if self.state.auth is None or urlsplit(self.path).path.startswith(("/_log", "/_faults")):
+            return True
+        import base64
+
+        expected = "Basic " + base64.b64encode(self.state.auth.encode()).decode()
+        if self.headers.get("Authorization") == expected:
+            return True
+        body = b"401 unauthorized\n"
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Basic realm="torchsmith-test"')
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self._record(urlsplit(self.path).path, 401, len(body))
+        return False
+
     def _record(self, path: str, status: int, sent: int) -> None:
         if path.startswith(("/_log", "/_faults")):
             return
         entry = {
+            "authorization": self.headers.get("Authorization") is not None,
             "method": self.command,
             "path": path,
             "status": status,
@@ -152,6 +178,8 @@ class Handler(BaseHTTPRequestHandler):
         self.do_GET()
 
     def do_GET(self) -> None:
+        if not self._authorized():
+            return
         split = urlsplit(self.path)
         if split.path == "/_log":
             with self.state.lock:
@@ -191,6 +219,15 @@ class Handler(BaseHTTPRequestHandler):
         return target, media, False
 
     def _serve(self, query: str, path: str, faults: dict[str, str | None]) -> None:
+        if "hang" in faults:
+            time.sleep(3600)
+        if "huge" in faults:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            block = b"<!-- filler -->" * 4096
+            while True:
+                self.wfile.write(block)
         if "slow" in faults:
             time.sleep(float(faults["slow"] or 1))
         for status in ("500", "503", "404"):
@@ -250,8 +287,14 @@ class Handler(BaseHTTPRequestHandler):
             limit = len(body) // 2
         if "die-after-bytes" in faults:
             limit = min(limit, int(faults["die-after-bytes"] or 0))
-        self.wfile.write(body[:limit])
-        self.wfile.flush()
+        if "trickle" in faults:
+            for at in range(limit):
+                self.wfile.write(body[at : at + 1])
+                self.wfile.flush()
+                time.sleep(float(faults["trickle"] or 0.5))
+        else:
+            self.wfile.write(body[:limit])
+            self.wfile.flush()
         if limit < len(body):
             self.close_connection = True
         self._record(path, 200, limit)
@@ -271,11 +314,20 @@ class Handler(BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve(root: Path, *, startup_timeout: float = 20.0) -> Iterator[str]:
-    """Serve `root` from a separate process; yield its base URL (`http://127.0.0.1:<port>`), then stop it
-    and wait for it to exit."""
+def serve(
+    root: Path,
+    *,
+    startup_timeout: float = 20.0,
+    auth: str | None = None,
+    tls: tuple[Path, Path] | None = None,
+) -> Iterator[str]:
+    """Serve `root` from a separate process; yield its base URL (`http://127.0.0.1:<port>`, or `https://`
+    with `tls=(cert, key)`), then stop it and wait for it to exit. `auth="user:password"` requires Basic
+    authentication."""
+    extra = ["--auth", auth] if auth else []
+    extra += ["--tls", str(tls[0]), str(tls[1])] if tls else []
     process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--root", str(root)],
+        [sys.executable, str(Path(__file__).resolve()), "--root", str(root), *extra],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -289,7 +341,7 @@ def serve(root: Path, *, startup_timeout: float = 20.0) -> Iterator[str]:
         line = process.stdout.readline()
         if not line.startswith("PORT "):
             raise RuntimeError(f"the test index server failed to start (exit {process.poll()}): {line!r}")
-        yield f"http://127.0.0.1:{int(line.split()[1])}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{int(line.split()[1])}"
     finally:
         if process.stdin is not None:
             with contextlib.suppress(OSError):
@@ -307,10 +359,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", required=True, type=Path)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--auth", metavar="USER:PASSWORD")
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), type=Path)
     args = parser.parse_args(argv)
-    handler = type("BoundHandler", (Handler,), {"state": _State(args.root)})
+    handler = type("BoundHandler", (Handler,), {"state": _State(args.root, args.auth)})
     server = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
     server.daemon_threads = True
+    if args.tls:
+        import ssl
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(args.tls[0]), str(args.tls[1]))
+        # the handshake happens in each handler thread, so a client that never speaks TLS blocks nobody
+        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
 
     def watch_stdin() -> None:
         sys.stdin.read()  # returns at EOF: the parent closed our stdin or died

@@ -105,6 +105,11 @@ def render(job: Job) -> Rendered:
             )
         notes.append(f"create with `conda env create -f {path.name}` (or `mamba`/`micromamba`)")
         files.append((path, yaml_text(data)))
+    from torchsmith.index.settings_env import credential_notes  # issue 13: netrc/keyring, never secrets
+
+    notes += credential_notes(
+        job.settings, "conda", [(None, u) for t in job.targets if (u := job.index_url(t))]
+    )
     return Rendered(tuple(files), tuple(notes))
 
 

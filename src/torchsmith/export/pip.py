@@ -125,10 +125,18 @@ def _compile(job: Job, target: Target, lines: list[str], python: Version) -> str
 
         floors = [r.macos_min for r in releases.releases() if r.macos_min]
         env["MACOSX_DEPLOYMENT_TARGET"] = max(floors, key=Version) if floors else "14.0"
+    from torchsmith.index.settings import installer_environment  # credentials and TLS, off the command line
+
     try:
-        done = subprocess.run(
-            command, input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=300, env=env
-        )
+        with installer_environment(job.settings, "uv", env) as run_env:
+            done = subprocess.run(
+                command,
+                input="\n".join(lines) + "\n",
+                capture_output=True,
+                text=True,
+                timeout=300,
+                env=run_env,
+            )
     except (OSError, subprocess.TimeoutExpired):
         return None
     if done.returncode != 0:
@@ -163,4 +171,8 @@ def render(job: Job) -> Rendered:
             body += [*pins, *others]
         files.append((path, replace_block(job.read(path), "\n".join(body))))
         notes.append(f"install on `{target.name}` with `python -m pip install -r {path.name}`")
+    from torchsmith.index.settings_env import credential_notes  # issue 13: netrc/keyring, never secrets
+
+    urls = [line.partition(" ")[2] for t in job.targets for line in _index_lines(job, t)]
+    notes += credential_notes(job.settings, "pip", [(None, url) for url in urls])
     return Rendered(tuple(files), tuple(notes))

@@ -246,4 +246,9 @@ def render(job: Job, *, pixi_version: Version | None = None) -> Rendered:
         notes = _conda_forge(job, root, workspace, rich)
         if not rich:
             notes.append(f"pixi {version} reads CUDA from `[feature.gpu.system-requirements]` (pixi < 0.71)")
+    from torchsmith.index.settings_env import credential_notes  # issue 13: `pixi auth login`, never secrets
+
+    notes += credential_notes(
+        job.settings, "pixi", [(None, u) for t in job.targets if (u := job.index_url(t))]
+    )
     return Rendered(((path, doc.as_string()),), tuple(notes))

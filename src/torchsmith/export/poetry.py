@@ -137,4 +137,7 @@ def render(job: Job) -> Rendered:
     notes = ["run `poetry lock`, then `poetry sync -E cpu`"]
     notes += [f"install the {extra} build with `poetry sync -E {extra}`" for extra in accelerated]
     notes.append("`poetry sync` without `-E` installs no PyTorch: choose the build with an extra")
+    from torchsmith.index.settings_env import credential_notes  # issue 13: variables, never secrets
+
+    notes += credential_notes(job.settings, "poetry", [(s["name"], s["url"]) for s in sources])
     return Rendered(((path, doc.as_string()),), tuple(notes))

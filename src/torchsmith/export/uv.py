@@ -193,6 +193,9 @@ def render(job: Job) -> Rendered:
         notes += [f"install with `uv sync --extra {extra}`" for extra in extras]
     else:
         notes.append("install with `uv sync` (each platform gets its own build)")
+    from torchsmith.index.settings_env import credential_notes  # issue 13: variables, never secrets
+
+    notes += credential_notes(job.settings, "uv", [(e["name"], e["url"]) for e in _indexes(job)])
     return Rendered(((path, doc.as_string()),), tuple(notes))
 
 

@@ -5,11 +5,19 @@ for connecting and reading. Here name resolution runs in a helper thread that th
 the deadline, connecting gets its own short budget, and reads get the (longer) read timeout. Resolutions are
 shared between threads and a host that failed fails again at once, so parallel page fetches to a dead host
 cost one deadline in total. Names under `.invalid` never resolve (RFC 6761 §6.4), without a DNS query.
-The connection classes plug into `urllib.request` handlers, so proxies and redirects keep working.
+The connection classes plug into `urllib.request` handlers, so proxies (`HTTPS_PROXY`, `HTTP_PROXY`,
+`NO_PROXY`, credentials in the proxy URL, CONNECT tunnels) and redirects keep working.
+
+A `Deadline` bounds a whole request, however slowly the server trickles: every socket opened in its scope
+(in this thread) is shut down when it expires, which ends any blocked read at once. TLS trust comes from
+`tls_context`: a CA bundle when one is configured, else the operating system's store through `truststore`
+when it can be imported (as pip does), else OpenSSL's defaults; hosts allowed as insecure get a context that
+does not verify.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
@@ -21,7 +29,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-__all__ = ["UnreachableError", "build_opener"]
+__all__ = ["Deadline", "UnreachableError", "build_opener", "tls_context"]
 
 AddrInfo = list[tuple[Any, ...]]
 GetAddrInfo = Callable[[str, int], AddrInfo]
@@ -34,6 +42,70 @@ class UnreachableError(OSError):
         super().__init__(f"{host}: {reason}")
         self.host = host
         self.reason = reason
+
+
+_local = threading.local()
+
+
+class Deadline:
+    """A time limit for the requests made in a `with` block by this thread (see the module docstring)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._timer = threading.Timer(max(0.0, seconds), self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Deadline:
+        self._previous = getattr(_local, "deadline", None)
+        _local.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        _local.deadline = self._previous
+
+    def remaining(self) -> float:
+        return max(0.0, self.at - time.monotonic())
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+    def add(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            expired = self.expired
+        if expired:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def tls_context(ca_file: str | None, *, verify: bool = True) -> ssl.SSLContext:
+    """The context for HTTPS: see the module docstring."""
+    if not verify:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    if ca_file:
+        return ssl.create_default_context(cafile=ca_file)
+    try:
+        import truststore
+    except ImportError:
+        return ssl.create_default_context()
+    return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # type: ignore[no-any-return,unused-ignore]
 
 
 def _system_getaddrinfo(host: str, port: int) -> AddrInfo:
@@ -123,15 +195,25 @@ class _Connector:
                 sock.close()
                 reason = (e.strerror or str(e)).lower()
             else:
+                scope: Deadline | None = getattr(_local, "deadline", None)
+                if scope is not None:
+                    scope.add(sock)
+                    timeout = scope.remaining() if timeout is None else min(timeout, scope.remaining())
                 sock.settimeout(timeout)
                 return sock
         raise UnreachableError(host, reason)
 
 
 def build_opener(
-    connect_timeout: float, getaddrinfo: GetAddrInfo | None = None
+    connect_timeout: float,
+    getaddrinfo: GetAddrInfo | None = None,
+    *,
+    ca_file: str | None = None,
+    insecure_hosts: frozenset[str] = frozenset(),
 ) -> urllib.request.OpenerDirector:
-    """A urllib opener whose HTTP and HTTPS connections use a shared deadline-bounded `_Connector`."""
+    """A urllib opener whose HTTP and HTTPS connections use a shared deadline-bounded `_Connector`, trusting
+    `ca_file` (or the system store), and not verifying the hosts in `insecure_hosts` (lower-case names,
+    optionally `host:port`)."""
     connector = _Connector(connect_timeout, getaddrinfo or _system_getaddrinfo)
 
     class _HTTPConnection(http.client.HTTPConnection):
@@ -143,7 +225,8 @@ def build_opener(
     class _HTTPSConnection(http.client.HTTPSConnection, _HTTPConnection):
         """HTTPSConnection.connect calls super().connect(), which the MRO routes to `_HTTPConnection`."""
 
-    context = ssl.create_default_context()
+    context = tls_context(ca_file)
+    unverified = tls_context(None, verify=False) if insecure_hosts else None
 
     class _HTTPHandler(urllib.request.HTTPHandler):
         def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
@@ -151,6 +234,10 @@ def build_opener(
 
     class _HTTPSHandler(urllib.request.HTTPSHandler):
         def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-            return self.do_open(_HTTPSConnection, req, context=context)
+            host = (getattr(req, "_tunnel_host", None) or req.host).lower()
+            insecure = unverified is not None and (
+                host in insecure_hosts or host.split(":")[0] in insecure_hosts
+            )
+            return self.do_open(_HTTPSConnection, req, context=unverified if insecure else context)
 
     return urllib.request.build_opener(_HTTPHandler(), _HTTPSHandler(context=context))

@@ -6,6 +6,13 @@ If-Modified-Since (a 304 keeps the cached body). When the index cannot be reache
 cached copy is used with a warning. Offline (`TORCHSMITH_OFFLINE=1`) means the cache only. With no network
 the first fetch fails within about `connect_timeout` (DNS included, see `_net`), naming the host and how to
 go offline. Every failure is an `IndexFetchError`; nothing else escapes.
+
+Limits: every page and metadata request finishes within the command's network deadline
+(`TORCHSMITH_NETWORK_DEADLINE`, however slowly a server trickles), and no response may be larger than
+`MAX_PAGE_BYTES` (pages) / `MAX_METADATA_BYTES` / the size its index page gives (downloads).
+Authentication: credentials come from the settings (`settings_auth`) as a Basic `Authorization` header that
+is never forwarded on a redirect; a 401/403 is an `IndexAuthError` (exit 2) naming the index, where it was
+configured and how to give credentials, never a reason to fall back to the cache or to offline knowledge.
 Uses only the standard library (urllib), so planning pulls in no HTTP dependency.
 """
 
@@ -18,8 +25,22 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from torchsmith.errors import IndexFetchError, IndexUnreachableError
+from torchsmith.errors import IndexFetchError
 from torchsmith.index.cache import CacheEntry, HttpCache
+from torchsmith.index.client_errors import (
+    OFFLINE_HINT,
+    IndexAuthError,
+    _host,
+    _http_error,
+    _MissingProjectError,
+    _NotFoundError,
+    _NotModifiedError,
+    _too_large,
+    _TransientError,
+    _transport_error,
+    _truncated,
+    auth_error,
+)
 from torchsmith.index.simple import JSON_CONTENT_TYPE, DistFile, ProjectPage, parse_project_page
 from torchsmith.report import NullReporter, Reporter
 
@@ -28,19 +49,31 @@ if TYPE_CHECKING:  # the HTTP stack (ssl, http.client, urllib.request) is import
     import urllib.request
 
     from torchsmith.index._net import GetAddrInfo
+    from torchsmith.index.settings import IndexSettings
+    from torchsmith.index.settings_auth import Credential
 
-__all__ = ["PAGE_ACCEPT", "IndexClient"]
+__all__ = [
+    "MAX_METADATA_BYTES",
+    "MAX_PAGE_BYTES",
+    "OFFLINE_HINT",
+    "PAGE_ACCEPT",
+    "IndexAuthError",
+    "IndexClient",
+]
+
+MAX_PAGE_BYTES = 64 * 1024 * 1024
+"""64 MiB: the largest real project page (download.pytorch.org's torch, thousands of files) is a few MiB."""
+MAX_METADATA_BYTES = 16 * 1024 * 1024
+"""16 MiB: a wheel's METADATA file is kilobytes."""
+MAX_UNSIZED_DOWNLOAD = 16 * 1024**3
+"""16 GiB: the cap for a download whose index page gives no size (the largest torch wheels are ~4 GiB)."""
+
 
 PAGE_ACCEPT = f"{JSON_CONTENT_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 """PEP 691 content negotiation: JSON preferred, HTML accepted (what pip and uv send, in spirit)."""
 
-OFFLINE_HINT = "no network? set `TORCHSMITH_OFFLINE=1` to plan from the cache and the shipped knowledge"
 _CHUNK = 256 * 1024
 _USER_AGENT = "torchsmith (+https://github.com/torchsmith/torchsmith)"
-
-
-def _host(url: str) -> str:
-    return urlsplit(url).hostname or url
 
 
 class _Fetched:
@@ -65,10 +98,13 @@ class IndexClient:
         max_age: float = 600.0,
         max_workers: int = 8,
         getaddrinfo: GetAddrInfo | None = None,
+        deadline: float = 300.0,
+        access: IndexSettings | None = None,
     ) -> None:
         """`timeout`: seconds a server may stay silent mid-response; `connect_timeout`: DNS plus TCP
         connect; `max_age`: seconds a cached page is used without revalidation; `getaddrinfo`: name
-        resolution (tests inject a slow one)."""
+        resolution (tests inject a slow one); `deadline`: seconds all page and metadata requests of this
+        client may take together; `access`: the settings giving credentials, CA bundle and insecure hosts."""
         self.cache = HttpCache(cache_dir)
         self.offline = offline
         self.timeout = timeout
@@ -78,6 +114,9 @@ class IndexClient:
         self._connect_timeout = connect_timeout
         self._getaddrinfo = getaddrinfo
         self._opener_made: urllib.request.OpenerDirector | None = None
+        self.deadline = deadline
+        self._ends_at: float | None = None
+        self.access = access
 
     # -- public API -------------------------------------------------------------------------------------
 
@@ -196,7 +235,7 @@ class IndexClient:
         fd, tmp_name = tempfile.mkstemp(dir=dest, prefix=f".{file.filename}.", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as out:
-                digest = self._stream(file.url, out)
+                digest = self._stream(file.url, out, file.size)
             if file.sha256 is not None and digest != file.sha256:
                 raise IndexFetchError(
                     f"sha256 mismatch for `{file.filename}` from `{file.url}`: "
@@ -255,10 +294,27 @@ class IndexClient:
         if self._opener_made is None:
             from torchsmith.index._net import build_opener
 
-            self._opener_made = build_opener(self._connect_timeout, self._getaddrinfo)
+            access = self.access
+            self._opener_made = build_opener(
+                self._connect_timeout,
+                self._getaddrinfo,
+                ca_file=access.ca_file if access else None,
+                insecure_hosts=frozenset(h for h, _ in access.insecure_hosts) if access else frozenset(),
+            )
         return self._opener_made
 
-    def _open(self, url: str, headers: dict[str, str]) -> http.client.HTTPResponse:
+    def _remaining(self) -> float:
+        """Seconds left of this client's network deadline (its clock starts at the first request)."""
+        import time
+
+        now = time.monotonic()
+        if self._ends_at is None:
+            self._ends_at = now + self.deadline
+        return self._ends_at - now
+
+    def _open(
+        self, url: str, headers: dict[str, str], credential: Credential | None = None
+    ) -> http.client.HTTPResponse:
         import http.client
         import urllib.error
         import urllib.request
@@ -266,12 +322,22 @@ class IndexClient:
         if urlsplit(url).scheme not in ("http", "https"):
             raise IndexFetchError(f"unsupported URL `{url}`: expected `http://` or `https://`")
         request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT, **headers})
+        sent = credential
+        if sent is None and self.access is not None:
+            sent = self.access.credentials.for_url(url)
+        if sent is not None:
+            request.add_unredirected_header("Authorization", _basic(sent))
         try:
             response = self._opener.open(request, timeout=self.timeout)
         except urllib.error.HTTPError as e:
             e.close()
             if e.code == 304:
                 raise _NotModifiedError from None
+            if e.code in (401, 403):
+                retry = self._keyring(url, sent) if e.code == 401 and credential is None else None
+                if retry is not None:
+                    return self._open(url, headers, retry)
+                raise self._auth_error(url, e.code, e.reason, sent) from None
             raise _http_error(url, e.code, e.reason) from None
         except urllib.error.URLError as e:
             raise _transport_error(url, e.reason, self.timeout) from e
@@ -280,24 +346,64 @@ class IndexClient:
         assert isinstance(response, http.client.HTTPResponse)
         return response
 
-    def _fetch(self, url: str, headers: dict[str, str]) -> _Fetched:
-        try:
-            response = self._open(url, headers)
-        except _NotModifiedError:
-            return _Fetched(304, b"", "", None, None)
-        chunks: list[bytes] = []
-        with response:
-            self._read(url, response, chunks.append)
-            return _Fetched(
-                response.status,
-                b"".join(chunks),
-                response.headers.get("Content-Type", "text/html"),
-                response.headers.get("ETag"),
-                response.headers.get("Last-Modified"),
-            )
+    def _keyring(self, url: str, sent: Credential | None) -> Credential | None:
+        """After a 401: keyring's credential for the index of `url`, unless a password was already sent."""
+        if self.access is None or (sent is not None and sent.password is not None):
+            return None
+        index = self.access.index_for(url)
+        service = index[1] if index else url
+        found = self.access.credentials.from_keyring(service, sent.username if sent else None)
+        if found is not None:
+            self.access.credentials.add(service, found)
+        return found
 
-    def _stream(self, url: str, out: IO[bytes]) -> str:
+    def _auth_error(self, url: str, code: int, reason: str, sent: Credential | None) -> IndexAuthError:
+        index = self.access.index_for(url) if self.access is not None else None
+        return auth_error(url, code, reason, sent, index)
+
+    def _fetch(self, url: str, headers: dict[str, str]) -> _Fetched:
+        from torchsmith.index._net import Deadline
+
+        remaining = self._remaining()
+        if remaining <= 0:
+            raise self._deadline_error(url)
+        limit = MAX_PAGE_BYTES if "text/html" in headers.get("Accept", "") else MAX_METADATA_BYTES
+        with Deadline(remaining) as scope:
+            try:
+                try:
+                    response = self._open(url, headers)
+                except _NotModifiedError:
+                    return _Fetched(304, b"", "", None, None)
+                chunks: list[bytes] = []
+                with response:
+                    self._read(url, response, chunks.append, limit)
+                    fetched = _Fetched(
+                        response.status,
+                        b"".join(chunks),
+                        response.headers.get("Content-Type", "text/html"),
+                        response.headers.get("ETag"),
+                        response.headers.get("Last-Modified"),
+                    )
+            except IndexFetchError:
+                if scope.expired or scope.remaining() < 0.1:  # the socket timeout may fire first
+                    raise self._deadline_error(url) from None
+                raise
+            if scope.expired:
+                raise self._deadline_error(url)
+            return fetched
+
+    def _deadline_error(self, url: str) -> IndexFetchError:
+        return _TransientError(
+            f"`{_host(url)}` did not finish answering `{url}` within the network deadline of "
+            f"{self.deadline:g} s",
+            hint="the server is stuck or trickling; retry, raise `TORCHSMITH_NETWORK_DEADLINE` (seconds), "
+            "or set `TORCHSMITH_OFFLINE=1` to use the cache",
+        )
+
+    def _stream(self, url: str, out: IO[bytes], size: int | None = None) -> str:
         import hashlib
+
+        from torchsmith.index._net import Deadline
 
         hasher = hashlib.sha256()
 
@@ -305,19 +411,35 @@ class IndexClient:
             hasher.update(chunk)
             out.write(chunk)
 
-        with self._open(url, {"Accept": "*/*"}) as response:
-            self._read(url, response, sink)
+        limit = size if size is not None else MAX_UNSIZED_DOWNLOAD
+        # a download may take longer than the page deadline: allow at least 256 KiB/s on top of it
+        with Deadline(self.deadline + limit / (256 * 1024)) as scope:
+            try:
+                with self._open(url, {"Accept": "*/*"}) as response:
+                    self._read(url, response, sink, limit)
+            except IndexFetchError:
+                if scope.expired or scope.remaining() < 0.1:  # the socket timeout may fire first
+                    raise self._deadline_error(url) from None
+                raise
+            if scope.expired:
+                raise self._deadline_error(url)
         return hasher.hexdigest()
 
-    def _read(self, url: str, response: http.client.HTTPResponse, sink: Callable[[bytes], object]) -> None:
+    def _read(
+        self, url: str, response: http.client.HTTPResponse, sink: Callable[[bytes], object], limit: int
+    ) -> None:
         import http.client
 
         expected_header = response.headers.get("Content-Length")
         expected = int(expected_header) if expected_header and expected_header.isdigit() else None
+        if expected is not None and expected > limit:
+            raise _too_large(url, expected, limit)
         got = 0
         try:
-            while chunk := response.read(_CHUNK):
+            while chunk := response.read1(_CHUNK):
                 got += len(chunk)
+                if got > limit:
+                    raise _too_large(url, got, limit)
                 sink(chunk)
         except http.client.IncompleteRead as e:
             got += len(e.partial)
@@ -328,69 +450,12 @@ class IndexClient:
             raise _truncated(url, got, expected)
 
 
+def _basic(credential: Credential) -> str:
+    import base64
+
+    pair = f"{credential.username or ''}:{credential.password or ''}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
 _MISSING = "application/x-torchsmith-not-found"
 """Content type of a cache entry that records a 404."""
-
-
-class _NotModifiedError(Exception):
-    """Internal: the server answered 304."""
-
-
-class _NotFoundError(IndexFetchError):
-    """Internal: HTTP 404 / 410, turned into a message that names the project where one is known."""
-
-
-class _MissingProjectError(IndexFetchError):
-    """The index has no page for the project (what `project_pages_or_none` turns into None)."""
-
-
-class _TransientError(IndexFetchError):
-    """A failure that a cached copy may stand in for: unreachable, 5xx, timeouts, cut connections."""
-
-
-class _UnreachableError(_TransientError, IndexUnreachableError):
-    """The host could not be reached at all: callers may fall back to offline knowledge."""
-
-
-def _http_error(url: str, code: int, reason: str) -> IndexFetchError:
-    if code in (404, 410):
-        return _NotFoundError(f"`{url}` was not found (HTTP {code})")
-    message = f"`{_host(url)}` answered HTTP {code} {reason} for `{url}`".rstrip()
-    if code >= 500:
-        return _TransientError(
-            message, hint="the index server failed; retry later, or set `TORCHSMITH_OFFLINE=1`"
-        )
-    return IndexFetchError(message)
-
-
-def _truncated(url: str, got: int, expected: int | None) -> IndexFetchError:
-    of = f" of {expected}" if expected is not None else ""
-    return _TransientError(
-        f"truncated response from `{_host(url)}` for `{url}`: got {got}{of} bytes",
-        hint="the connection was cut; retry, or set `TORCHSMITH_OFFLINE=1` to use the cache",
-    )
-
-
-def _transport_error(url: str, reason: object, timeout: float) -> IndexFetchError:
-    host = _host(url)
-    import ssl
-
-    from torchsmith.index._net import UnreachableError
-
-    if isinstance(reason, UnreachableError):
-        return _UnreachableError(
-            f"cannot reach `{reason.host}` to fetch `{url}`: {reason.reason}", hint=OFFLINE_HINT
-        )
-    if isinstance(reason, ssl.SSLError):
-        return IndexFetchError(
-            f"TLS with `{host}` failed for `{url}`: {reason.reason or reason}",
-            hint="a proxy may intercept HTTPS; point `SSL_CERT_FILE` at its CA bundle",
-        )
-    if isinstance(reason, TimeoutError):
-        return _TransientError(
-            f"`{host}` sent nothing for {timeout:g} s while serving `{url}`",
-            hint="the server is stuck or very slow; retry, or set `TORCHSMITH_OFFLINE=1` to use the cache",
-        )
-    if isinstance(reason, ConnectionError):
-        return _TransientError(f"the connection to `{host}` dropped while fetching `{url}`")
-    return _TransientError(f"cannot fetch `{url}`: {reason}")

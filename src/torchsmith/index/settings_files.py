@@ -1,0 +1,240 @@
+"""The index settings uv and pip keep in their configuration files, read from every place each tool reads.
+
+uv (https://docs.astral.sh/uv/concepts/configuration-files/): the project's `uv.toml`, or `pyproject.toml`
+with a `[tool.uv]` table, in the current directory or the nearest parent (`uv.toml` wins in one directory);
+the user's `$XDG_CONFIG_HOME/uv/uv.toml` (default `~/.config/uv/uv.toml`); the system's first
+`$XDG_CONFIG_DIRS/uv/uv.toml` (default `/etc/xdg`), else `/etc/uv/uv.toml`. Project beats user beats system
+for single values; lists are concatenated, project first. `UV_CONFIG_FILE` replaces all of them and
+`UV_NO_CONFIG` disables them.
+
+pip (https://pip.pypa.io/en/stable/topics/configuration/): `PIP_CONFIG_FILE` (set to `os.devnull` it
+disables every file; when it names an existing file the user files are skipped, as pip's
+`Configuration._iter_config_files` does), then the global files (`$XDG_CONFIG_DIRS/pip/pip.conf`, then
+`/etc/pip.conf`), the user files (legacy `~/.pip/pip.conf`, then `$XDG_CONFIG_HOME/pip/pip.conf`) and the
+site file `$VIRTUAL_ENV/pip.conf`; each later file overrides earlier ones, and `[install]` overrides
+`[global]` for `pip install`.
+
+Every value comes back with the file it came from, so `torchsmith config` and error messages can say so.
+A file that cannot be parsed is an error naming it (the installer would fail on it too).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from torchsmith.errors import UsageError
+
+__all__ = ["ConfigValues", "pip_config", "pip_config_files", "uv_config", "uv_config_files"]
+
+
+@dataclass(slots=True)
+class ConfigValues:
+    """Index settings found in one tool's files: each value with its source (a file path in backticks)."""
+
+    default_index: tuple[str, str] | None = None
+    extra_indexes: list[tuple[str, str, str | None]] = field(default_factory=list)  # (url, source, name)
+    named_indexes: list[tuple[str, str, str]] = field(default_factory=list)  # (name, url, source)
+    insecure_hosts: list[tuple[str, str]] = field(default_factory=list)  # (host, source)
+    cert: tuple[str, str] | None = None
+    native_tls: tuple[bool, str] | None = None
+    keyring_provider: tuple[str, str] | None = None
+
+
+def _home(env: Mapping[str, str]) -> Path | None:
+    home = env.get("HOME", "").strip()
+    return Path(home) if home else None
+
+
+def _xdg_config_home(env: Mapping[str, str]) -> Path | None:
+    xdg = env.get("XDG_CONFIG_HOME", "").strip()
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg)
+    home = _home(env)
+    return home / ".config" if home else None
+
+
+def _xdg_config_dirs(env: Mapping[str, str]) -> list[Path]:
+    dirs = [Path(d) for d in env.get("XDG_CONFIG_DIRS", "").split(os.pathsep) if d.strip()]
+    return dirs or [Path("/etc/xdg")]
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+# --- uv -----------------------------------------------------------------------------------------------------
+
+
+def _project_uv_file(cwd: Path) -> Path | None:
+    """The nearest `uv.toml`, or `pyproject.toml` with a `[tool.uv]` table, from `cwd` upwards."""
+    for folder in (cwd, *cwd.parents):
+        candidate = folder / "uv.toml"
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "tool" in _load_toml(pyproject) and "uv" in _load_toml(pyproject)["tool"]:
+            return pyproject
+    return None
+
+
+def uv_config_files(env: Mapping[str, str], cwd: Path | None = None) -> list[Path]:
+    """The files uv would read, most important first."""
+    if _truthy(env.get("UV_NO_CONFIG")):
+        return []
+    explicit = env.get("UV_CONFIG_FILE", "").strip()
+    if explicit:
+        return [Path(explicit)]
+    files: list[Path] = []
+    project = _project_uv_file(cwd or Path.cwd())
+    if project is not None:
+        files.append(project)
+    user = _xdg_config_home(env)
+    if user is not None and (user / "uv" / "uv.toml").is_file():
+        files.append(user / "uv" / "uv.toml")
+    system = [d / "uv" / "uv.toml" for d in _xdg_config_dirs(env)] + [Path("/etc/uv/uv.toml")]
+    files.extend(next(([p] for p in system if p.is_file()), []))
+    return files
+
+
+_TOML_CACHE: dict[tuple[Path, int, int], dict[str, Any]] = {}
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    """The parsed file, read once per version of it (a project's `pyproject.toml` is looked at twice)."""
+    info = path.stat()
+    key = (path, info.st_mtime_ns, info.st_size)
+    if key not in _TOML_CACHE:
+        import sys
+
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover - Python 3.10
+            import tomli as tomllib
+        from torchsmith.fileio import read_user_text
+
+        try:
+            _TOML_CACHE[key] = tomllib.loads(read_user_text(path, what="uv configuration file"))
+        except tomllib.TOMLDecodeError as error:
+            raise UsageError(
+                f"cannot parse `{path}`: {error}", hint=f"fix or remove `{path}` (uv cannot read it either)"
+            ) from error
+    return _TOML_CACHE[key]
+
+
+def _uv_table(path: Path) -> dict[str, Any]:
+    data = _load_toml(path)
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("uv", {})
+        return table if isinstance(table, dict) else {}
+    return data
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def uv_config(env: Mapping[str, str], cwd: Path | None = None) -> ConfigValues:
+    """The index settings in uv's files, merged as uv merges them."""
+    found = ConfigValues()
+    for path in uv_config_files(env, cwd):
+        source = f"`{path}`"
+        table = _uv_table(path)
+        for entry in table.get("index", []) if isinstance(table.get("index"), list) else []:
+            if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+                continue
+            name = entry.get("name") if isinstance(entry.get("name"), str) else None
+            if name:
+                found.named_indexes.append((name, entry["url"], source))
+            if entry.get("default") is True:
+                found.default_index = found.default_index or (entry["url"], source)
+            elif entry.get("explicit") is not True:
+                found.extra_indexes.append((entry["url"], source, name))
+        if isinstance(table.get("index-url"), str):
+            found.default_index = found.default_index or (table["index-url"], source)
+        found.extra_indexes += [(url, source, None) for url in _strings(table.get("extra-index-url"))]
+        found.insecure_hosts += [(h, source) for h in _strings(table.get("allow-insecure-host"))]
+        if isinstance(table.get("native-tls"), bool) and found.native_tls is None:
+            found.native_tls = (table["native-tls"], source)
+        if isinstance(table.get("keyring-provider"), str) and found.keyring_provider is None:
+            found.keyring_provider = (table["keyring-provider"], source)
+    return found
+
+
+# --- pip ----------------------------------------------------------------------------------------------------
+
+
+def pip_config_files(env: Mapping[str, str]) -> list[Path]:
+    """The files pip would read, in the order it reads them (later ones override earlier ones)."""
+    explicit = env.get("PIP_CONFIG_FILE", "").strip()
+    if explicit == os.devnull:
+        return []
+    files: list[Path] = []
+    if explicit:
+        files.append(Path(explicit))
+    files += [d / "pip" / "pip.conf" for d in _xdg_config_dirs(env)] + [Path("/etc/pip.conf")]
+    if not (explicit and Path(explicit).exists()):
+        home = _home(env)
+        if home is not None:
+            files.append(home / ".pip" / "pip.conf")
+        user = _xdg_config_home(env)
+        if user is not None:
+            files.append(user / "pip" / "pip.conf")
+    venv = env.get("VIRTUAL_ENV", "").strip()
+    if venv:
+        files.append(Path(venv) / "pip.conf")
+    return [path for path in files if path.is_file()]
+
+
+def _pip_values(env: Mapping[str, str]) -> Iterator[tuple[str, str, str]]:
+    """(key, value, source) for each key of each file, in pip's order of override: every file's `[global]`
+    in file order, then every file's `[install]` (pip's `ConfigOptionParser` orders sections before files)."""
+    import configparser
+
+    from torchsmith.fileio import read_user_text
+
+    parsed: list[tuple[Path, configparser.RawConfigParser]] = []
+    for path in pip_config_files(env):
+        parser = configparser.RawConfigParser()
+        try:
+            parser.read_string(read_user_text(path, what="pip configuration file"), source=str(path))
+        except configparser.Error as error:
+            raise UsageError(
+                f"cannot parse `{path}`: {error}".replace("\n", " "),
+                hint=f"fix or remove `{path}` (pip cannot read it either)",
+            ) from error
+        parsed.append((path, parser))
+    for section in ("global", "install"):
+        for path, parser in parsed:
+            if parser.has_section(section):
+                for key, value in parser.items(section):
+                    yield key.replace("_", "-"), value, f"`{path}` [{section}]"
+
+
+def pip_config(env: Mapping[str, str]) -> ConfigValues:
+    """The index settings in pip's files: the last file (and `[install]` over `[global]`) wins."""
+    last: dict[str, tuple[str, str]] = {}
+    for key, value, source in _pip_values(env):
+        if key in ("index-url", "i", "extra-index-url", "trusted-host", "cert", "keyring-provider"):
+            last["index-url" if key == "i" else key] = (value, source)
+    found = ConfigValues()
+    if "index-url" in last and last["index-url"][0].strip():
+        found.default_index = (last["index-url"][0].strip(), last["index-url"][1])
+    if "extra-index-url" in last:
+        value, source = last["extra-index-url"]
+        found.extra_indexes = [(url, source, None) for url in value.split()]
+    if "trusted-host" in last:
+        value, source = last["trusted-host"]
+        found.insecure_hosts = [(host, source) for host in value.split()]
+    if "cert" in last and last["cert"][0].strip():
+        found.cert = (last["cert"][0].strip(), last["cert"][1])
+    if "keyring-provider" in last:
+        found.keyring_provider = (last["keyring-provider"][0].strip(), last["keyring-provider"][1])
+    return found
