@@ -25,10 +25,12 @@ from torchsmith.lint.model import (
     TorchDep,
     family_name,
     label_origin,
+    local_label,
     public_spec,
 )
 from torchsmith.lint.pixi_model import Dep, PixiEnv, pixi_environments
 from torchsmith.lint.platforms import conda_subdir_platform
+from torchsmith.lint.rules_index import label_hits, pin_hits
 from torchsmith.lint.specs import conda_spec, parse_match_spec
 from torchsmith.lint.urls import PYPI, is_insecure, wheel_backend
 from torchsmith.lint.wheels import companion_hits, pairing_hits, platform_hits, python_hits
@@ -175,6 +177,7 @@ def _env_torch_deps(env: PixiEnv, ctx: Context, platform: str, scope: str) -> li
                 dep.at,
                 dep.at,
                 f"{name} {spec or ''}".strip(),
+                label=local_label(spec),
             )
         )
     for name, dep in env.conda.items():
@@ -284,7 +287,7 @@ def check_pixi(doc: Document, ctx: Context) -> list[Hit]:
         doc, [(c, at) for at, c in channels.items()], [(c, at) for at, c in dep_channels.items()]
     )
     hits += companion_hits(doc, deps)
-    hits += pairing_hits(doc, deps)
+    hits += pairing_hits(doc, deps) + label_hits(doc, deps) + pin_hits(doc, deps)
     return _unique(hits)
 
 
@@ -363,6 +366,7 @@ def _pip_section(
                 where,
                 where,
                 str(requirement),
+                label=local_label(requirement.specifier),
             )
         )
     return names, deps, default
@@ -405,9 +409,29 @@ def check_environment_yml(doc: Document, ctx: Context) -> list[Hit]:
     hits += _channel_hits(doc, channels, dep_channels)
     hits += _mix_hits(doc, conda, pypi, "")
     hits += companion_hits(doc, deps)
-    hits += pairing_hits(doc, deps)
+    hits += pairing_hits(doc, deps) + label_hits(doc, deps) + pin_hits(doc, deps)
     if python is not None and python[1] is not None and "torch" in pypi:
         hits += python_hits(
             doc, [d for d in deps if d.origin != CONDA], python[1], python[0], python[2], check_all=True
+        )
+    return _unique(hits)
+
+
+def check_condarc(doc: Document, ctx: Context) -> list[Hit]:
+    """A `.condarc` (https://docs.conda.io/projects/conda/en/latest/user-guide/configuration/): its
+    `channels` and `default_channels` apply to every environment created on the machine."""
+    channels: list[tuple[str, KeyPath]] = []
+    for key in ("channels", "default_channels"):
+        channels += [(c, (key, i)) for i, c in enumerate(str_list(doc.data.get(key)))]
+    alias = text(doc.data.get("channel_alias"))
+    hits = _channel_hits(doc, channels, [])
+    if alias is not None and is_insecure(alias):
+        hits.append(
+            doc.hit(
+                "insecure-index",
+                f"`channel_alias` uses plain http: `{alias}`",
+                at=("channel_alias",),
+                fix="use `https://`",
+            )
         )
     return _unique(hits)

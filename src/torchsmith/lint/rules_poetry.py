@@ -18,8 +18,9 @@ from packaging.utils import canonicalize_name
 
 from torchsmith.lint.access import at_path, str_list, table, text
 from torchsmith.lint.document import Context, Document, Edit, Hit, KeyPath
-from torchsmith.lint.model import TorchDep, family_name, public_spec
+from torchsmith.lint.model import TorchDep, family_name, local_label, public_spec
 from torchsmith.lint.platforms import PLATFORMS, marker_applies
+from torchsmith.lint.rules_index import label_hits, pin_hits
 from torchsmith.lint.specs import poetry_spec
 from torchsmith.lint.urls import PYPI, is_insecure
 from torchsmith.lint.wheels import companion_hits, pairing_hits, python_hits
@@ -275,6 +276,7 @@ def _deps(
                 entry.at,
                 f"{entry.package} {entry.constraint}",
                 entry.markers,
+                label=local_label(entry.spec),
             )
         )
     return out
@@ -288,7 +290,7 @@ def check_poetry(doc: Document, ctx: Context) -> list[Hit]:
     hits += _fallback_hits(doc, poetry, sources, entries)
     deps = _deps(ctx, sources, entries, tuple(table(poetry.get("extras"))))
     hits += companion_hits(doc, deps)
-    hits += pairing_hits(doc, deps)
+    hits += pairing_hits(doc, deps) + label_hits(doc, deps) + pin_hits(doc, deps)
     python = next((e for e in entries if e.package == "python" and e.scope == ""), None)
     if python is not None and python.spec is not None:
         hits += python_hits(

@@ -17,9 +17,10 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from torchsmith.lint.access import at_path, str_list, table, text
 from torchsmith.lint.document import Context, Document, Edit, Hit, KeyPath
-from torchsmith.lint.model import ALL_PLATFORMS, TorchDep, family_name, public_spec
+from torchsmith.lint.model import ALL_PLATFORMS, TorchDep, family_name, local_label, public_spec
 from torchsmith.lint.pep621 import declared, extras_of
 from torchsmith.lint.platforms import PLATFORMS, marker_applies, platform_label
+from torchsmith.lint.rules_index import label_hits, pin_hits
 from torchsmith.lint.urls import PYPI, is_insecure, wheel_backend
 from torchsmith.lint.wheels import companion_hits, kind_gaps, pairing_hits, platform_hits, python_hits
 
@@ -331,6 +332,7 @@ def _deps(
             p for p in PLATFORMS if marker is None or marker_applies(marker, p, extras) is not False
         )
         spec = public_spec(req.specifier)
+        label = local_label(req.specifier)
         shown = str(req)
         if req.url:
             info = wheel_backend(req.url, ctx.index_base)
@@ -345,6 +347,7 @@ def _deps(
                     dep.at,
                     shown,
                     marker,
+                    label,
                 )
             )
             continue
@@ -371,12 +374,14 @@ def _deps(
                 origin = info.key if info else f"url:{url}"
             else:
                 origin = "url:" + str(entry.get("git") or entry.get("path") or entry.get("workspace") or "?")
-            out.append(TorchDep(name, spec, origin, scope, on, at, dep.at, shown, marker))
+            out.append(TorchDep(name, spec, origin, scope, on, at, dep.at, shown, marker, label))
             if scope == dep.scope:
                 remaining -= on
         if remaining:
             out.append(
-                TorchDep(name, spec, default, dep.scope, frozenset(remaining), dep.at, dep.at, shown, marker)
+                TorchDep(
+                    name, spec, default, dep.scope, frozenset(remaining), dep.at, dep.at, shown, marker, label
+                )
             )
     return out
 
@@ -404,7 +409,7 @@ def check_uv(doc: Document, ctx: Context, *, dependencies: bool = True) -> list[
         return hits
     deps = _deps(doc, ctx, uv, by_name, _default_origin(indexes, uv, ctx), extras)
     hits += companion_hits(doc, deps)
-    hits += pairing_hits(doc, deps)
+    hits += pairing_hits(doc, deps) + label_hits(doc, deps) + pin_hits(doc, deps)
     requires = text(at_path(doc.data, ("project",)).get("requires-python"))
     if requires is not None:
         try:

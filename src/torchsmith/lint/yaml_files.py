@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from torchsmith.findings import Finding
-from torchsmith.lint.document import Document, KeyPath, Position
+from torchsmith.lint.document import Document, KeyPath, Kind, Position
 from torchsmith.lint.toml_files import parse_error
 
 __all__ = ["parse_yaml"]
@@ -52,7 +52,7 @@ def _walk(node: Any, path: KeyPath, positions: dict[KeyPath, Position]) -> Any:
     return node if node is None or isinstance(node, (bool, int, float)) else str(node)
 
 
-def parse_yaml(path: Path, display: str, text: str) -> Document | Finding:
+def parse_yaml(path: Path, display: str, text: str, kind: Kind = "conda") -> Document | Finding:
     """A conda environment document, or a `parse-error` finding (bad YAML, or not a mapping at the top)."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError
@@ -75,5 +75,6 @@ def parse_yaml(path: Path, display: str, text: str) -> Document | Finding:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        return parse_error(display, path.name, "not a conda environment file: expected a mapping at the top")
-    return Document(path, display, "conda", text, data, positions)
+        what = "a .condarc" if kind == "condarc" else "a conda environment file"
+        return parse_error(display, path.name, f"not {what}: expected a mapping at the top")
+    return Document(path, display, kind, text, data, positions)
