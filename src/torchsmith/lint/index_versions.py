@@ -9,6 +9,7 @@ only this module changes. PyPI holds every release without local labels; a PyTor
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from packaging.version import Version
@@ -16,7 +17,7 @@ from packaging.version import Version
 from torchsmith.knowledge.releases import companion_for, releases, torch_for_companion
 from torchsmith.lint.urls import PYPI
 
-__all__ = ["known_labels", "labels_of", "torch_version_of", "versions_on_index"]
+__all__ = ["known_labels", "labels_of", "never_published", "torch_version_of", "versions_on_index"]
 
 
 @cache
@@ -53,3 +54,29 @@ def versions_on_index(origin: str, package: str = "torch") -> frozenset[Version]
         return frozenset(wanted)
     found = {companion_for(package, p) for p in wanted}
     return frozenset(v for v in found if v is not None)
+
+
+def _numbers(prefix: str) -> list[Version]:
+    out = []
+    for label in known_labels():
+        if label.startswith(prefix) and label[len(prefix) :]:
+            tail = label[len(prefix) :]
+            out.append(Version(f"{tail[:-1]}.{tail[-1]}" if prefix == "cu" else tail))
+    return out
+
+
+def never_published(label: str) -> bool:
+    """A backend label no PyTorch index ever published: a bare `cu` / `rocm`, or a number inside the
+    known range that is not in it (`cu125`, `rocm6.0.1`). Newer than every known label: unknown, False."""
+    if label in known_labels() or not re.fullmatch(r"cu\d*|rocm[\d.]*", label):
+        return False
+    prefix = "cu" if label.startswith("cu") else "rocm"
+    tail = label[len(prefix) :]
+    if not tail:
+        return True
+    known = _numbers(prefix)
+    try:
+        version = Version(f"{tail[:-1]}.{tail[-1]}" if prefix == "cu" else tail)
+    except ValueError:
+        return True
+    return bool(known) and version < max(known)

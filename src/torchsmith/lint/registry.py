@@ -86,6 +86,11 @@ RULES: tuple[RuleInfo, ...] = (
         "conda-pypi-torch-mix", "error", "torch from PyPI with torch-dependent conda packages, or the reverse"
     ),
     RuleInfo(
+        "conda-torch-pip-dependent",
+        "warning",
+        "a torch-dependent pip package on top of conda's pytorch: pip may replace it",
+    ),
+    RuleInfo(
         "requires-python-without-wheels",
         "error",
         "the Python range admits versions the allowed torch has no wheels for",

@@ -15,7 +15,13 @@ from collections.abc import Sequence
 from packaging.version import InvalidVersion, Version
 
 from torchsmith.lint.document import Document, Hit, KeyPath
-from torchsmith.lint.index_versions import known_labels, labels_of, torch_version_of, versions_on_index
+from torchsmith.lint.index_versions import (
+    known_labels,
+    labels_of,
+    never_published,
+    torch_version_of,
+    versions_on_index,
+)
 from torchsmith.lint.model import TorchDep, exact_pin
 
 __all__ = ["label_hits", "pin_hits"]
@@ -38,7 +44,7 @@ def label_hits(doc: Document, deps: Sequence[TorchDep]) -> list[Hit]:
         label = dep.label
         if label is None or dep.spec_at in hits or not _BACKENDISH.match(label):
             continue
-        if label not in known_labels():
+        if never_published(label):
             hits[dep.spec_at] = doc.hit(
                 "unknown-local-label",
                 f"`{dep.text}`: no PyTorch index publishes `+{label}` builds",
@@ -50,7 +56,7 @@ def label_hits(doc: Document, deps: Sequence[TorchDep]) -> list[Hit]:
             continue
         version = _pinned(dep)
         torch = torch_version_of(dep.name, version) if version is not None else None
-        published = labels_of(torch) if torch is not None else None
+        published = labels_of(torch) if torch is not None and label in known_labels() else None
         if published is not None and label not in published:
             hits[dep.spec_at] = doc.hit(
                 "unknown-local-label",
