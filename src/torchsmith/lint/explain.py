@@ -15,7 +15,7 @@ __all__ = ["explain", "rules_markdown"]
 
 def _fix_line(info_fixable: bool, doc: RuleDoc) -> str:
     if not info_fixable:
-        return "no automatic fix"
+        return "none"
     return "safe (`--fix`)" if doc.safe else "unsafe (`--fix --unsafe-fixes`)"
 
 
@@ -33,7 +33,7 @@ def _section(rule_id: str, severity: str, fixable: bool, doc: RuleDoc, *, level:
     parts = [
         f"{level} {rule_id}",
         "",
-        f"Severity: {severity}. Fix: {_fix_line(fixable, doc)}.",
+        f"Severity: {severity}. Automatic fix: {_fix_line(fixable, doc)}.",
         "",
         doc.what.strip(),
         "",

@@ -78,8 +78,10 @@ def pin_hits(doc: Document, deps: Sequence[TorchDep]) -> list[Hit]:
         if version is None or dep.spec_at in hits or (dep.label is not None and dep.origin != dep.label):
             continue
         held = versions_on_index(dep.origin, dep.name)
-        if not held or Version(version.public) in held or Version(version.public) > max(held):
-            continue
+        every = versions_on_index("pypi", dep.name) or frozenset()
+        public = Version(version.public)
+        if held is None or public in held or not every or public > max(every):
+            continue  # unknown index, or a release newer than the table knows
         if labels_of(torch_version_of(dep.name, Version(version.public)) or Version("0")) is None:
             continue  # a release the table does not know: not this rule's business
         where = "PyPI" if dep.origin == "pypi" else f"the `{dep.origin}` index"
