@@ -75,7 +75,8 @@ NAMES: tuple[tuple[str, Kind], ...] = (
     ("*requirements*.in", "requirements"),
     ("constraints*.txt", "requirements"),
 )
-"""Discovered file names (case-insensitive); files in a `requirements/` folder ending `.txt` / `.in` too."""
+"""Discovered file names (case-insensitive); `.txt` / `.in` files anywhere below a `requirements/` folder
+too (Lightning keeps `requirements/pytorch/base.txt`)."""
 
 _BY_SUFFIX: dict[str, Kind] = {
     ".yml": "conda",
@@ -93,8 +94,8 @@ def kind_of(path: Path, *, explicit: bool = False) -> Kind | None:
     for pattern, kind in NAMES:
         if fnmatch.fnmatchcase(name, pattern):
             return kind
-    if path.parent.name.lower() == "requirements" and name.endswith((".txt", ".in")):
-        return "requirements"
+    if name.endswith((".txt", ".in")) and "requirements" in (p.lower() for p in path.parent.parts):
+        return "requirements"  # requirements/dev.txt, and nested ones: requirements/pytorch/base.txt
     if explicit:
         if name.endswith(".toml"):
             return "pixi" if "pixi" in name else "uv" if name.startswith("uv") else "pyproject"
@@ -202,7 +203,7 @@ class _Walker:
                 if not (path / "pyvenv.cfg").exists():
                     self._walk(path, root, rules)
                 continue
-            kind = kind_of(path)
+            kind = kind_of(Path(rel))  # relative to the repository: `requirements/` above it does not count
             if kind is not None:
                 self.out.files.append((path, kind))
 

@@ -67,7 +67,8 @@ def _numbers(prefix: str) -> list[Version]:
 
 def never_published(label: str) -> bool:
     """A backend label no PyTorch index ever published: a bare `cu` / `rocm`, or a number inside the
-    known range that is not in it (`cu125`, `rocm6.0.1`). Newer than every known label: unknown, False."""
+    known range that is not in it (`cu125`, `rocm6.0.1`). Outside the range the table covers (`cu113`
+    is older than its oldest release, `cu130` may be newer): unknown, so False."""
     if label in known_labels() or not re.fullmatch(r"cu\d*|rocm[\d.]*", label):
         return False
     prefix = "cu" if label.startswith("cu") else "rocm"
@@ -79,4 +80,4 @@ def never_published(label: str) -> bool:
         version = Version(f"{tail[:-1]}.{tail[-1]}" if prefix == "cu" else tail)
     except ValueError:
         return True
-    return bool(known) and version < max(known)
+    return bool(known) and min(known) < version < max(known)

@@ -268,6 +268,8 @@ class _Reader:
                 ]
                 self._requirement_line(path, display, own, number, column, body, constraint, ignored, loose)
                 continue
+            if loose and (at := rest.find(loose[0])) >= 0:
+                loose = [rest[at:]]  # as written: shlex dropped the quotes of `sys_platform == "linux"`
             self._option_line(path, display, own, number, column, options, loose, chain, constraint)
 
     def _requirement_line(
@@ -412,7 +414,7 @@ class _Reader:
                     path.name,
                     number,
                     column,
-                    f"`{target}` includes this file again (through "
+                    f"`{target}` closes an include cycle ("
                     + " -> ".join(p.name for p in chain[chain.index(key) :])
                     + f" -> {included.name}): pip stops with `recursively references itself`",
                     "remove one of the includes; put what both need in a third file",
