@@ -144,11 +144,18 @@ class _Walker:
         self.respect_gitignore = respect_gitignore
         self.out = Discovery()
 
-    def excluded(self, path: Path, is_dir: bool) -> bool:
+    def excluded(self, path: Path, is_dir: bool, *, parents: bool = False) -> bool:
+        """Whether an exclude pattern matches `path` (with `parents`: or a folder above it, for files
+        named on the command line, which the walk did not reach through their folders)."""
         absolute = path.absolute()
         rel = _rel(absolute, self.exclude_root)
-        if rel is not None and rel not in ("", ".") and self.exclude.ignored(rel, is_dir):
-            return True
+        if rel is not None and rel not in ("", "."):
+            parts = rel.split("/")
+            steps = range(1, len(parts)) if parents else range(0)
+            if any(self.exclude.ignored("/".join(parts[:i]), True) for i in steps):
+                return True
+            if self.exclude.ignored(rel, is_dir):
+                return True
         return self.exclude.ignored(path.name, is_dir)
 
     def _ancestor_rules(self, folder: Path) -> tuple[IgnoreRules, Path]:
@@ -228,7 +235,7 @@ def discover(
             continue
         if not os.path.lexists(path):
             raise UsageError(f"no such file or folder `{path}` (from the command line)")
-        if force_exclude and walker.excluded(path, False):
+        if force_exclude and walker.excluded(path, False, parents=True):
             continue
         kind = kind_of(path, explicit=True)
         if kind is None:
