@@ -60,7 +60,7 @@ def _table(path: Path, *, searching: bool = False) -> dict[str, Any] | None:
         if searching:
             return None
         raise UsageError(f"cannot read lint settings from `{path}`: {error}", hint=f"fix `{path}`") from error
-    if path.name == "torchsmith.toml":
+    if path.name != "pyproject.toml":
         lint: Any = data.get("lint", {})
     else:
         tool = data.get("tool")
@@ -74,9 +74,10 @@ def _table(path: Path, *, searching: bool = False) -> dict[str, Any] | None:
 
 
 def load_settings(path: Path) -> Settings:
-    """Settings from one file (torchsmith.toml, or pyproject.toml's `[tool.torchsmith.lint]`)."""
+    """Settings from one file: `[tool.torchsmith.lint]` of a pyproject.toml, else the `[lint]` table
+    (torchsmith.toml, or any file named with `--config`)."""
     lint = _table(path) or {}
-    where = "[lint]" if path.name == "torchsmith.toml" else "[tool.torchsmith.lint]"
+    where = "[lint]" if path.name != "pyproject.toml" else "[tool.torchsmith.lint]"
     unknown = sorted(set(lint) - _KEYS)
     if unknown:
         raise UsageError(
