@@ -8,6 +8,12 @@ and the in-process `lint_paths()` call, to separate start-up from linting. `torc
 the corpus (it holds traps on purpose), so exit codes are not checked here. Child processes run without
 `PYTHONDONTWRITEBYTECODE`, so the warm-up run leaves byte code behind as any installed package has.
 
+Then a synthetic repository (`_make_repo`: services with pyproject.toml for uv / Poetry, pixi.toml,
+environment files, nested requirements with `-r` includes and constraints, pip.conf, .condarc, a
+.gitignore) is linted at 10, 100 and 1,000 config files, as a whole process: the curve must grow
+linearly (the per-file cost between 100 and 1,000 files within 2x of that between 10 and 100) and
+1,000 files must lint in <= 2 s.
+
 Run: .venv/bin/python bench/lint.py [--runs N]
 """
 
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,6 +33,116 @@ from _timing import median_call, median_process, print_table
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "lint" / "corpus"
 GOAL_S = 0.200
+GOAL_1000_S = 2.0
+
+_UV = """[project]
+name = "svc{i}"
+version = "0.1.0"
+requires-python = ">=3.10"
+dependencies = ["torch>=2.5", "torchvision>=0.20", "numpy"]
+
+[tool.uv.sources]
+torch = {{ index = "pytorch-cu124", marker = "sys_platform == 'linux'" }}
+torchvision = {{ index = "pytorch-cu124", marker = "sys_platform == 'linux'" }}
+
+[[tool.uv.index]]
+name = "pytorch-cu124"
+url = "https://download.pytorch.org/whl/cu124"
+explicit = true
+"""
+_POETRY = """[tool.poetry]
+name = "svc{i}"
+version = "0.1.0"
+description = ""
+authors = ["a <a@example.com>"]
+
+[tool.poetry.dependencies]
+python = "^3.10"
+torch = {{ version = "^2.5", source = "pytorch" }}
+
+[[tool.poetry.source]]
+name = "pytorch"
+url = "https://download.pytorch.org/whl/cpu"
+"""
+_PIXI = """[workspace]
+name = "svc{i}"
+channels = ["conda-forge"]
+platforms = ["linux-64", "osx-arm64"]
+
+[system-requirements]
+cuda = "12"
+
+[dependencies]
+python = "3.12.*"
+
+[target.linux-64.dependencies]
+pytorch-gpu = ">=2.5"
+cuda-version = "12.6.*"
+"""
+_ENV = """name: svc{i}
+channels:
+  - conda-forge
+dependencies:
+  - python=3.11
+  - pip
+  - pip:
+    - --extra-index-url https://download.pytorch.org/whl/cu124
+    - torch==2.5.1+cu124
+    - torchvision==0.20.1+cu124
+"""
+_FILES = (
+    ("pyproject.toml", _UV),
+    ("poetry/pyproject.toml", _POETRY),
+    ("pixi.toml", _PIXI),
+    ("environment.yml", _ENV),
+    ("requirements.txt", "-r requirements/base.txt\n-c constraints.txt\ntorch==2.5.1\n"),
+    ("requirements/base.txt", "numpy>=1.26\nrequests\n"),
+    ("requirements/dev.txt", "-r base.txt\npytest\n"),
+    ("constraints.txt", "numpy<2\n"),
+    ("pip.conf", "[global]\ntimeout = 60\n"),
+    ("conda-cpu.yml", "channels:\n  - conda-forge\ndependencies:\n  - pytorch-cpu=2.5\n"),
+)
+
+
+def _make_repo(root: Path, files: int) -> Path:
+    """A repository with exactly `files` config files, ten per service folder."""
+    repo = root / f"repo-{files}"
+    (repo / "generated").mkdir(parents=True)
+    (repo / ".gitignore").write_text("generated/\n")
+    (repo / "generated" / "requirements.txt").write_text("torch\n")  # ignored: not counted
+    for n in range(files):
+        name, text = _FILES[n % len(_FILES)]
+        path = repo / f"services/svc{n // len(_FILES):04d}" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text.format(i=n))
+    return repo
+
+
+def _curve(torchsmith: str, runs: int) -> int:
+    from torchsmith.lint import lint_paths
+
+    print("\nlinear growth: `torchsmith lint REPO` on synthetic repositories")
+    print(f"{'files':>7} {'seconds':>9} {'ms/file':>9} {'findings':>9}")
+    points: list[tuple[int, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for count in (10, 100, 1000):
+            repo = _make_repo(Path(tmp), count)
+            result = lint_paths([repo])
+            assert len(result.files) == count, (count, len(result.files))
+            seconds = _median_process([torchsmith, "lint", "--output-format", "concise", str(repo)], runs)
+            points.append((count, seconds))
+            print(f"{count:>7} {seconds:>9.3f} {seconds / count * 1000:>9.2f} {len(result.findings):>9}")
+    (n1, t1), (n2, t2), (n3, t3) = points
+    early = (t2 - t1) / (n2 - n1)
+    late = (t3 - t2) / (n3 - n2)
+    linear = late <= 2 * max(early, 1e-4)
+    fast = t3 <= GOAL_1000_S
+    print(
+        f"per extra file: {early * 1000:.2f} ms (10->100), {late * 1000:.2f} ms (100->1000): "
+        f"{'linear' if linear else 'SUPERLINEAR'}; 1,000 files in {t3:.2f} s "
+        f"(goal <= {GOAL_1000_S:.0f} s: {'ok' if fast else 'OVER'})"
+    )
+    return 0 if linear and fast else 1
 
 
 def _median_process(command: Sequence[str], runs: int) -> float:
@@ -61,7 +178,8 @@ def main() -> int:
     print(
         f"\ngoal: lint process <= {GOAL_S * 1000:.0f} ms for >= 30 files: {seconds * 1000:.1f} ms ({verdict})"
     )
-    return 0 if seconds <= GOAL_S else 1
+    curve = _curve(torchsmith, max(3, args.runs // 3))
+    return 0 if seconds <= GOAL_S and curve == 0 else 1
 
 
 if __name__ == "__main__":

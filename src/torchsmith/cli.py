@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 __all__ = ["main"]
 
@@ -200,18 +200,38 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 def _cmd_lint(args: argparse.Namespace) -> int:
     from torchsmith.lint import lint_paths, render
 
-    def ids(text: str | None) -> list[str] | None:
-        return [part.strip() for part in text.split(",") if part.strip()] if text else None
+    def ids(values: list[str] | None) -> list[str] | None:
+        if values is None:
+            return None
+        return [part.strip() for text in values for part in text.split(",") if part.strip()]
 
+    if args.explain:
+        from torchsmith.lint.explain import explain
+
+        _emit(explain(args.explain))
+        return 0
     result = lint_paths(
         [Path(p) for p in args.paths] or [Path.cwd()],
         select=ids(args.select),
         ignore=ids(args.ignore),
         fix=args.fix,
+        unsafe_fixes=args.unsafe_fixes,
+        diff=args.diff,
+        exclude=ids(args.exclude) or (),
+        force_exclude=args.force_exclude,
+        respect_gitignore=not args.no_respect_gitignore,
+        config=Path(args.config) if args.config else None,
+        fail_on=args.fail_on,
     )
-    fmt: Literal["human", "json", "github"] = "json" if args.json else args.format
-    _emit(render(result, fmt))
-    return int(result.exit_code)
+    if args.diff:
+        sys.stdout.write("".join(result.diffs))
+        sys.stderr.write(f"would fix {len(result.fixes)} problem(s)\n" if result.fixes else "no fixes\n")
+        return 0 if args.exit_zero else int(bool(result.diffs))
+    fmt = "json" if args.json else args.output_format
+    color = fmt in ("full", "concise") and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    color = color or (bool(os.environ.get("FORCE_COLOR")) and fmt in ("full", "concise"))
+    _emit(render(result, fmt, color=color))
+    return 0 if args.exit_zero else int(result.exit_code)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -427,12 +447,23 @@ def _args_export(p: argparse.ArgumentParser) -> None:
 
 
 def _args_lint(p: argparse.ArgumentParser) -> None:
+    from torchsmith.lint.render import FORMATS
+
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the current folder)")
-    p.add_argument("--json", action="store_true", help="as --format json")
-    p.add_argument("--format", choices=("human", "json", "github"), default="human")
+    p.add_argument("--output-format", "--format", choices=(*FORMATS, "human"), default="full")
+    p.add_argument("--json", action="store_true", help="as --output-format json")
     p.add_argument("--fix", action="store_true", help="apply the safe fixes, keeping every other byte")
-    p.add_argument("--select", metavar="IDS", help="only these rule ids (comma-separated)")
-    p.add_argument("--ignore", metavar="IDS", help="skip these rule ids (comma-separated)")
+    p.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that change what installs")
+    p.add_argument("--diff", action="store_true", help="show what --fix would change; write nothing")
+    p.add_argument("--explain", metavar="RULE", help="explain a rule and exit")
+    p.add_argument("--exit-zero", action="store_true", help="exit 0 even when problems are found")
+    p.add_argument("--fail-on", choices=("error", "warning"), default="error", help="lowest failing severity")
+    p.add_argument("--select", metavar="IDS", action="append", help="only these rule ids (comma-separated)")
+    p.add_argument("--ignore", metavar="IDS", action="append", help="skip these rule ids (comma-separated)")
+    p.add_argument("--exclude", metavar="PATTERNS", action="append", help="gitignore-style patterns to skip")
+    p.add_argument("--force-exclude", action="store_true", help="apply excludes to files named explicitly")
+    p.add_argument("--no-respect-gitignore", action="store_true", help="lint files .gitignore ignores")
+    p.add_argument("--config", metavar="FILE", help="torchsmith.toml or pyproject.toml with lint settings")
     p.set_defaults(handler=_cmd_lint)
 
 

@@ -9,18 +9,27 @@ from pathlib import Path
 import pytest
 
 from torchsmith.cli import main
+from torchsmith.lint import RULES
 
 CORPUS = Path(__file__).parent / "corpus"
 
 HUMAN = """\
-pyproject.toml:11:10: uv-source-without-platform-marker `torch` source `pytorch-cu128` also applies on \
-macOS arm64, macOS x86-64, where `cu128` has no wheels: resolution fails there
-  fix: add `marker = "platform_system != 'Darwin'"` so other platforms fall back to PyPI
-pyproject.toml:13:5: uv-source-without-platform-marker `torchvision` source `pytorch-cu128` also applies on \
-macOS arm64, macOS x86-64, where `cu128` has no wheels: resolution fails there
-  fix: add `marker = "platform_system != 'Darwin'"` so other platforms fall back to PyPI
+pyproject.toml:11:10: uv-source-without-platform-marker [*] error: `torch` source `pytorch-cu128` also \
+applies on macOS arm64, macOS x86-64, where `cu128` has no wheels: resolution fails there
+   |
+11 | torch = [{ index = "pytorch-cu128" }]
+   |          ^
+  = fix: add `marker = "platform_system != 'Darwin'"` so other platforms fall back to PyPI
+
+pyproject.toml:13:5: uv-source-without-platform-marker [*] error: `torchvision` source `pytorch-cu128` also \
+applies on macOS arm64, macOS x86-64, where `cu128` has no wheels: resolution fails there
+   |
+13 |     { index = "pytorch-cu128" },
+   |     ^
+  = fix: add `marker = "platform_system != 'Darwin'"` so other platforms fall back to PyPI
 
 found 2 problems (2 errors, 0 warnings) in 1 file
+[*] 2 fixable with `--fix`
 """
 
 GITHUB = """\
@@ -71,6 +80,8 @@ def test_json_document(project: Path, capsys: pytest.CaptureFixture[str]) -> Non
         "where `cu128` has no wheels: resolution fails there",
         "fix": "add `marker = \"platform_system != 'Darwin'\"` so other platforms fall back to PyPI",
         "evidence": [],
+        "fixable": True,
+        "fix_applicability": "safe",
         "location": {
             "path": "pyproject.toml",
             "line": 13,
@@ -105,15 +116,8 @@ def test_ignore_leaves_a_clean_run(project: Path, capsys: pytest.CaptureFixture[
 def test_unknown_rule_id_exits_2(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = _run(["lint", "--select", "uv-index-not-explicit,nope"], capsys, project)
     assert (code, out) == (2, "")
-    assert err == (
-        "error: unknown rule id `nope` in `--select`: expected one of `parse-error`, "
-        "`uv-index-not-explicit`, `uv-source-without-platform-marker`, `uv-extras-without-conflicts`, "
-        "`companion-from-other-index`, "
-        "`companion-version-mismatch`, `pytorch-index-as-default`, `poetry-source-not-explicit`, "
-        "`poetry-extra-cpu-fallback`, `pixi-cuda-not-declared`, `conda-mixed-channels`, "
-        "`conda-legacy-pytorch-channel`, `conda-pypi-torch-mix`, `requires-python-without-wheels`, "
-        "`platform-without-wheels`, `insecure-index`\n"
-    )
+    valid = ", ".join(f"`{r.id}`" for r in RULES)
+    assert err == f"error: unknown rule id `nope` in `--select`: expected one of {valid}\n"
 
 
 def test_absolute_path_outside_the_current_folder(
@@ -125,9 +129,12 @@ def test_absolute_path_outside_the_current_folder(
     monkeypatch.chdir(tmp_path / "b")
     assert _run(["lint", str(tmp_path / "a")], capsys, tmp_path) == (
         1,
-        "<tmp>/a/requirements.txt:2:1: companion-version-mismatch `torchvision==0.21.0` cannot be "
+        "<tmp>/a/requirements.txt:2:1: companion-version-mismatch error: `torchvision==0.21.0` cannot be "
         "installed with `torch==2.5.1`: torch 2.5.1 pairs only with torchvision 0.20.1\n"
-        "  fix: pin `torchvision==0.20.1`\n"
+        "  |\n"
+        "2 | torchvision==0.21.0\n"
+        "  | ^\n"
+        "  = fix: pin `torchvision==0.20.1`\n"
         "\n"
         "found 1 problem (1 error, 0 warnings) in 1 file\n",
         "",

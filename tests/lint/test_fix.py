@@ -54,11 +54,11 @@ conflicts = [[{extra = "cpu"}, {extra = "cu124"}]]
 
 [tool.uv.sources]
 torch = [
-  { index = "pytorch-cpu", extra = "cpu", marker = "platform_system != 'Darwin'"},
+  { index = "pytorch-cpu", extra = "cpu" },
   { index = "pytorch-cu124", extra = "cu124" },
 ]
 torchvision = [
-  { index = "pytorch-cpu", extra = "cpu", marker = "platform_system != 'Darwin'"},
+  { index = "pytorch-cpu", extra = "cpu" },
   { index = "pytorch-cu124", extra = "cu124" },
 ]
 
@@ -82,8 +82,6 @@ def test_fix_applies_the_safe_fixes_and_reports_them(tmp_path: Path) -> None:
     shown = path.as_posix()
     assert result.fixes == (
         f"{shown}:13: added `conflicts` between extra `cpu` and extra `cu124` to [tool.uv]",
-        f"{shown}:13: added marker `platform_system != 'Darwin'` to the `torch` source `pytorch-cpu`",
-        f"{shown}:17: added marker `platform_system != 'Darwin'` to the `torchvision` source `pytorch-cpu`",
         f"{shown}:21: added `explicit = true` to index `pytorch-cpu`",
     )
     assert result.findings == ()
@@ -105,11 +103,8 @@ def test_fix_without_fix_flag_writes_nothing(tmp_path: Path) -> None:
     result = lint_paths([path])
     assert path.read_text() == BEFORE
     assert result.fixes == ()
-    assert {f.rule for f in result.findings} == {
-        "uv-index-not-explicit",
-        "uv-source-without-platform-marker",
-        "uv-extras-without-conflicts",
-    }
+    # the CPU index carries macOS wheels: the unmarked `pytorch-cpu` source is no finding
+    assert {f.rule for f in result.findings} == {"uv-index-not-explicit", "uv-extras-without-conflicts"}
 
 
 def test_poetry_priority_fix_keeps_odd_formatting(tmp_path: Path) -> None:
@@ -141,3 +136,29 @@ def test_fix_keeps_crlf_line_endings(tmp_path: Path) -> None:
     path.write_bytes(BEFORE.replace("\n", "\r\n").encode())
     lint_paths([path], fix=True)
     assert path.read_bytes() == AFTER.replace("\n", "\r\n").encode()
+
+
+def test_unsafe_fixes_apply_the_unsafe_edit_only_when_asked(tmp_path: Path) -> None:
+    text = (
+        '[project]\nname = "p"\nversion = "0"\ndependencies = ["torch"]\n'
+        '[[tool.uv.index]]\nname = "pt"\nurl = "https://download.pytorch.org/whl/cpu"\n'
+    )
+    path = tmp_path / "pyproject.toml"
+    path.write_text(text)
+    shown = lint_paths([path])
+    assert shown.applicability == ("unsafe",)
+    result = lint_paths([path], fix=True, unsafe_fixes=True)
+    assert path.read_text() == text + "explicit = true\n"
+    assert result.fixes == (f"{path.as_posix()}:5: added `explicit = true` to index `pt`",)
+
+
+def test_diff_shows_the_fix_and_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(BEFORE)
+    result = lint_paths([path], diff=True)
+    assert path.read_text() == BEFORE
+    [diff] = result.diffs
+    shown = path.as_posix()
+    assert diff.startswith(f"--- a/{shown}\n+++ b/{shown}\n")
+    assert '+conflicts = [[{extra = "cpu"}, {extra = "cu124"}]]\n' in diff
+    assert result.exit_code == 1

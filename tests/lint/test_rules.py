@@ -128,7 +128,47 @@ PAIRS: dict[str, tuple[str, str, str]] = {
         "[global]\nextra-index-url =\n    https://pypi.example.org/simple\n    https://mirror.example.org/simple\n",
     ),
     "parse-error": ("pixi.toml", '[workspace\nname = "x"\n', '[workspace]\nname = "x"\n'),
+    # pip: "Could not open requirements file" (pip._internal.req.req_file.get_file_content)
+    "requirements-include-missing": ("requirements.txt", "-r nope.txt\ntorch\n", "torch\n"),
+    # pip: "... recursively references itself in ..." (RequirementsFileParser._parse_and_recurse)
+    "requirements-include-cycle": ("requirements.txt", "torch\n-r requirements.txt\n", "torch\n"),
+    # pip's handle_line: on a requirement line only --hash / --config-settings have an effect
+    "requirements-ignored-option": (
+        "requirements.txt",
+        "torch==2.5.1 --index-url https://download.pytorch.org/whl/cu124\n",
+        "torch==2.5.1 --hash=sha256:" + "0" * 64 + "\n",
+    ),
+    # optparse returns the marker words as positional args, which pip's parse_line drops
+    "requirements-option-marker-ignored": (
+        "requirements.txt",
+        '--extra-index-url https://download.pytorch.org/whl/cu124 ; sys_platform == "linux"\ntorch\n',
+        "--extra-index-url https://download.pytorch.org/whl/cu124\ntorch\n",
+    ),
+    # PyTorch never published CUDA 12.5 wheels (get-started matrix: cu118, cu121, cu124, cu126, ...)
+    "unknown-local-label": (
+        "requirements.txt",
+        "--extra-index-url https://download.pytorch.org/whl/cu124\ntorch==2.5.1+cu125\n",
+        "--extra-index-url https://download.pytorch.org/whl/cu124\ntorch==2.5.1+cu124\n",
+    ),
+    # torch 2.6.0 was built for cu118 / cu124 / cu126 only: https://download.pytorch.org/whl/cu121/torch/
+    # stops at 2.5.1
+    "pin-not-on-index": (
+        "requirements.txt",
+        "--index-url https://download.pytorch.org/whl/cu121\ntorch==2.6.0\n",
+        "--index-url https://download.pytorch.org/whl/cu121\ntorch==2.5.1\n",
+    ),
+    "conda-torch-pip-dependent": (
+        "environment.yml",
+        "channels:\n  - conda-forge\ndependencies:\n  - pytorch\n  - pip\n  - pip:\n    - lightning\n",
+        "channels:\n  - conda-forge\ndependencies:\n  - pytorch\n  - lightning\n",
+    ),
+    "unused-suppression": (
+        "requirements.txt",
+        "torch  # torchsmith: ignore[insecure-index]\n",
+        "--extra-index-url http://mirror.example.org/simple  # torchsmith: ignore[insecure-index]\ntorch\n",
+    ),
 }
+NOT_TEXT = {"io-error"}  # needs an unreadable file: tests/robustness/test_lint_robustness.py
 
 
 def _lint(tmp_path: Path, name: str, text: str) -> list[Finding]:
@@ -138,7 +178,7 @@ def _lint(tmp_path: Path, name: str, text: str) -> list[Finding]:
 
 
 def test_every_rule_has_a_pair() -> None:
-    assert set(PAIRS) == {r.id for r in RULES}
+    assert set(PAIRS) | NOT_TEXT == {r.id for r in RULES}
 
 
 @pytest.mark.parametrize("rule", sorted(PAIRS))

@@ -1,35 +1,83 @@
 """Which files `torchsmith lint` reads, what format each is, and how its path is shown.
 
-A directory stands for the configs found in it and below it, skipping virtual environments, VCS and
-tool folders (`.venv`, `.git`, `node_modules`, any hidden folder, any folder with a `pyvenv.cfg`). A
-file named on the command line is linted whatever its name, with the format taken from its name.
+A folder stands for the configs in it and below it, named as projects name them (`NAMES`, which the
+pre-commit hook's `files:` pattern mirrors). Like ruff, the walk skips a default list of tool and
+virtual-environment folders (`DEFAULT_EXCLUDE`, replaced by the `exclude` setting, extended by
+`extend-exclude` and `--exclude`), any folder holding a `pyvenv.cfg`, and whatever `.gitignore` files
+(from the repository root down) and `.git/info/exclude` ignore. A file named on the command line is
+linted whatever its name (format from its suffix) unless `force_exclude` and an exclude pattern says
+otherwise. A folder that cannot be listed becomes an `io-error` finding; the walk goes on.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from torchsmith.errors import UsageError
+from torchsmith.findings import Finding, Location
 from torchsmith.lint.document import Kind
+from torchsmith.lint.gitignore import IgnoreRules, compile_pattern, parse_gitignore, read_ignore_file
 
-__all__ = ["discover", "display_path", "kind_of"]
+__all__ = ["DEFAULT_EXCLUDE", "NAMES", "Discovery", "discover", "display_path", "io_error", "kind_of"]
 
-_SKIP_DIRS = frozenset({"node_modules", "__pycache__", "site-packages", "venv"})
-_PATTERNS: tuple[tuple[str, Kind], ...] = (
+DEFAULT_EXCLUDE: tuple[str, ...] = (
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".git-rewrite",
+    ".hg",
+    ".ipynb_checkpoints",
+    ".mypy_cache",
+    ".nox",
+    ".pants.d",
+    ".pixi",
+    ".pyenv",
+    ".pytest_cache",
+    ".pytype",
+    ".ruff_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    ".vscode",
+    "__pycache__",
+    "__pypackages__",
+    "_build",
+    "buck-out",
+    "build",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "venv",
+)
+"""ruff's default `exclude` list (https://docs.astral.sh/ruff/settings/#exclude) plus `.pixi` and caches."""
+
+NAMES: tuple[tuple[str, Kind], ...] = (
     ("pyproject.toml", "pyproject"),
     ("pixi.toml", "pixi"),
     ("uv.toml", "uv"),
     ("environment*.yml", "conda"),
     ("environment*.yaml", "conda"),
     ("*.environment.yml", "conda"),
+    ("*.environment.yaml", "conda"),
+    ("conda*.yml", "conda"),
+    ("conda*.yaml", "conda"),
+    ("*-env.yml", "conda"),
+    ("*-env.yaml", "conda"),
     ("pip.conf", "pip-conf"),
     ("pip.ini", "pip-conf"),
-    ("requirements*.txt", "requirements"),
+    (".condarc", "condarc"),
+    ("*requirements*.txt", "requirements"),
+    ("*requirements*.in", "requirements"),
     ("constraints*.txt", "requirements"),
 )
+"""Discovered file names (case-insensitive); `.txt` / `.in` files anywhere below a `requirements/` folder
+too (Lightning keeps `requirements/pytorch/base.txt`)."""
+
 _BY_SUFFIX: dict[str, Kind] = {
     ".yml": "conda",
     ".yaml": "conda",
@@ -43,56 +91,168 @@ _BY_SUFFIX: dict[str, Kind] = {
 def kind_of(path: Path, *, explicit: bool = False) -> Kind | None:
     """The format of a file from its name (`explicit`: a file the user named, judged by suffix too)."""
     name = path.name.lower()
-    for pattern, kind in _PATTERNS:
+    for pattern, kind in NAMES:
         if fnmatch.fnmatchcase(name, pattern):
             return kind
-    if path.parent.name == "requirements" and name.endswith(".txt"):
-        return "requirements"
+    if name.endswith((".txt", ".in")) and "requirements" in (p.lower() for p in path.parent.parts):
+        return "requirements"  # requirements/dev.txt, and nested ones: requirements/pytorch/base.txt
     if explicit:
         if name.endswith(".toml"):
             return "pixi" if "pixi" in name else "uv" if name.startswith("uv") else "pyproject"
+        if name.endswith("condarc"):
+            return "condarc"
         return _BY_SUFFIX.get(path.suffix.lower())
     return None
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    for directory, dirs, files in os.walk(root):
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if not d.startswith(".")
-            and d not in _SKIP_DIRS
-            and not (Path(directory) / d / "pyvenv.cfg").exists()
-        )
-        for name in sorted(files):
-            path = Path(directory) / name
-            if kind_of(path) is not None:
-                yield path
+def io_error(path: Path, reason: str) -> Finding:
+    """The `io-error` finding for a file or folder that cannot be read (the run goes on)."""
+    shown = display_path(path)
+    return Finding(
+        rule="io-error",
+        severity="error",
+        message=reason,
+        fix=f"check the permissions and type of `{shown}`, or exclude it with `--exclude`",
+        location=Location(shown, 1, 1, path.name),
+    )
 
 
-def discover(paths: Sequence[Path]) -> list[tuple[Path, Kind]]:
-    """The files to lint with their formats, in a stable order, each once."""
-    found: list[tuple[Path, Kind]] = []
-    seen: set[Path] = set()
+@dataclass(slots=True)
+class Discovery:
+    files: list[tuple[Path, Kind]] = field(default_factory=list)
+    errors: list[Finding] = field(default_factory=list)
+
+
+def _git_root(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def _rel(path: Path, root: Path) -> str | None:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return None
+
+
+class _Walker:
+    def __init__(self, exclude: Sequence[str], exclude_root: Path, respect_gitignore: bool) -> None:
+        self.exclude = IgnoreRules([p for p in (compile_pattern(e) for e in exclude) if p is not None])
+        self.exclude_root = exclude_root.absolute()
+        self.respect_gitignore = respect_gitignore
+        self.out = Discovery()
+
+    def excluded(self, path: Path, is_dir: bool, *, parents: bool = False) -> bool:
+        """Whether an exclude pattern matches `path` (with `parents`: or a folder above it, for files
+        named on the command line, which the walk did not reach through their folders)."""
+        absolute = path.absolute()
+        rel = _rel(absolute, self.exclude_root)
+        if rel is not None and rel not in ("", "."):
+            parts = rel.split("/")
+            steps = range(1, len(parts)) if parents else range(0)
+            if any(self.exclude.ignored("/".join(parts[:i]), True) for i in steps):
+                return True
+            if self.exclude.ignored(rel, is_dir):
+                return True
+        return self.exclude.ignored(path.name, is_dir)
+
+    def _ancestor_rules(self, folder: Path) -> tuple[IgnoreRules, Path]:
+        """Patterns of `.gitignore` files from the repository root down to `folder`, and that root."""
+        absolute = folder.absolute()
+        root = _git_root(absolute) or absolute
+        rules = IgnoreRules()
+        if not self.respect_gitignore:
+            return rules, root
+        info = read_ignore_file(root / ".git" / "info" / "exclude") if (root / ".git").is_dir() else None
+        if info:
+            rules = rules.extended(parse_gitignore(info, ""))
+        for directory in reversed(absolute.parents):
+            if directory == root or root in directory.parents:
+                rules = self._load(directory, root, rules)
+        return rules, root
+
+    def _load(self, directory: Path, root: Path, rules: IgnoreRules) -> IgnoreRules:
+        if not self.respect_gitignore:
+            return rules
+        gitignore = directory / ".gitignore"
+        if not gitignore.is_file():
+            return rules
+        text = read_ignore_file(gitignore)
+        base = _rel(directory, root) or ""
+        return rules.extended(parse_gitignore(text, "" if base == "." else base)) if text else rules
+
+    def walk(self, folder: Path) -> None:
+        rules, root = self._ancestor_rules(folder)
+        self._walk(folder, root, rules)
+
+    def _walk(self, folder: Path, root: Path, rules: IgnoreRules) -> None:
+        rules = self._load(folder.absolute(), root, rules)
+        try:
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError as error:
+            from torchsmith.fileio import describe_os_error
+
+            self.out.errors.append(io_error(folder, f"cannot list folder: {describe_os_error(error)}"))
+            return
+        for entry in entries:
+            path = Path(folder, entry.name)
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            rel = _rel(path.absolute(), root) or entry.name
+            if rules.ignored(rel, is_dir) or self.excluded(path, is_dir):
+                continue
+            if is_dir:
+                if not (path / "pyvenv.cfg").exists():
+                    self._walk(path, root, rules)
+                continue
+            kind = kind_of(Path(rel))  # relative to the repository: `requirements/` above it does not count
+            if kind is not None:
+                self.out.files.append((path, kind))
+
+
+def discover(
+    paths: Sequence[Path],
+    *,
+    exclude: Sequence[str] = DEFAULT_EXCLUDE,
+    exclude_root: Path | None = None,
+    respect_gitignore: bool = True,
+    force_exclude: bool = False,
+) -> Discovery:
+    """The files to lint with their formats (stable order, each once) and `io-error`s for unlistable folders.
+
+    `exclude` holds gitignore-style patterns relative to `exclude_root` (default: the current folder);
+    the caller passes `DEFAULT_EXCLUDE` (or the `exclude` setting) plus `extend-exclude` and `--exclude`.
+    """
+    walker = _Walker(exclude, exclude_root or Path.cwd(), respect_gitignore)
     for path in paths:
         if path.is_dir():
-            candidates = [(p, kind_of(p)) for p in _walk(path)]
-        elif path.is_file():
-            kind = kind_of(path, explicit=True)
-            if kind is None:
-                raise UsageError(
-                    f"cannot lint `{path}`: not a pyproject.toml, pixi.toml, uv.toml, environment.yml, "
-                    "requirements*.txt, constraints*.txt or pip.conf file"
-                )
-            candidates = [(path, kind)]
-        else:
+            walker.walk(path)
+            continue
+        if not os.path.lexists(path):
             raise UsageError(f"no such file or folder `{path}` (from the command line)")
-        for candidate, kind in candidates:
-            key = candidate.resolve()
-            if kind is not None and key not in seen:
-                seen.add(key)
-                found.append((candidate, kind))
-    return found
+        if force_exclude and walker.excluded(path, False, parents=True):
+            continue
+        kind = kind_of(path, explicit=True)
+        if kind is None:
+            raise UsageError(
+                f"cannot lint `{path}`: not a pyproject.toml, pixi.toml, uv.toml, environment.yml, "
+                "requirements*.txt, constraints*.txt, pip.conf or .condarc file"
+            )
+        walker.out.files.append((path, kind))
+    seen: set[Path] = set()
+    unique: list[tuple[Path, Kind]] = []
+    for candidate, kind in walker.out.files:
+        key = candidate.absolute().resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append((candidate, kind))
+    walker.out.files = unique
+    return walker.out
 
 
 def display_path(path: Path) -> str:

@@ -19,7 +19,7 @@ from torchsmith.lint.urls import IndexInfo, classify
 
 __all__ = ["Context", "Document", "Edit", "Hit", "KeyPath", "Kind", "Position"]
 
-Kind = Literal["pyproject", "pixi", "uv", "conda", "requirements", "pip-conf"]
+Kind = Literal["pyproject", "pixi", "uv", "conda", "condarc", "requirements", "pip-conf"]
 KeyPath = tuple[str | int, ...]
 Position = tuple[int, int]
 
@@ -36,6 +36,8 @@ class Edit:
     value: Any
     description: str
     append: bool = False
+    safe: bool = True
+    """False when the edit changes what gets installed (applied only with `--unsafe-fixes`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,7 @@ class Context:
     """What rules need beyond the file: the PyTorch index base (`TORCHSMITH_INDEX_URL` or the default)."""
 
     index_base: str | None = None
+    torch_backend: str | None = None  # `UV_TORCH_BACKEND` / uv's `torch-backend`: where `uv pip` takes torch
 
     def pytorch_index(self, url: str) -> IndexInfo | None:
         return classify(url, self.index_base)
@@ -107,8 +110,9 @@ class Document:
 
     def breadcrumb(self, key: KeyPath) -> str:
         """`pyproject.toml › tool.uv.sources › torch`; `requirements.txt › line 3` for line-based files."""
-        if len(key) == 2 and key[0] == "line":
-            return f"{self.name} › line {key[1]}"
+        if len(key) in (2, 3) and key[0] == "line":
+            name = str(key[2]).rsplit("/", 1)[-1] if len(key) == 3 else self.name
+            return f"{name} › line {key[1]}"
         parts = [self.name]
         if len(key) > 1:
             head = "".join(
@@ -121,9 +125,8 @@ class Document:
 
     def location(self, key: KeyPath, breadcrumb: str | None = None) -> Location:
         line, column = self.position(key)
-        return Location(
-            self.display, line, column, breadcrumb if breadcrumb is not None else self.breadcrumb(key)
-        )
+        path = str(key[2]) if len(key) == 3 and key[0] == "line" else self.display  # an included file
+        return Location(path, line, column, breadcrumb if breadcrumb is not None else self.breadcrumb(key))
 
     def hit(
         self,

@@ -26,6 +26,7 @@ __all__ = [
     "exact_pin",
     "family_name",
     "label_origin",
+    "local_label",
     "public_spec",
 ]
 
@@ -89,6 +90,14 @@ def public_spec(spec: SpecifierSet | None) -> SpecifierSet | None:
         return spec
 
 
+def local_label(spec: SpecifierSet | None) -> str | None:
+    """The local label of an `==` pin as written (`==2.5.1+cu124` -> `cu124`), else None."""
+    for item in spec or ():
+        if item.operator in ("==", "===") and "+" in item.version:
+            return item.version.split("+", 1)[1]
+    return None
+
+
 def label_origin(spec: SpecifierSet | None) -> str | None:
     """The backend named by the local label of an `==` pin (`==2.5.1+cu124` -> `cu124`), else None."""
     from torchsmith.backends import parse_backend
@@ -138,3 +147,5 @@ class TorchDep:
     spec_at: KeyPath  # where the version constraint is written
     text: str  # the requirement as written, for messages (`torch>=2.5.1`)
     marker: str | None = None
+    label: str | None = None  # the local label of an `==` pin as written (`cu124` of `==2.5.1+cu124`)
+    cap: frozenset[str] | None = None  # torch patches the scope's companion pins allow (None: no cap)

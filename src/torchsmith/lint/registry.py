@@ -86,6 +86,11 @@ RULES: tuple[RuleInfo, ...] = (
         "conda-pypi-torch-mix", "error", "torch from PyPI with torch-dependent conda packages, or the reverse"
     ),
     RuleInfo(
+        "conda-torch-pip-dependent",
+        "warning",
+        "a torch-dependent pip package on top of conda's pytorch: pip may replace it",
+    ),
+    RuleInfo(
         "requires-python-without-wheels",
         "error",
         "the Python range admits versions the allowed torch has no wheels for",
@@ -96,6 +101,42 @@ RULES: tuple[RuleInfo, ...] = (
         "a declared platform the allowed torch (from its index) has no wheels for",
     ),
     RuleInfo("insecure-index", "error", "an index or channel over plain `http://`"),
+    RuleInfo("io-error", "error", "a file or folder that should be linted cannot be read"),
+    RuleInfo(
+        "requirements-include-missing",
+        "error",
+        "a `-r` / `-c` include that does not exist (pip stops with `Could not open requirements file`)",
+    ),
+    RuleInfo(
+        "requirements-include-cycle",
+        "error",
+        "requirements files that include each other (pip stops: `recursively references itself`)",
+    ),
+    RuleInfo(
+        "requirements-ignored-option",
+        "warning",
+        "an option pip ignores where it is written (`--index-url` on a requirement line, ...)",
+    ),
+    RuleInfo(
+        "requirements-option-marker-ignored",
+        "error",
+        "an environment marker on an option line: pip ignores it and applies the option everywhere",
+    ),
+    RuleInfo(
+        "unknown-local-label",
+        "error",
+        "a local version label (`+cu125`, `+rocm`) that no PyTorch index publishes",
+    ),
+    RuleInfo(
+        "pin-not-on-index",
+        "error",
+        "a torch pin that the index it resolves from does not hold",
+    ),
+    RuleInfo(
+        "unused-suppression",
+        "warning",
+        "a `# torchsmith: ignore[...]` comment that suppresses nothing",
+    ),
 )
 
 _BY_ID = {info.id: info for info in RULES}

@@ -1,16 +1,25 @@
-"""Parse pip requirements and constraints files (requirements*.txt, constraints*.txt).
+"""Parse pip requirements and constraints files exactly as pip reads them, following `-r` / `-c`.
 
-The format is pip's (https://pip.pypa.io/en/stable/reference/requirements-file-format/): one requirement
-(PEP 508, or a URL / path) or option per logical line, `\\` continues a line, `#` after whitespace starts a
-comment, and index options (`-i/--index-url`, `--extra-index-url`, `-f/--find-links`) apply to the whole
-file. Per-requirement options (`--hash=...`) are dropped. A line pip would reject as a requirement becomes
-a `parse-error`; unknown options are kept but not judged. Lines using `${VAR}` expansion are skipped:
-their value is only known at install time.
+The grammar is pip's own (https://pip.pypa.io/en/stable/reference/requirements-file-format/, and
+`pip._internal.req.req_file`, which the tests use as the oracle): lines are split on any newline (CRLF
+too); a line ending in `\\` is joined with the next (the backslashes are stripped from both ends, as
+pip does) unless it is a comment; `#` at the start or after whitespace starts a comment; the text before
+the first word starting with `-` is the requirement and the rest are options, parsed like optparse
+(`--opt=v`, `--opt v`, `-iURL`, unique prefixes of long names). On a requirement line only `--hash` and
+`--config-settings` count: every other option there is ignored by pip (`requirements-ignored-option`).
+On an option line pip ignores every word that is not an option, so a marker written there
+(`--extra-index-url URL ; sys_platform == "linux"`) is dropped and the option applies everywhere
+(`requirements-option-marker-ignored`). `-r` / `-c` are followed relative to the including file;
+pip follows only the first include of a line and drops that line's other options; a file that includes
+itself through a chain is `requirements-include-cycle`. Lines using `${VAR}` are skipped (their value is
+only known at install time); an unknown option is a `parse-error`, as pip stops there.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
@@ -18,52 +27,68 @@ from urllib.parse import unquote
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from torchsmith.findings import Finding
+from torchsmith.findings import Finding, Location
 from torchsmith.lint.document import Document, KeyPath, Position
+from torchsmith.lint.registry import rule
 from torchsmith.lint.toml_files import parse_error
 
-__all__ = ["ReqLine", "ReqOption", "RequirementsFile", "parse_requirements"]
+__all__ = [
+    "ReqLine",
+    "ReqOption",
+    "RequirementsFile",
+    "logical_lines",
+    "parse_options",
+    "parse_requirements",
+    "split_line",
+]
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
-_OPTIONS = {
+_VALUE_OPTIONS = {
     "-i": "index-url",
     "--index-url": "index-url",
+    "--pypi-url": "index-url",
     "--extra-index-url": "extra-index-url",
-    "-f": "find-links",
-    "--find-links": "find-links",
-    "-r": "requirement",
-    "--requirement": "requirement",
     "-c": "constraint",
     "--constraint": "constraint",
+    "-r": "requirement",
+    "--requirement": "requirement",
     "-e": "editable",
     "--editable": "editable",
+    "-f": "find-links",
+    "--find-links": "find-links",
+    "--no-binary": "no-binary",
+    "--only-binary": "only-binary",
+    "--all-releases": "all-releases",
+    "--only-final": "only-final",
     "--trusted-host": "trusted-host",
+    "--use-feature": "use-feature",
+    "--hash": "hash",
+    "-C": "config-settings",
+    "--config-settings": "config-settings",
 }
-_FLAGS = frozenset(
-    {
-        "--no-index",
-        "--pre",
-        "--prefer-binary",
-        "--require-hashes",
-        "--only-binary",
-        "--no-binary",
-        "--use-feature",
-        "--no-deps",
-    }
-)
-_PER_REQUIREMENT = re.compile(r"\s+--(hash|config-settings|global-option|install-option)\b.*$")
+_FLAGS = {
+    "--no-index": "no-index",
+    "--prefer-binary": "prefer-binary",
+    "--require-hashes": "require-hashes",
+    "--no-require-hashes": "no-require-hashes",
+    "--pre": "pre",
+}
+_LONG = sorted(o for o in (*_VALUE_OPTIONS, *_FLAGS) if o.startswith("--"))
+_PER_REQUIREMENT = frozenset({"hash", "config-settings"})
 _URLISH = re.compile(r"^(https?|file|git\+\w+)://|^[./~]|\.(whl|zip|tar\.gz|tgz)$")
 _WHEEL_NAME = re.compile(r"^([A-Za-z0-9_.]+)-")
+_MARKERISH = re.compile(r";|\b(sys_platform|platform_system|platform_machine|os_name|python_version|extra)\b")
 
 
 @dataclass(frozen=True, slots=True)
 class ReqOption:
-    """A file-level option such as `--extra-index-url URL`; `column` is where the option starts."""
+    """One option as pip applies it (`name` canonical: `index-url`); `display` "" means the linted file."""
 
     name: str
     value: str
     line: int
     column: int
+    display: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,50 +101,109 @@ class ReqLine:
     text: str
     line: int
     column: int
+    display: str = ""
+    constraint: bool = False
 
 
 @dataclass(slots=True)
 class RequirementsFile:
+    """Everything pip would install from a file and its includes, and what it would stop or skip on."""
+
     options: list[ReqOption] = field(default_factory=list)
     requirements: list[ReqLine] = field(default_factory=list)
     errors: list[Finding] = field(default_factory=list)
+    includes: list[str] = field(default_factory=list)  # displayed paths of followed files
 
 
-def _logical_lines(text: str) -> list[tuple[int, int, str]]:
-    """(first line number, column of the first character, text) per logical line, comments removed."""
+def logical_lines(text: str) -> list[tuple[int, int, str]]:
+    """(first line number, column of its first character, text) per logical line, as pip's preprocess."""
     out: list[tuple[int, int, str]] = []
     pending: list[str] = []
     start = 0
+    column = 1
     for number, raw in enumerate(text.splitlines(), start=1):
-        if not pending:
-            start = number
-        if raw.endswith("\\"):
-            pending.append(raw[:-1])
+        if not raw.endswith("\\") or _COMMENT.match(raw):
+            line = " " + raw if _COMMENT.match(raw) else raw
+            if pending:
+                pending.append(line)
+                joined, first = "".join(pending), start
+                pending = []
+            else:
+                joined, first = line, number
+                column = len(raw) - len(raw.lstrip()) + 1
+        else:
+            if not pending:
+                start = number
+                column = len(raw) - len(raw.lstrip()) + 1
+            pending.append(raw.strip("\\"))
             continue
-        pending.append(raw)
-        joined = "".join(pending)
-        pending = []
-        stripped = _COMMENT.sub("", joined)
-        if stripped.strip():
-            column = len(stripped) - len(stripped.lstrip()) + 1
-            out.append((start, column, stripped.strip()))
+        stripped = _COMMENT.sub("", joined).strip()
+        if stripped:
+            out.append((first, column, stripped))
     if pending:
-        joined = _COMMENT.sub("", "".join(pending))
-        if joined.strip():
-            out.append((start, len(joined) - len(joined.lstrip()) + 1, joined.strip()))
+        stripped = _COMMENT.sub("", "".join(pending)).strip()
+        if stripped:
+            out.append((start, column, stripped))
     return out
 
 
-def _split_option(text: str) -> tuple[str, str]:
-    """`--index-url=URL`, `--index-url URL`, `-i URL`, `-iURL` -> (option, value)."""
-    if text.startswith("--"):
-        head, sep, value = text.partition("=")
-        if sep and " " not in head:
-            return head, value.strip()
-        head, _, value = text.partition(" ")
-        return head, value.strip()
-    head, value = text[:2], text[2:]
-    return head, value.lstrip("= ").strip()
+def split_line(line: str) -> tuple[str, str]:
+    """pip's `break_args_options`: the words before the first one starting with `-`, and the rest."""
+    tokens = line.split(" ")
+    for index, token in enumerate(tokens):
+        if token.startswith("-"):
+            return " ".join(tokens[:index]), " ".join(tokens[index:])
+    return line, ""
+
+
+def _long_name(token: str) -> str | None:
+    if token in _VALUE_OPTIONS or token in _FLAGS:
+        return token
+    matches = [o for o in _LONG if o.startswith(token)]
+    return matches[0] if len(matches) == 1 else None
+
+
+def parse_options(text: str) -> tuple[list[tuple[str, str]], list[str], str | None]:
+    """([(canonical option, value)], ignored words, error) for the options part of a line, as optparse."""
+    try:
+        tokens = shlex.split(text)
+    except ValueError:
+        return [], [], f"could not split options: {text}"
+    found: list[tuple[str, str]] = []
+    loose: list[str] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        i += 1
+        if token == "--":
+            loose += tokens[i:]
+            break
+        if not token.startswith("-") or token == "-":
+            loose.append(token)
+            continue
+        if token.startswith("--"):
+            head, has_value, inline = token.partition("=")
+            name = _long_name(head)
+            if name is None:
+                return found, loose, f"no such option: {head}"
+        else:
+            head, inline, has_value = token[:2], token[2:], "x" if len(token) > 2 else ""
+            name = head if head in _VALUE_OPTIONS else None
+            if name is None:
+                return found, loose, f"no such option: {head}"
+        if name in _FLAGS:
+            if has_value:
+                return found, loose, f"{name} option does not take a value"
+            found.append((_FLAGS[name], ""))
+            continue
+        if has_value:
+            value = inline
+        elif i < len(tokens):
+            value, i = tokens[i], i + 1
+        else:
+            return found, loose, f"{name} option requires 1 argument"
+        found.append((_VALUE_OPTIONS[name], value))
+    return found, loose, None
 
 
 def _wheel_name(url: str) -> str | None:
@@ -130,44 +214,242 @@ def _wheel_name(url: str) -> str | None:
     return canonicalize_name(match.group(1)) if match else None
 
 
-def _requirement(display: str, name: str, number: int, column: int, text: str) -> ReqLine | Finding:
-    body = _PER_REQUIREMENT.sub("", text).strip()
+def _requirement(display: str, name: str, number: int, column: int, body: str) -> ReqLine | Finding:
     if _URLISH.search(body.split(";", 1)[0].strip()) and "@" not in body.split("://", 1)[0]:
         url = body.split(";", 1)[0].strip()
-        return ReqLine(_wheel_name(url), None, url, text, number, column)
+        return ReqLine(_wheel_name(url), None, url, body, number, column)
     try:
         requirement = Requirement(body)
     except InvalidRequirement as error:
         reason = str(error).splitlines()[0].rstrip(".")
         return parse_error(display, name, f"invalid requirement `{body}`: {reason}", number, column)
-    return ReqLine(canonicalize_name(requirement.name), requirement, requirement.url, text, number, column)
+    return ReqLine(canonicalize_name(requirement.name), requirement, requirement.url, body, number, column)
+
+
+def _finding(
+    rule_id: str, display: str, name: str, line: int, column: int, message: str, fix: str
+) -> Finding:
+    return Finding(
+        rule=rule_id,
+        severity=rule(rule_id).severity,
+        message=message,
+        fix=fix,
+        location=Location(display, line, column, f"{name} › line {line}"),
+    )
+
+
+class _Reader:
+    """Parses one file and its includes; `chain` holds the files being included (for cycles)."""
+
+    def __init__(self, root_display: str) -> None:
+        self.root_display = root_display
+        self.out = RequirementsFile()
+        self.positions: dict[KeyPath, Position] = {}
+
+    def read(self, path: Path, display: str, text: str, chain: tuple[Path, ...], constraint: bool) -> None:
+        own = "" if display == self.root_display else display
+        for number, column, line in logical_lines(text):
+            self.positions[("line", number, own) if own else ("line", number)] = (number, column)
+            if "${" in line:
+                continue
+            args, rest = split_line(line)
+            options, loose, error = parse_options(rest)
+            if error is not None:
+                self.out.errors.append(
+                    parse_error(display, path.name, f"invalid requirements line: {error}", number, column)
+                )
+                continue
+            names = [n for n, _ in options]
+            editable = next((v for n, v in options if n == "editable"), None)
+            if args or editable is not None:
+                body = args if args else editable or ""
+                ignored = [
+                    n for n in names if n not in _PER_REQUIREMENT and not (not args and n == "editable")
+                ]
+                self._requirement_line(path, display, own, number, column, body, constraint, ignored, loose)
+                continue
+            if loose and (at := rest.find(loose[0])) >= 0:
+                loose = [rest[at:]]  # as written: shlex dropped the quotes of `sys_platform == "linux"`
+            self._option_line(path, display, own, number, column, options, loose, chain, constraint)
+
+    def _requirement_line(
+        self,
+        path: Path,
+        display: str,
+        own: str,
+        number: int,
+        column: int,
+        body: str,
+        constraint: bool,
+        ignored: list[str],
+        loose: list[str],
+    ) -> None:
+        for option in ignored:
+            self.out.errors.append(
+                _finding(
+                    "requirements-ignored-option",
+                    display,
+                    path.name,
+                    number,
+                    column,
+                    f"pip ignores `--{option}` on a requirement line: only `--hash` and `--config-settings` "
+                    "apply there",
+                    f"move `--{option}` to a line of its own (it then applies to the whole file)",
+                )
+            )
+        if loose:
+            words = " ".join(loose)
+            marker = _MARKERISH.search(words) is not None
+            self.out.errors.append(
+                _finding(
+                    "requirements-option-marker-ignored" if marker else "requirements-ignored-option",
+                    display,
+                    path.name,
+                    number,
+                    column,
+                    f"pip ignores `{words}` after the options of a requirement line"
+                    + (": the requirement applies on every platform and Python" if marker else ""),
+                    "write the marker before the options "
+                    "(`torch==2.5.1 ; sys_platform == 'linux' --hash=...`)"
+                    if marker
+                    else f"remove `{words}`",
+                )
+            )
+        found = _requirement(display, path.name, number, column, body)
+        if isinstance(found, Finding):
+            self.out.errors.append(found)
+            return
+        self.out.requirements.append(
+            ReqLine(found.name, found.requirement, found.url, found.text, number, column, own, constraint)
+        )
+
+    def _option_line(
+        self,
+        path: Path,
+        display: str,
+        own: str,
+        number: int,
+        column: int,
+        options: list[tuple[str, str]],
+        loose: list[str],
+        chain: tuple[Path, ...],
+        constraint: bool,
+    ) -> None:
+        if loose:
+            words = " ".join(loose)
+            marker = _MARKERISH.search(words) is not None
+            self.out.errors.append(
+                _finding(
+                    "requirements-option-marker-ignored" if marker else "requirements-ignored-option",
+                    display,
+                    path.name,
+                    number,
+                    column,
+                    f"pip ignores `{words}` on an option line"
+                    + (": the option applies on every platform and Python" if marker else ""),
+                    "pip has no markers for options: use one requirements file per platform, or a "
+                    "`+cu124`-style pin with a marker on the requirement"
+                    if marker
+                    else f"remove `{words}`",
+                )
+            )
+        include = next(((n, v) for n, v in options if n in ("requirement", "constraint")), None)
+        if include is None:
+            for name, value in options:
+                if name in _PER_REQUIREMENT:
+                    self.out.errors.append(
+                        _finding(
+                            "requirements-ignored-option",
+                            display,
+                            path.name,
+                            number,
+                            column,
+                            f"pip ignores `--{name}` on a line without a requirement",
+                            f"put `--{name}` on the requirement line it belongs to",
+                        )
+                    )
+                    continue
+                self.out.options.append(ReqOption(name, value, number, column, own))
+            return
+        dropped = list(options)
+        dropped.remove(include)
+        for name in dict.fromkeys(n for n, _ in dropped):
+            self.out.errors.append(
+                _finding(
+                    "requirements-ignored-option",
+                    display,
+                    path.name,
+                    number,
+                    column,
+                    f"pip ignores `--{name}` on a line that includes another file (`-r` / `-c`)",
+                    f"move `--{name}` to a line of its own",
+                )
+            )
+        self._include(
+            path, display, number, column, include[1], include[0] == "constraint" or constraint, chain
+        )
+
+    def _include(
+        self,
+        path: Path,
+        display: str,
+        number: int,
+        column: int,
+        target: str,
+        constraint: bool,
+        chain: tuple[Path, ...],
+    ) -> None:
+        from torchsmith.fileio import UserFileError, read_user_bytes
+        from torchsmith.lint.discover import display_path
+
+        if re.match(r"^(https?|file):", target, re.IGNORECASE):
+            return  # remote includes are resolved at install time
+        included = Path(os.path.normpath(path.parent / target))
+        key = included.absolute().resolve()
+        if key in chain:
+            self.out.errors.append(
+                _finding(
+                    "requirements-include-cycle",
+                    display,
+                    path.name,
+                    number,
+                    column,
+                    f"`{target}` closes an include cycle ("
+                    + " -> ".join(p.name for p in chain[chain.index(key) :])
+                    + f" -> {included.name}): pip stops with `recursively references itself`",
+                    "remove one of the includes; put what both need in a third file",
+                )
+            )
+            return
+        try:
+            raw = read_user_bytes(included, what="requirements file")
+        except UserFileError as error:
+            missing = not included.exists() and not included.is_symlink()
+            self.out.errors.append(
+                _finding(
+                    "requirements-include-missing" if missing else "io-error",
+                    display,
+                    path.name,
+                    number,
+                    column,
+                    f"`{target}` cannot be included: "
+                    + ("no such file" if missing else error.message.replace(f" `{included}`", "")),
+                    f"fix the path (it is relative to `{path.name}`'s folder)",
+                )
+            )
+            return
+        shown = display_path(included)
+        try:
+            text = raw.decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            self.out.errors.append(parse_error(shown, included.name, "the file is not UTF-8 text"))
+            return
+        self.out.includes.append(shown)
+        self.read(included, shown, text, (*chain, key), constraint)
 
 
 def parse_requirements(path: Path, display: str, text: str) -> Document:
-    """Parse a requirements file; bad requirement lines are kept as `parse-error` findings in `errors`."""
-    parsed = RequirementsFile()
-    positions: dict[KeyPath, Position] = {}
-    for number, column, line in _logical_lines(text):
-        positions[("line", number)] = (number, column)
-        if "${" in line:
-            continue
-        if line.startswith("-"):
-            option, value = _split_option(line)
-            canonical = _OPTIONS.get(option)
-            if canonical == "editable":
-                found = _requirement(display, path.name, number, column, value)
-                if isinstance(found, Finding):
-                    parsed.errors.append(found)
-                else:
-                    parsed.requirements.append(found)
-            elif canonical is not None:
-                parsed.options.append(ReqOption(canonical, value, number, column))
-            elif option.split("=", 1)[0] not in _FLAGS:
-                parsed.options.append(ReqOption(option, value, number, column))
-            continue
-        found = _requirement(display, path.name, number, column, line)
-        if isinstance(found, Finding):
-            parsed.errors.append(found)
-        else:
-            parsed.requirements.append(found)
-    return Document(path, display, "requirements", text, parsed, positions)
+    """Parse a requirements file and what it includes; problems are findings in `errors`."""
+    reader = _Reader(display)
+    reader.read(path, display, text, (path.absolute().resolve(),), False)
+    return Document(path, display, "requirements", text, reader.out, reader.positions)

@@ -25,17 +25,40 @@ from torchsmith.lint.model import (
     TorchDep,
     family_name,
     label_origin,
+    local_label,
     public_spec,
 )
 from torchsmith.lint.pixi_model import Dep, PixiEnv, pixi_environments
 from torchsmith.lint.platforms import conda_subdir_platform
+from torchsmith.lint.rules_index import label_hits, pin_hits
 from torchsmith.lint.specs import conda_spec, parse_match_spec
 from torchsmith.lint.urls import PYPI, is_insecure, wheel_backend
 from torchsmith.lint.wheels import companion_hits, pairing_hits, platform_hits, python_hits
 
 __all__ = ["check_environment_yml", "check_pixi"]
 
-_CUDA_MARKERS = frozenset({"pytorch-gpu", "cuda-version", "cudatoolkit", "cuda-toolkit", "pytorch-cuda"})
+_CUDA_MARKERS = frozenset({"pytorch-gpu", "cuda-version", "cudatoolkit", "cuda-toolkit"})
+"""conda-forge packages that ask for a CUDA build; the legacy `pytorch-cuda` metapackage is not one:
+the `pytorch` channel's builds do not depend on the `__cuda` virtual package."""
+
+LEGACY_CHANNELS = frozenset({"pytorch", "pytorch-nightly", "pytorch-test"})
+"""The `pytorch` channel and its nightly / test twins (https://anaconda.org/pytorch), all discontinued."""
+
+CUDA_RUNTIME = frozenset(
+    {
+        "cudatoolkit",
+        "cuda-toolkit",
+        "cuda-runtime",
+        "cuda-cudart",
+        "cuda-libraries",
+        "cudnn",
+        "nccl",
+        "cuda-nvrtc",
+        "libcublas",
+        "pytorch-cuda",
+    }
+)
+"""conda CUDA runtime pieces: a PyPI torch ignores them (its wheels bring `nvidia-*` libraries)."""
 
 
 def _channel_name(channel: str) -> str:
@@ -57,12 +80,13 @@ def _channel_hits(
             hits.append(
                 doc.hit("insecure-index", f"channel `{channel}` uses plain http", at=at, fix="use `https://`")
             )
-        if _channel_name(channel) != "pytorch":
+        if _channel_name(channel) not in LEGACY_CHANNELS:
             continue
         hits.append(
             doc.hit(
                 "conda-legacy-pytorch-channel",
-                "the `pytorch` conda channel is discontinued: it has no builds after torch 2.5",
+                f"the `{_channel_name(channel)}` conda channel is discontinued: it has no builds "
+                "after torch 2.5",
                 at=at,
                 fix="use conda-forge's `pytorch` (with `cuda-version`), or torch from PyPI",
             )
@@ -91,6 +115,8 @@ def _metapackage_hit(doc: Document, at: KeyPath, aarch64: bool) -> Hit:
 
 
 def _mix_hits(doc: Document, conda: dict[str, KeyPath], pypi: dict[str, KeyPath], where: str) -> list[Hit]:
+    """Judged by which side installs torch: the other side must not bring its own (an error), and may
+    only lean on it (a pip package on top of conda's pytorch is at most a warning)."""
     hits: list[Hit] = []
     if "torch" in pypi:
         for name, at in conda.items():
@@ -99,22 +125,44 @@ def _mix_hits(doc: Document, conda: dict[str, KeyPath], pypi: dict[str, KeyPath]
                     doc.hit(
                         "conda-pypi-torch-mix",
                         f"`torch` comes from PyPI but `{name}`, which depends on it, from "
-                        f"conda{where}: conda "
-                        "installs its own pytorch next to the PyPI one",
+                        f"conda{where}: conda installs its own pytorch next to the PyPI one",
                         at=at,
                         fix=f"take `{name}` from PyPI as well",
                     )
                 )
-    if conda.keys() & CONDA_TORCH_NAMES:
-        for name, at in pypi.items():
-            if name in TORCH_DEPENDENTS or name == "torch":
+            elif name in CUDA_RUNTIME:
                 hits.append(
                     doc.hit(
                         "conda-pypi-torch-mix",
-                        f"`pytorch` comes from conda but `{name}` from PyPI{where}: the PyPI wheel pulls (or "
-                        "breaks against) a second torch",
+                        f"`torch` comes from PyPI but the CUDA runtime piece `{name}` from conda{where}: the "
+                        "PyPI wheel never loads it (it brings its own `nvidia-*` libraries), and a "
+                        "mismatched "
+                        "copy on the library path can break it",
+                        at=at,
+                        fix=f"drop `{name}`: the torch wheel carries its CUDA runtime",
+                    )
+                )
+    if conda.keys() & CONDA_TORCH_NAMES:
+        for name, at in pypi.items():
+            if family_name(name) is not None:
+                hits.append(
+                    doc.hit(
+                        "conda-pypi-torch-mix",
+                        f"`pytorch` comes from conda but `{name}` from PyPI{where}: the PyPI wheel pins an "
+                        "exact torch build and installs a second torch over conda's",
                         at=at,
                         fix=f"take `{name}` from conda as well",
+                    )
+                )
+            elif name in TORCH_DEPENDENTS:
+                hits.append(
+                    doc.hit(
+                        "conda-torch-pip-dependent",
+                        f"`pytorch` comes from conda and `{name}`, which depends on it, from PyPI{where}: "
+                        "pip accepts conda's torch when its version satisfies the pin, and replaces it "
+                        "when not",
+                        at=at,
+                        fix=f"take `{name}` from conda when it is packaged there, or check its torch pin",
                     )
                 )
     return hits
@@ -175,6 +223,7 @@ def _env_torch_deps(env: PixiEnv, ctx: Context, platform: str, scope: str) -> li
                 dep.at,
                 dep.at,
                 f"{name} {spec or ''}".strip(),
+                label=local_label(spec),
             )
         )
     for name, dep in env.conda.items():
@@ -200,7 +249,7 @@ def _env_torch_deps(env: PixiEnv, ctx: Context, platform: str, scope: str) -> li
 def _cuda_hits(doc: Document, env: PixiEnv) -> list[Hit]:
     if env.cuda_declared or not env.platform.subdir.startswith(("linux-", "win-")):
         return []
-    if not env.conda.keys() & CONDA_TORCH_NAMES and "pytorch-cuda" not in env.conda:
+    if not env.conda.keys() & CONDA_TORCH_NAMES:
         return []
     for name, dep in env.conda.items():
         _, build, _ = _conda_value(dep)
@@ -284,7 +333,7 @@ def check_pixi(doc: Document, ctx: Context) -> list[Hit]:
         doc, [(c, at) for at, c in channels.items()], [(c, at) for at, c in dep_channels.items()]
     )
     hits += companion_hits(doc, deps)
-    hits += pairing_hits(doc, deps)
+    hits += pairing_hits(doc, deps) + label_hits(doc, deps) + pin_hits(doc, deps)
     return _unique(hits)
 
 
@@ -363,6 +412,7 @@ def _pip_section(
                 where,
                 where,
                 str(requirement),
+                label=local_label(requirement.specifier),
             )
         )
     return names, deps, default
@@ -405,9 +455,29 @@ def check_environment_yml(doc: Document, ctx: Context) -> list[Hit]:
     hits += _channel_hits(doc, channels, dep_channels)
     hits += _mix_hits(doc, conda, pypi, "")
     hits += companion_hits(doc, deps)
-    hits += pairing_hits(doc, deps)
+    hits += pairing_hits(doc, deps) + label_hits(doc, deps) + pin_hits(doc, deps)
     if python is not None and python[1] is not None and "torch" in pypi:
         hits += python_hits(
             doc, [d for d in deps if d.origin != CONDA], python[1], python[0], python[2], check_all=True
+        )
+    return _unique(hits)
+
+
+def check_condarc(doc: Document, ctx: Context) -> list[Hit]:
+    """A `.condarc` (https://docs.conda.io/projects/conda/en/latest/user-guide/configuration/): its
+    `channels` and `default_channels` apply to every environment created on the machine."""
+    channels: list[tuple[str, KeyPath]] = []
+    for key in ("channels", "default_channels"):
+        channels += [(c, (key, i)) for i, c in enumerate(str_list(doc.data.get(key)))]
+    alias = text(doc.data.get("channel_alias"))
+    hits = _channel_hits(doc, channels, [])
+    if alias is not None and is_insecure(alias):
+        hits.append(
+            doc.hit(
+                "insecure-index",
+                f"`channel_alias` uses plain http: `{alias}`",
+                at=("channel_alias",),
+                fix="use `https://`",
+            )
         )
     return _unique(hits)

@@ -18,8 +18,9 @@ from packaging.utils import canonicalize_name
 
 from torchsmith.lint.access import at_path, str_list, table, text
 from torchsmith.lint.document import Context, Document, Edit, Hit, KeyPath
-from torchsmith.lint.model import TorchDep, family_name, public_spec
+from torchsmith.lint.model import TorchDep, family_name, local_label, public_spec
 from torchsmith.lint.platforms import PLATFORMS, marker_applies
+from torchsmith.lint.rules_index import label_hits, pin_hits
 from torchsmith.lint.specs import poetry_spec
 from torchsmith.lint.urls import PYPI, is_insecure
 from torchsmith.lint.wheels import companion_hits, pairing_hits, python_hits
@@ -42,6 +43,7 @@ class _Source:
     kind: str | None
     priority: str
     at: KeyPath
+    legacy: str | None = None  # `secondary` / `default`: the Poetry 1.x flag the priority came from
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +65,15 @@ def _sources(ctx: Context, poetry: dict[str, Any]) -> list[_Source]:
     for i, entry in enumerate(raw if isinstance(raw, list) else []):
         entry = table(entry)
         name, url = text(entry.get("name")), text(entry.get("url"))
+        if name is not None and url is None and name.lower() == "pypi":
+            url = "https://pypi.org/simple"  # `name = "PyPI"` without a URL configures PyPI's priority
         if name is None or url is None:
             continue
+        legacy = (
+            "default" if entry.get("default") is True else "secondary" if entry.get("secondary") else None
+        )
         priority: str = text(entry.get("priority")) or (
-            "default"
-            if entry.get("default") is True
-            else "supplemental"
-            if entry.get("secondary") is True
-            else "primary"
+            "default" if legacy == "default" else "supplemental" if legacy == "secondary" else "primary"
         )
         info = ctx.pytorch_index(url)
         out.append(
@@ -81,9 +84,18 @@ def _sources(ctx: Context, poetry: dict[str, Any]) -> list[_Source]:
                 info.backend.kind if info and info.backend else None,
                 priority,
                 ("tool", "poetry", "source", i),
+                legacy if not text(entry.get("priority")) else None,
             )
         )
     return out
+
+
+def _pypi_enabled(sources: list[_Source]) -> bool:
+    """Poetry adds PyPI implicitly only when no source is primary or default (Poetry >= 1.8, PR #8771);
+    a `name = "PyPI"` source enables it at its own priority."""
+    if any(s.name.lower() == "pypi" and s.priority != "explicit" for s in sources):
+        return True
+    return not any(s.priority in ("primary", "default") for s in sources)
 
 
 def _entries(poetry: dict[str, Any]) -> list[_Entry]:
@@ -171,12 +183,46 @@ def _source_hits(doc: Document, sources: list[_Source], entries: list[_Entry]) -
                 )
             )
             continue
+        named = (
+            "`secondary = true` (Poetry 1.x; priority `supplemental`)"
+            if source.legacy == "secondary"
+            else (f"priority `{source.priority}`")
+        )
         referenced = any(e.source == source.name for e in entries)
         safe = referenced and all(e.source is not None for e in family)
+        if source.priority == "supplemental":
+            others = [
+                s.name for s in sources if s is not source and s.key is not None and s.priority != "explicit"
+            ]
+            if _pypi_enabled(sources):
+                others.insert(0, "PyPI")
+            unrouted = [e for e in family if e.source is None]
+            if not others or not unrouted:
+                continue  # nothing is searched before it for torch (or torch names its source): accepted
+            hits.append(
+                doc.hit(
+                    "poetry-source-not-explicit",
+                    f"PyTorch source `{source.name}` has {named}: Poetry searches primary sources "
+                    f"({', '.join(others)}) first and a supplemental source only for packages they lack, "
+                    f"so `{unrouted[0].package}` resolves from {others[0]}, not from `{source.name}`",
+                    at=source.at,
+                    fix='set `priority = "explicit"` and add `source = "'
+                    + source.name
+                    + '"` to torch, torchvision and torchaudio',
+                    edit=Edit(
+                        source.at,
+                        "priority",
+                        "explicit",
+                        f'set `priority = "explicit"` on source `{source.name}`',
+                        safe=False,
+                    ),
+                )
+            )
+            continue
         hits.append(
             doc.hit(
                 "poetry-source-not-explicit",
-                f"PyTorch source `{source.name}` has priority `{source.priority}`: Poetry searches "
+                f"PyTorch source `{source.name}` has {named}: Poetry searches "
                 "it for every "
                 "package, so unrelated packages may resolve from it (and lookups slow down)",
                 at=source.at,
@@ -191,9 +237,8 @@ def _source_hits(doc: Document, sources: list[_Source], entries: list[_Entry]) -
                     "priority",
                     "explicit",
                     f'set `priority = "explicit"` on source `{source.name}`',
-                )
-                if safe
-                else None,
+                    safe=safe,
+                ),
             )
         )
     return hits
@@ -275,6 +320,7 @@ def _deps(
                 entry.at,
                 f"{entry.package} {entry.constraint}",
                 entry.markers,
+                label=local_label(entry.spec),
             )
         )
     return out
@@ -288,7 +334,7 @@ def check_poetry(doc: Document, ctx: Context) -> list[Hit]:
     hits += _fallback_hits(doc, poetry, sources, entries)
     deps = _deps(ctx, sources, entries, tuple(table(poetry.get("extras"))))
     hits += companion_hits(doc, deps)
-    hits += pairing_hits(doc, deps)
+    hits += pairing_hits(doc, deps) + label_hits(doc, deps) + pin_hits(doc, deps)
     python = next((e for e in entries if e.package == "python" and e.scope == ""), None)
     if python is not None and python.spec is not None:
         hits += python_hits(

@@ -10,6 +10,7 @@ wheels for them, and per-accelerator extras are declared as `conflicts`. Index p
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,9 +18,11 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from torchsmith.lint.access import at_path, str_list, table, text
 from torchsmith.lint.document import Context, Document, Edit, Hit, KeyPath
-from torchsmith.lint.model import ALL_PLATFORMS, TorchDep, family_name, public_spec
+from torchsmith.lint.index_versions import never_published
+from torchsmith.lint.model import ALL_PLATFORMS, TorchDep, family_name, local_label, public_spec
 from torchsmith.lint.pep621 import declared, extras_of
 from torchsmith.lint.platforms import PLATFORMS, marker_applies, platform_label
+from torchsmith.lint.rules_index import label_hits, pin_hits
 from torchsmith.lint.urls import PYPI, is_insecure, wheel_backend
 from torchsmith.lint.wheels import companion_hits, kind_gaps, pairing_hits, platform_hits, python_hits
 
@@ -66,6 +69,23 @@ def _indexes(doc: Document, ctx: Context, uv: dict[str, Any], base: KeyPath) -> 
             )
         )
     return out
+
+
+_EXTRA_MARKER = re.compile(r"""\bextra\s*==\s*['"]([^'"]+)['"]|['"]([^'"]+)['"]\s*==\s*extra\b""")
+
+
+def gate(entry: dict[str, Any]) -> tuple[str, str] | None:
+    """The extra or group a source entry is limited to: `extra = "cu124"`, `group = ...`, or a marker
+    `extra == 'cu124'` (anded with others), which uv treats the same way."""
+    for kind in ("extra", "group"):
+        name = text(entry.get(kind))
+        if name:
+            return kind, name
+    marker = text(entry.get("marker")) or ""
+    match = _EXTRA_MARKER.search(marker)
+    if match is not None and " or " not in marker:
+        return "extra", match.group(1) or match.group(2)
+    return None
 
 
 def _source_entries(value: Any, at: KeyPath) -> list[tuple[dict[str, Any], KeyPath]]:
@@ -120,13 +140,24 @@ def _index_hits(
                     at=index.at,
                     fix="add `explicit = true`"
                     + ("" if safe else " and point torch at it in `[tool.uv.sources]`"),
-                    edit=Edit(index.at, "explicit", True, f"added `explicit = true` to index {label}")
-                    if safe
-                    else None,
+                    edit=Edit(
+                        index.at, "explicit", True, f"added `explicit = true` to index {label}", safe=safe
+                    ),
                 )
             )
     for section in (base, (*base, "pip")):
         settings = at_path(doc.data, tuple(str(p) for p in section))
+        backend = text(settings.get("torch-backend"))
+        if backend is not None and never_published(backend):
+            hits.append(
+                doc.hit(
+                    "unknown-local-label",
+                    f'`torch-backend = "{backend}"`: PyTorch publishes no `{backend}` index, so '
+                    "`uv pip install torch` fails",
+                    at=(*section, "torch-backend"),
+                    fix='use a published backend (`torchsmith matrix`) or `torch-backend = "auto"`',
+                )
+            )
         for key in ("index-url", "extra-index-url", "find-links"):
             for j, url in enumerate(str_list(settings.get(key))):
                 where: KeyPath = (*section, key) if isinstance(settings.get(key), str) else (*section, key, j)
@@ -198,7 +229,7 @@ def _marker_hits(
             index = by_name.get(text(entry.get("index")) or "")
             if index is None or index.kind is None:
                 continue
-            if index.kind != "cpu" and (entry.get("extra") or entry.get("group")):
+            if index.kind != "cpu" and gate(entry) is not None:
                 continue  # an accelerator extra is opted into on machines that have the accelerator
             marker = text(entry.get("marker"))
             bad = []
@@ -258,11 +289,10 @@ def _conflict_hits(doc: Document, uv: dict[str, Any], base: KeyPath) -> list[Hit
     for package, value in table(uv.get("sources")).items():
         chosen: list[tuple[tuple[str, str], str, KeyPath]] = []
         for entry, at in _source_entries(value, (*base, "sources", package)):
-            for kind in ("extra", "group"):
-                name = text(entry.get(kind))
-                target = text(entry.get("index")) or text(entry.get("url")) or text(entry.get("path"))
-                if name is not None and target is not None:
-                    chosen.append(((kind, name), target, at))
+            gated = gate(entry)
+            target = text(entry.get("index")) or text(entry.get("url")) or text(entry.get("path"))
+            if gated is not None and target is not None:
+                chosen.append((gated, target, at))
         for i, (item_a, target_a, at_a) in enumerate(chosen):
             for item_b, target_b, _ in chosen[i + 1 :]:
                 if target_a == target_b or item_a == item_b:
@@ -331,6 +361,7 @@ def _deps(
             p for p in PLATFORMS if marker is None or marker_applies(marker, p, extras) is not False
         )
         spec = public_spec(req.specifier)
+        label = local_label(req.specifier)
         shown = str(req)
         if req.url:
             info = wheel_backend(req.url, ctx.index_base)
@@ -345,15 +376,16 @@ def _deps(
                     dep.at,
                     shown,
                     marker,
+                    label,
                 )
             )
             continue
         remaining = set(wanted)
         for entry, at in _source_entries(sources.get(dep.name), ("tool", "uv", "sources", dep.name)):
             scope = dep.scope
-            for kind in ("extra", "group"):
-                if text(entry.get(kind)):
-                    scope = f"{kind} {entry[kind]}"
+            gated = gate(entry)
+            if gated is not None:
+                scope = f"{gated[0]} {gated[1]}"
             if dep.scope not in ("", scope):
                 continue
             entry_marker = text(entry.get("marker"))
@@ -371,12 +403,14 @@ def _deps(
                 origin = info.key if info else f"url:{url}"
             else:
                 origin = "url:" + str(entry.get("git") or entry.get("path") or entry.get("workspace") or "?")
-            out.append(TorchDep(name, spec, origin, scope, on, at, dep.at, shown, marker))
+            out.append(TorchDep(name, spec, origin, scope, on, at, dep.at, shown, marker, label))
             if scope == dep.scope:
                 remaining -= on
         if remaining:
             out.append(
-                TorchDep(name, spec, default, dep.scope, frozenset(remaining), dep.at, dep.at, shown, marker)
+                TorchDep(
+                    name, spec, default, dep.scope, frozenset(remaining), dep.at, dep.at, shown, marker, label
+                )
             )
     return out
 
@@ -404,7 +438,7 @@ def check_uv(doc: Document, ctx: Context, *, dependencies: bool = True) -> list[
         return hits
     deps = _deps(doc, ctx, uv, by_name, _default_origin(indexes, uv, ctx), extras)
     hits += companion_hits(doc, deps)
-    hits += pairing_hits(doc, deps)
+    hits += pairing_hits(doc, deps) + label_hits(doc, deps) + pin_hits(doc, deps)
     requires = text(at_path(doc.data, ("project",)).get("requires-python"))
     if requires is not None:
         try:

@@ -68,7 +68,10 @@ def classify(url: str, index_base: str | None = None) -> IndexInfo | None:
             last = rest.rsplit("/", 1)[-1] if rest else ""
             backend = _backend(last) if last else None
             return IndexInfo(url=normalized, key=rest or normalized, backend=backend)
-    parts = urlsplit(normalized) if "://" in normalized else None
+    try:
+        parts = urlsplit(normalized) if "://" in normalized else None
+    except ValueError:  # `http://[bad` (an unclosed IPv6 bracket): not a URL of any index
+        return None
     if parts is not None and parts.hostname in _JETSON_HOSTS:
         segments = [s for s in parts.path.split("/") if s]
         if len(segments) >= 2 and segments[0].startswith("jp") and segments[1].startswith("cu"):

@@ -145,11 +145,36 @@ def _pair_fix(torch_spec: SpecifierSet, package: str) -> str:
     return f"choose a {package} version paired with the torch version (`torchsmith matrix`)"
 
 
-def _allowed(spec: SpecifierSet | None) -> tuple[list[Release], bool]:
-    """Known releases with a patch in `spec`, and whether `spec` also admits releases newer than known."""
+def _allowed(spec: SpecifierSet | None, cap: frozenset[Version] | None = None) -> tuple[list[Release], bool]:
+    """Known releases with a patch in `spec` (and in `cap`), and whether newer, unknown ones qualify too."""
     spec = spec if spec is not None else SpecifierSet()
-    allowed = [r for r in releases() if any(spec.contains(p) for p in r.patches)]
-    return allowed, _admits_newer(spec, _known_patches()[-1])
+    allowed = [
+        r for r in releases() if any(spec.contains(p) and (cap is None or p in cap) for p in r.patches)
+    ]
+    return allowed, cap is None and _admits_newer(spec, _known_patches()[-1])
+
+
+def companion_cap(deps: Sequence[TorchDep], torch: TorchDep) -> frozenset[Version] | None:
+    """The torch patches the companion pins around `torch` allow (torchvision 0.17 means torch 2.2).
+
+    Companions in the same scope (or always installed) on a shared platform count; a companion range
+    that also admits unknown, newer releases caps nothing. None: no cap."""
+    cap: frozenset[Version] | None = None
+    for comp in deps:
+        if comp.name not in _COMPANIONS or comp.spec is None or comp.scope not in ("", torch.scope):
+            continue
+        if not comp.platforms & torch.platforms:
+            continue
+        known = _known_companions(comp.name)
+        if not known or _admits_newer(comp.spec, known[-1]):
+            continue
+        allowed = frozenset(
+            p
+            for p in _known_patches()
+            if (c := companion_for(comp.name, p)) is not None and comp.spec.contains(c, prereleases=True)
+        )
+        cap = allowed if cap is None else cap & allowed
+    return cap
 
 
 def _cp(python: str) -> str:
@@ -190,8 +215,9 @@ def python_hits(
             continue
         if dep.origin.startswith("jp"):
             continue  # NVIDIA's Jetson builds have their own Python tags
-        allowed, future = _allowed(dep.spec)
-        key = str(dep.spec)
+        cap = companion_cap(deps, dep)
+        allowed, future = _allowed(dep.spec, cap)
+        key = f"{dep.spec}|{sorted(cap) if cap is not None else ''}"
         if not allowed or key in seen:
             continue
         newest_supported = max(
@@ -225,8 +251,12 @@ def python_hits(
 
 
 def kind_gaps(kind: str) -> frozenset[str]:
-    """Platforms an index of this backend kind never has wheels for (what a uv source marker must exclude)."""
-    if kind in ("cuda", "cpu", "xpu"):
+    """Platforms an index of this backend kind never has wheels for (what a uv source marker must exclude).
+
+    The CPU index does carry macOS wheels (`torch-2.5.1-cp312-none-macosx_11_0_arm64.whl` is listed on
+    https://download.pytorch.org/whl/cpu/torch/), so an unmarked CPU source is fine there; whether a
+    given release has them is `platform-without-wheels`' question."""
+    if kind in ("cuda", "xpu"):
         return frozenset({"macos-arm64", "macos-x86_64"})
     if kind == "rocm":
         return frozenset({"macos-arm64", "macos-x86_64", "windows-x86_64"})
@@ -266,7 +296,7 @@ def platform_hits(
             backend = dep.origin.rsplit("/", 1)[-1]
             if dep.origin != PYPI and backend not in known_backends:
                 continue  # conda, direct URLs, Jetson and unknown indexes: no knowledge to judge by
-            allowed, _ = _allowed(dep.spec)
+            allowed, _ = _allowed(dep.spec, companion_cap(deps, dep))
             answers = [_has_wheels(r, platform, dep.origin) for r in allowed]
             if not allowed or any(a is not False for a in answers):
                 continue
