@@ -196,6 +196,10 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     )
     if args.json:
         _emit_json(report.to_json())
+    elif args.format == "markdown":
+        from torchsmith.doctor.markdown import render_markdown
+
+        _emit(render_markdown(report, root=args.root, env=os.environ), plain=True)
     else:
         _emit(render_text(report))
     return int(report.exit_code)
@@ -369,6 +373,12 @@ def _args_doctor(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, default=120.0, metavar="S", help="limit for the target script")
     p.add_argument("--no-device-test", action="store_true", help="skip the tensor/matmul test on devices")
     p.add_argument("--json", action="store_true", help="print the report as one JSON document")
+    p.add_argument(
+        "--format",
+        choices=("text", "markdown"),
+        default="text",
+        help="markdown: one paste-ready bug report (secrets and user paths redacted)",
+    )
     p.set_defaults(handler=_cmd_doctor)
 
 

@@ -337,6 +337,9 @@ def torch_facts(torch):
         "git_version": getattr(version, "git_version", None),
         "debug": getattr(version, "debug", None),
     }  # type: dict[str, Any]
+    cudnn = getattr(getattr(torch, "backends", None), "cudnn", None)
+    if cudnn is not None and hasattr(cudnn, "version"):
+        facts["cudnn"] = guarded(cudnn.version)
     cuda = getattr(torch, "cuda", None)
     if cuda is not None:
         with warnings.catch_warnings(record=True) as caught:
