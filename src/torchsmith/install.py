@@ -125,9 +125,19 @@ def _installer_command(
 
 
 def _run(command: list[str], reporter: Reporter) -> tuple[int, str]:
-    """Run the installer, streaming its output to the reporter; return (status, last lines)."""
+    """Run the installer, streaming its output to the reporter; return (status, last lines).
+
+    When the reporter has the user's terminal (`raw_terminal`), the installer runs on a pty there so its
+    own progress bars show (torchsmith.ptyrun); otherwise its output is piped line by line."""
     env = dict(os.environ)
     env.pop("PIP_REQUIRE_VIRTUALENV", None)
+    from torchsmith import ptyrun
+
+    terminal = getattr(reporter, "raw_terminal", None)
+    if terminal is not None and getattr(reporter, "terminal", False) and ptyrun.available():
+        with terminal() as sink:
+            if sink is not None:
+                return ptyrun.run_on_terminal(command, env, sink)
     tail: list[str] = []
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env) as process:
         assert process.stdout is not None
