@@ -27,6 +27,7 @@ __all__ = [
     "GRACE_S",
     "Captured",
     "Interrupted",
+    "reap",
     "run_captured",
     "run_streaming",
     "signals_raise",
@@ -142,6 +143,13 @@ def _close(process: subprocess.Popen[bytes]) -> None:
             with contextlib.suppress(OSError):
                 stream.close()
     _LIVE.discard(process)
+
+
+def reap(process: subprocess.Popen[bytes]) -> int:
+    """Wait for a child started with `spawn` to end and unregister it; its exit status."""
+    status = process.wait()
+    _close(process)
+    return status
 
 
 def terminate_all(*, grace: float = GRACE_S) -> None:

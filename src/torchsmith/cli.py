@@ -19,25 +19,60 @@ __all__ = ["main"]
 
 Handler = Callable[[argparse.Namespace], int]
 
+SCHEMA_VERSION = 1
+"""The `schema_version` of every `--json` document (docs/schemas/); raised only when a key changes
+meaning or disappears (adding keys keeps it)."""
+
+
+class _Session:
+    """What one `main()` call shares with its handlers: the colour choice and the open reporters."""
+
+    color = "auto"
+    command: str | None = None
+    reporters: list[Any] = []  # noqa: RUF012 - reset by main() on every call
+
+
+def _close_reporters() -> None:
+    """Stop every spinner before anything is printed on stdout (and on every way out of main)."""
+    for reporter in _Session.reporters:
+        reporter.close()
+
 
 def _emit_json(document: Any) -> None:
-    from torchsmith.redact import redact_text  # issue 13: no credential in any output
+    """One JSON document on stdout; every object document starts with its `schema_version`; no
+    credential survives (torchsmith.redact)."""
+    from torchsmith.redact import redact_text
 
+    _close_reporters()
+    if isinstance(document, dict):
+        document = {"schema_version": SCHEMA_VERSION, **document}
     sys.stdout.write(redact_text(json.dumps(document, indent=2, sort_keys=False)) + "\n")
 
 
-def _emit(text: str) -> None:
+def _emit(text: str, *, plain: bool = False) -> None:
+    """Text for people on stdout, coloured (`cli_term.stylize`) when colour is on and `plain` is not."""
+    from torchsmith.cli_term import stylize, use_color
     from torchsmith.redact import redact_text
 
+    _close_reporters()
     text = redact_text(text)
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    text = text if text.endswith("\n") else text + "\n"
+    if not plain and use_color(sys.stdout, _Session.color, os.environ):
+        text = stylize(text, _Session.command)
+    sys.stdout.write(text)
 
 
 def _reporter(args: argparse.Namespace) -> Any:
     from torchsmith.cli_render import StderrReporter
+    from torchsmith.cli_term import use_color
     from torchsmith.redact import RedactingReporter
 
-    return RedactingReporter(StderrReporter(quiet=bool(getattr(args, "quiet", False))))
+    reporter = StderrReporter(
+        quiet=bool(getattr(args, "quiet", False)),
+        color=use_color(sys.stderr, _Session.color, os.environ),
+    )
+    _Session.reporters.append(reporter)
+    return RedactingReporter(reporter)
 
 
 def _settings(args: argparse.Namespace) -> Any:
@@ -192,6 +227,10 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     )
     if args.json:
         _emit_json(report.to_json())
+    elif args.format == "markdown":
+        from torchsmith.doctor.markdown import render_markdown
+
+        _emit(render_markdown(report, root=args.root, env=os.environ), plain=True)
     else:
         _emit(render_text(report))
     return int(report.exit_code)
@@ -227,10 +266,14 @@ def _cmd_lint(args: argparse.Namespace) -> int:
         sys.stdout.write("".join(result.diffs))
         sys.stderr.write(f"would fix {len(result.fixes)} problem(s)\n" if result.fixes else "no fixes\n")
         return 0 if args.exit_zero else int(bool(result.diffs))
+    from torchsmith.cli_term import use_color
+
     fmt = "json" if args.json else args.output_format
-    color = fmt in ("full", "concise") and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    color = color or (bool(os.environ.get("FORCE_COLOR")) and fmt in ("full", "concise"))
-    _emit(render(result, fmt, color=color))
+    color = fmt in ("full", "concise") and use_color(sys.stdout, _Session.color, os.environ)
+    if fmt == "json":  # through the one JSON emitter, which adds `schema_version`
+        _emit_json(json.loads(render(result, fmt, color=False)))
+    else:
+        _emit(render(result, fmt, color=color), plain=True)
     return 0 if args.exit_zero else int(result.exit_code)
 
 
@@ -424,6 +467,12 @@ def _args_doctor(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=_seconds, default=120.0, metavar="S", help="limit for the target script")
     p.add_argument("--no-device-test", action="store_true", help="skip the tensor/matmul test on devices")
     p.add_argument("--json", action="store_true", help="print the report as one JSON document")
+    p.add_argument(
+        "--format",
+        choices=("text", "markdown"),
+        default="text",
+        help="markdown: one paste-ready bug report (secrets and user paths redacted)",
+    )
     p.set_defaults(handler=_cmd_doctor)
 
 
@@ -642,40 +691,99 @@ def _selected(argv: Sequence[str]) -> str | None:
     return next((a for a in argv if not a.startswith("-")), None)
 
 
+_GLOBAL_HELP = (
+    "global options (accepted anywhere on the command line): -q/--quiet, -v/--verbose, --json, "
+    "--offline, --color auto|always|never (NO_COLOR and FORCE_COLOR are honoured)"
+)
+
+
+def _add_global_flags(parser: argparse.ArgumentParser) -> None:
+    """The global flags, for `--help` only: `cli_term.split_global_flags` takes them out of argv first,
+    wherever they are, so that `torchsmith plan torch -q` works as `torchsmith -q plan torch`."""
+    from torchsmith.cli_term import COLOR_CHOICES
+
+    parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks of internal errors")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON document")
+    parser.add_argument("--offline", action="store_true", help="use only the cache and shipped knowledge")
+    parser.add_argument(
+        "--color",
+        choices=COLOR_CHOICES,
+        default="auto",
+        help="colour on a terminal (auto, the default), always, or never",
+    )
+
+
+def _cmd_completion(args: argparse.Namespace) -> int:
+    import shtab
+
+    parser = _build_parser(())
+    _emit(shtab.complete(parser, shell=args.shell), plain=True)
+    return 0
+
+
 def _build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The parser; only the selected command's arguments are added (building them all costs start-up
-    time on `probe`'s hot path), or every command's when none is selected (`--help`)."""
+    time on `probe`'s hot path), or every command's when none is selected (`--help`, completion)."""
     from torchsmith import __version__
 
     parser = argparse.ArgumentParser(
         prog="torchsmith",
         description="Get the right PyTorch onto any machine and prove it works.",
+        epilog=_GLOBAL_HELP,
     )
     parser.add_argument("--version", action="version", version=f"torchsmith {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks of internal errors")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    _add_global_flags(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     selected = _selected(argv)
-    known = {name for name, _, _ in _COMMANDS} | {"knowledge"}
+    known = {name for name, _, _ in _COMMANDS} | {"knowledge", "completion"}
     every = selected not in known
     for name, add_arguments, texts in _COMMANDS:
-        command = sub.add_parser(name, help=texts["help"], description=texts.get("description"))
+        command = sub.add_parser(
+            name, help=texts["help"], description=texts.get("description"), epilog=_GLOBAL_HELP
+        )
         if every or name == selected:
             add_arguments(command)
     knowledge = sub.add_parser("knowledge", help="manage the knowledge tables")
     if every or selected == "knowledge":
         _args_knowledge(knowledge)
+    completion = sub.add_parser(
+        "completion",
+        help="print a shell completion script",
+        description="Print the completion script for SHELL; e.g. `torchsmith completion bash > "
+        "~/.local/share/bash-completion/completions/torchsmith`.",
+    )
+    completion.add_argument(
+        "shell", choices=("bash", "zsh", "fish"), metavar="SHELL", help="bash, zsh or fish"
+    )
+    completion.set_defaults(handler=_cmd_completion)
     return parser
+
+
+def _error(prefix: str, message: str) -> None:
+    from torchsmith.cli_term import stylize, use_color
+    from torchsmith.redact import redact_text
+
+    text = f"{prefix}{redact_text(message)}\n"
+    sys.stderr.write(stylize(text, None) if use_color(sys.stderr, _Session.color, os.environ) else text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one torchsmith command; return its exit code (never raises except SystemExit from argparse)."""
-    arguments = sys.argv[1:] if argv is None else list(argv)
+    from torchsmith.cli_term import split_global_flags
+
+    flags, arguments = split_global_flags(sys.argv[1:] if argv is None else list(argv))
+    _Session.color, _Session.reporters = flags.color, []
     parser = _build_parser(arguments)
     try:
+        if flags.errors:
+            parser.error(flags.errors[0])
         args = parser.parse_args(arguments)
     except SystemExit as exit_:
         return int(exit_.code or 0)
+    args.quiet, args.verbose, args.json, args.offline = flags.quiet, flags.verbose, flags.json, flags.offline
+    args.color = flags.color
+    _Session.command = args.command
     handler: Handler = args.handler
     from torchsmith.children import Interrupted, signals_raise, terminate_all
 
@@ -686,6 +794,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             finally:
                 terminate_all()
     except (KeyboardInterrupt, Interrupted) as stop:
+        _close_reporters()
         code = stop.exit_code if isinstance(stop, Interrupted) else 130
         name = stop.name if isinstance(stop, Interrupted) else "SIGINT"
         sys.stderr.write(f"interrupted by {name}\n")
@@ -697,28 +806,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # the one error boundary
         return _report_error(error, verbose=bool(args.verbose))
 
+    finally:
+        _close_reporters()
+
 
 def _report_error(error: Exception, *, verbose: bool) -> int:
     """Print `error` for the user; 2 when the input or the environment caused it, 3 for a bug."""
     from torchsmith.errors import TorchsmithError
 
+    _close_reporters()
     if isinstance(error, TorchsmithError):
-        sys.stderr.write(f"error: {error.message}\n")
+        _error("error: ", error.message)
         if error.hint:
-            sys.stderr.write(f"\nhint: {error.hint}\n")
+            _error("\nhint: ", error.hint)
         return 2
     if isinstance(error, (OSError, UnicodeError)):
         from torchsmith.fileio import describe_environment_error
 
         message, hint = describe_environment_error(error)
-        sys.stderr.write(f"error: {message}\n\nhint: {hint}\n")
+        _error("error: ", message)
+        _error("\nhint: ", hint)
         return 2
     if verbose:
         import traceback
 
         traceback.print_exc()
-    sys.stderr.write(
-        f"internal error: {type(error).__name__}: {error}\n"
-        "this is a bug in torchsmith; rerun with --verbose and report it with the traceback\n"
+    _error(
+        "internal error: ",
+        f"{type(error).__name__}: {error}\n"
+        "this is a bug in torchsmith; rerun with --verbose and report it with the traceback",
     )
     return 3

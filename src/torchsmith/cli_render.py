@@ -1,15 +1,17 @@
 """Human output of the CLI: plain, aligned text that makes sense without colour, plus the stderr reporter.
 
-The library returns data; this module turns it into text. rich is used only for progress on stderr when that
-is a terminal (imported lazily), so piping `torchsmith plan` stays byte-for-byte predictable.
+The library returns data; this module turns it into plain text, which `cli_term.stylize` colours for a
+terminal. rich is used (imported lazily) for that colour and for the spinner and progress on stderr when
+that is a terminal, so piping `torchsmith plan` stays byte-for-byte predictable.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # only for annotations: each command imports just what it renders
     from torchsmith.machine.model import Machine, NvidiaInfo
@@ -27,30 +29,135 @@ __all__ = [
 
 
 class StderrReporter:
-    """Progress and warnings on stderr; quiet suppresses steps and subprocess lines, never warnings."""
+    """Progress and warnings on stderr; quiet suppresses steps and subprocess lines, never warnings.
 
-    def __init__(self, quiet: bool = False) -> None:
+    Each step is printed as a line (`· fetching 3 index pages`); on a terminal a spinner below it says
+    the work is still going until the next step, a `progress` update, or `close()` (the CLI closes every
+    reporter before it prints the result). `raw_terminal()` hands the terminal to a child process (uv's
+    own progress bars) with the spinner paused.
+    """
+
+    def __init__(
+        self,
+        quiet: bool = False,
+        *,
+        color: bool | None = None,
+        live: bool | None = None,
+        stream: IO[str] | None = None,
+    ) -> None:
+        from torchsmith.cli_term import use_color
+
+        self.stream = stream if stream is not None else sys.stderr
         self.quiet = quiet
-        self.color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
+        self.color = use_color(self.stream, "auto", os.environ) if color is None else color
+        if live is None:
+            isatty = getattr(self.stream, "isatty", None)
+            live = bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
+        self.live = live and not quiet
+        self._console: Any = None
+        self._spinner: Any = None
 
-    def _write(self, prefix: str, text: str, style: str) -> None:
-        if self.color:
+    @property
+    def terminal(self) -> bool:
+        """Whether stderr is a terminal the user watches (a child may draw its own progress there)."""
+        return self.live
+
+    def _rich(self) -> Any:
+        if self._console is None:
             from rich.console import Console
 
-            Console(stderr=True, highlight=False).print(f"[{style}]{prefix}[/{style}]{text}", markup=True)
+            self._console = Console(
+                file=self.stream,
+                force_terminal=self.live or self.color,
+                no_color=not self.color,
+                color_system="standard" if self.color else None,
+                highlight=False,
+                markup=False,
+                emoji=False,
+                soft_wrap=True,
+                _environ={},
+            )
+        return self._console
+
+    def _write(self, prefix: str, text: str, style: str) -> None:
+        if self.color or self.live:
+            from rich.text import Text
+
+            self._rich().print(Text.assemble((prefix, style), text))
         else:
-            sys.stderr.write(f"{prefix}{text}\n")
+            self.stream.write(f"{prefix}{text}\n")
+            self.stream.flush()
+
+    def _spin(self, message: str) -> None:
+        if not self.live:
+            return
+        from rich.spinner import Spinner
+
+        if self._spinner is None:
+            from rich.live import Live
+
+            self._spinner = Live(
+                Spinner("dots", text=message, style="cyan"),
+                console=self._rich(),
+                transient=True,
+                redirect_stdout=False,
+                redirect_stderr=False,
+                refresh_per_second=12.5,
+            )
+            self._spinner.start()
+        else:
+            self._spinner.update(Spinner("dots", text=message, style="cyan"))
+
+    def close(self) -> None:
+        """Stop the spinner (idempotent); called before the result is printed and on every exit."""
+        if self._spinner is not None:
+            self._spinner.stop()
+            self._spinner = None
 
     def step(self, message: str) -> None:
         if not self.quiet:
             self._write("· ", message, "cyan")
+            self._spin(message)
+
+    def progress(self, message: str, done: int, total: int) -> None:
+        """`done` of `total` parts of one piece of work (distro cells): a bar on a terminal, else a line."""
+        if self.quiet:
+            return
+        if not self.live:
+            self._write("· ", f"{message} ({done}/{total})", "cyan")
+            return
+        from rich.console import Group
+        from rich.progress_bar import ProgressBar
+        from rich.spinner import Spinner
+
+        bar = ProgressBar(total=max(total, 1), completed=done, width=30)
+        label = Spinner("dots", text=f"{message} {done}/{total}", style="cyan")
+        self._spin(message)
+        self._spinner.update(Group(label, bar))
 
     def line(self, text: str) -> None:
         if not self.quiet:
-            sys.stderr.write(text if text.endswith("\n") else text + "\n")
+            text = text.rstrip("\n")
+            if self.live or self.color:
+                from rich.text import Text
+
+                self._rich().print(Text(text))
+            else:
+                self.stream.write(text + "\n")
 
     def warn(self, message: str) -> None:
-        self._write("warning: ", message, "yellow")
+        self._write("warning: ", message, "bold yellow")
+
+    @contextmanager
+    def raw_terminal(self) -> Iterator[IO[bytes] | None]:
+        """The terminal's byte stream for a child's own progress (spinner paused), or None if not one."""
+        if not self.live:
+            yield None
+            return
+        self.close()
+        self.stream.flush()
+        buffer: IO[bytes] | None = getattr(self.stream, "buffer", None)
+        yield buffer
 
 
 def _table(rows: Sequence[Sequence[str]]) -> str:

@@ -156,12 +156,22 @@ def _run(
     base: dict[str, str] | None = None,
 ) -> tuple[int, str]:
     """Run the installer in its own process group, streaming its output to the reporter; return (status,
-    last lines). A timeout kills the whole group (status 124, as `timeout` reports it). `base` is the
+    last lines). When the reporter has the user's terminal (`raw_terminal`), the installer runs on a
+    pty there (torchsmith.ptyrun). A timeout kills the whole group (status 124, as `timeout` reports it). `base` is the
     environment to start from (the installer environment: indexes, credentials, TLS), else ours."""
     from torchsmith.children import run_streaming
 
     env = dict(os.environ if base is None else base)
     env.pop("PIP_REQUIRE_VIRTUALENV", None)
+    from torchsmith import ptyrun
+
+    # With the user's terminal at hand (and no deadline to keep) the installer runs on a pty there, so its
+    # own progress bars show; it is still the leader of a registered process group (children.spawn).
+    terminal = getattr(reporter, "raw_terminal", None)
+    if timeout is None and terminal is not None and getattr(reporter, "terminal", False) and ptyrun.available():
+        with terminal() as sink:
+            if sink is not None:
+                return ptyrun.run_on_terminal(command, env, sink)
     try:
         status, lines = run_streaming(command, reporter.line, env=env, timeout=timeout)
     except OSError as error:

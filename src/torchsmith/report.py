@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-__all__ = ["NullReporter", "Reporter"]
+__all__ = ["NullReporter", "Reporter", "report_progress"]
 
 
 class Reporter(Protocol):
@@ -34,3 +34,16 @@ class NullReporter:
 
     def warn(self, message: str) -> None:
         pass
+
+
+def report_progress(reporter: Reporter, message: str, done: int, total: int) -> None:
+    """Say that `done` of `total` parts of one piece of work are finished (e.g. distro cells).
+
+    A reporter with a `progress(message, done, total)` method (the CLI's draws a bar on a terminal) gets
+    the numbers; any other one gets a step, so every `Reporter` works unchanged.
+    """
+    progress = getattr(reporter, "progress", None)
+    if callable(progress):
+        progress(message, done, total)
+    else:
+        reporter.step(f"{message} ({done}/{total})")

@@ -91,7 +91,11 @@ def test_cli_affected_and_tier0(
     monkeypatch.setenv("UV_INDEX_URL", d.settings.default_index)
     monkeypatch.setenv("TORCHSMITH_CACHE_DIR", str(d.settings.cache_dir))
     assert main(["distro", "affected", "alpha", "--distro", str(d.path), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"package": "alpha", "affected": ["alpha", "beta"]}
+    assert json.loads(capsys.readouterr().out) == {
+        "schema_version": 1,
+        "package": "alpha",
+        "affected": ["alpha", "beta"],
+    }
     for key, value in d.env.items():
         monkeypatch.setenv(key, value)
     assert main(["-q", "distro", "test", "--tier", "0", "--distro", str(d.path)]) == 0

@@ -204,6 +204,8 @@ class TorchBuild:
     cuda: str | None = None
     hip: str | None = None
     xpu: str | None = None
+    cudnn: str | None = None
+    debug: bool | None = None
     cuda_available: bool | None = None
     cuda_error: str | None = None
     cuda_warnings: tuple[str, ...] = ()
@@ -241,6 +243,8 @@ class TorchBuild:
             "cuda": self.cuda,
             "hip": self.hip,
             "xpu": self.xpu,
+            "cudnn": self.cudnn,
+            "debug": self.debug,
             "cuda_available": self.cuda_available,
             "cuda_error": self.cuda_error,
             "cuda_warnings": list(self.cuda_warnings),
@@ -275,12 +279,16 @@ class TorchBuild:
             for d in data.get("cuda_devices") or ()
         )
         seconds = imported.get("seconds")
+        cudnn, _ = _value_and_error(data.get("cudnn"))
+        debug = data.get("debug")
         return cls(
             version=str(data.get("version", "")),
             file=_str_or_none(data.get("file")),
             cuda=_str_or_none(data.get("cuda")),
             hip=_str_or_none(data.get("hip")),
             xpu=_str_or_none(data.get("xpu")),
+            cudnn=str(cudnn) if isinstance(cudnn, (int, str)) and not isinstance(cudnn, bool) else None,
+            debug=debug if isinstance(debug, bool) else None,
             cuda_available=available if isinstance(available, bool) else None,
             cuda_error=cuda_error or count_error,
             cuda_warnings=tuple(str(w) for w in data.get("cuda_warnings") or ()),

@@ -12,6 +12,11 @@ fact gathered so far and knows what was running. Anything torch or its libraries
 file descriptor 1 is pointed at 2 before anything is imported.
 
 Arguments: `--no-device-test`, `--matmul-size N`.
+
+`--check` is the other way to run it: `torchsmith export docker` copies this very file into the image
+(nothing unpublished is needed there) and runs `python3 torchsmith-check.py --check --expect torch==V
+--backend B [--no-device-test] [--require-gpu]` at build time and as the HEALTHCHECK. It gathers the same
+facts, then prints a verdict for people and exits 0 (as expected) or 1 (what differs, one line each).
 """
 
 import importlib
@@ -332,6 +337,9 @@ def torch_facts(torch):
         "git_version": getattr(version, "git_version", None),
         "debug": getattr(version, "debug", None),
     }  # type: dict[str, Any]
+    cudnn = getattr(getattr(torch, "backends", None), "cudnn", None)
+    if cudnn is not None and hasattr(cudnn, "version"):
+        facts["cudnn"] = guarded(cudnn.version)
     cuda = getattr(torch, "cuda", None)
     if cuda is not None:
         with warnings.catch_warnings(record=True) as caught:
@@ -448,6 +456,113 @@ def main(argv):
     return 0
 
 
+class _Collect:
+    """A stand-in for the records' stdout in `--check` mode: keeps each record instead of printing it."""
+
+    def __init__(self):
+        # type: () -> None
+        self.records = []  # type: list[dict[str, Any]]
+
+    def write(self, text):
+        # type: (str) -> int
+        for line in text.splitlines():
+            if line.strip():
+                self.records.append(json.loads(line))
+        return len(text)
+
+    def flush(self):
+        # type: () -> None
+        pass
+
+
+def _option(argv, name):
+    # type: (list[str], str) -> list[str]
+    return [argv[i + 1] for i, item in enumerate(argv[:-1]) if item == name]
+
+
+def _build_problem(backend, facts):
+    # type: (str, dict[str, Any]) -> str | None
+    """Why the imported torch is not a `backend` build (`cpu`, `cu126`, `rocm6.2`, `xpu`, `jp6-cu126`)."""
+    cuda, hip = facts.get("cuda"), facts.get("hip")
+    if backend == "cpu":
+        if cuda or hip:
+            return "torch is a {} build, expected a CPU build".format("CUDA " + cuda if cuda else "ROCm")
+    elif backend.startswith("cu") or backend.startswith("jp"):
+        digits = backend.rsplit("cu", 1)[1]
+        want = digits[:-1] + "." + digits[-1] if digits.isdigit() and len(digits) >= 2 else None
+        if not cuda:
+            return "torch is not a CUDA build (torch.version.cuda is None), expected " + backend
+        if want is not None and backend.startswith("cu") and cuda != want:
+            return f"torch is a CUDA {cuda} build, expected CUDA {want} ({backend})"
+    elif backend.startswith("rocm"):
+        if not hip:
+            return "torch is not a ROCm build (torch.version.hip is None), expected " + backend
+        if not hip.startswith(backend[4:]):
+            return f"torch is a ROCm {hip} build, expected {backend}"
+    elif backend == "xpu" and not facts.get("xpu"):
+        return "torch is not an XPU build (torch.version.xpu is None), expected xpu"
+    return None
+
+
+def check(argv):
+    # type: (list[str]) -> int
+    """`--check`: the expected pins are installed, torch imports, is the expected build, and works."""
+    global _OUT
+    collect = _Collect()
+    _OUT = collect  # type: ignore[assignment]
+    problems = []  # type: list[str]
+    lines = []  # type: list[str]
+    installed = {}  # type: dict[str, list[str]]
+    for dist in scan_distributions()["distributions"]:
+        installed.setdefault(canonical(dist["name"]), []).append(str(dist["version"]))
+    for spec in _option(argv, "--expect"):
+        name, _, version = spec.partition("==")
+        have = installed.get(canonical(name), [])
+        if not have:
+            problems.append(f"{name} is not installed (expected {spec})")
+        elif version and version not in have:
+            problems.append("{} {} is installed, expected {}".format(name, " and ".join(have), version))
+        elif len(have) > 1:
+            problems.append("{} is installed {} times: {}".format(name, len(have), ", ".join(have)))
+    torch = import_torch()
+    if torch is None:
+        failed = [r for r in collect.records if r.get("stage") == "import"]
+        reason = "{}: {}".format(failed[-1]["type"], failed[-1]["message"]) if failed else "unknown"
+        problems.append("`import torch` fails: " + reason)
+    else:
+        facts = torch_facts(torch)
+        build = (facts.get("cuda") and "CUDA " + facts["cuda"]) or (
+            facts.get("hip") and "ROCm " + facts["hip"]
+        )
+        lines.append("torch {} ({} build) from {}".format(facts["version"], build or "CPU", facts["file"]))
+        for backend in _option(argv, "--backend"):
+            problem = _build_problem(backend, facts)
+            if problem:
+                problems.append(problem)
+        gpus = len(facts.get("cuda_devices") or []) + len(facts.get("xpu_devices") or [])
+        if "--require-gpu" in argv and not gpus:
+            problems.append("no GPU is visible to torch (run the container with the GPU flags)")
+        if "--no-device-test" not in argv:
+            device_tests(torch, facts, 256)
+            for record in collect.records:
+                if record.get("stage") != "device":
+                    continue
+                if record.get("ok"):
+                    lines.append("{}: matmul ok in {:.2f} ms".format(record["device"], record["matmul_ms"]))
+                else:
+                    problems.append(
+                        "device test on {} failed: {}".format(record["device"], record.get("error"))
+                    )
+    out = sys.stdout
+    for line in lines:
+        out.write("torchsmith-check: " + line + "\n")
+    for problem in problems:
+        out.write("torchsmith-check: error: " + problem + "\n")
+    out.write("torchsmith-check: " + ("FAILED" if problems else "ok") + "\n")
+    out.flush()
+    return 1 if problems else 0
+
+
 def finish(code):
     # type: (int) -> None
     """Exit without the interpreter's teardown: torch's takes ~0.4 s and doctor has nothing left to say."""
@@ -460,4 +575,4 @@ def finish(code):
 
 
 if __name__ == "__main__":
-    finish(main(sys.argv[1:]))
+    finish(check(sys.argv[1:]) if "--check" in sys.argv[1:] else main(sys.argv[1:]))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from torchsmith.doctor.context import RuleContext
-from torchsmith.doctor.rules import build, environment, platform, runtime
+from torchsmith.doctor.rules import build, environment, platform, runtime, toolkit
 from torchsmith.findings import Finding
 
 __all__ = ["RULES", "Rule", "run_rules"]
@@ -31,6 +31,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("driver-too-old", build.driver_too_old),
     ("minor-version-compat", build.minor_version_compat),
     ("gpu-arch-unsupported", build.gpu_arch_unsupported),
+    ("cuda-toolkit-mismatch", toolkit.cuda_toolkit_mismatch),
     ("cuda-unavailable", runtime.cuda_unavailable),
     ("rocm-gfx-override", runtime.rocm_gfx_override),
     ("library-shadowing", runtime.library_shadowing),
