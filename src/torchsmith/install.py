@@ -156,9 +156,9 @@ def _run(
     base: dict[str, str] | None = None,
 ) -> tuple[int, str]:
     """Run the installer in its own process group, streaming its output to the reporter; return (status,
-    last lines). When the reporter has the user's terminal (`raw_terminal`), the installer runs on a
-    pty there (torchsmith.ptyrun). A timeout kills the whole group (status 124, as `timeout` reports it). `base` is the
-    environment to start from (the installer environment: indexes, credentials, TLS), else ours."""
+    last lines). When the reporter has the user's terminal (`raw_terminal`), the installer runs on a pty
+    there (torchsmith.ptyrun). A timeout kills the whole group (status 124, as `timeout` reports it).
+    `base` is the environment to start from (the installer environment: indexes, credentials, TLS)."""
     from torchsmith.children import run_streaming
 
     env = dict(os.environ if base is None else base)
@@ -168,7 +168,8 @@ def _run(
     # With the user's terminal at hand (and no deadline to keep) the installer runs on a pty there, so its
     # own progress bars show; it is still the leader of a registered process group (children.spawn).
     terminal = getattr(reporter, "raw_terminal", None)
-    if timeout is None and terminal is not None and getattr(reporter, "terminal", False) and ptyrun.available():
+    on_terminal = getattr(reporter, "terminal", False) and ptyrun.available()
+    if timeout is None and terminal is not None and on_terminal:
         with terminal() as sink:
             if sink is not None:
                 return ptyrun.run_on_terminal(command, env, sink)

@@ -161,10 +161,10 @@ def load_machine(path: str | Path) -> Machine:
     normalized = normalize_machine(machine)  # `sm_86`, `86`, driver-store versions: see normalize.py
     for gpu in normalized.nvidia.gpus if normalized.nvidia else ():
         if gpu.compute_capability is not None:
-            from torchsmith.knowledge.cuda_arches import _parse_cc
+            from torchsmith.knowledge.cuda_arches import parse_cc
 
             try:
-                _parse_cc(gpu.compute_capability)
+                parse_cc(gpu.compute_capability)
             except ValueError as error:
                 raise ProbeError(
                     f"machine file `{location}` is not a `probe --json` document: {error}",
