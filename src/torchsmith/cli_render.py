@@ -232,8 +232,10 @@ def _nvidia_rows(n: NvidiaInfo) -> list[tuple[str, str]]:
         if g.device_id:
             facts.append(f"PCI 10de:{g.device_id.removeprefix('0x')}")
         mig = ""
-        if g.mig:
+        if g.mig and g.mig_devices:
             mig = f", MIG on: {len(g.mig_devices)} instance(s), each a separate GPU to CUDA"
+        elif g.mig:
+            mig = ", MIG on: instances unknown (`nvidia-smi -L` lists them)"
         rows.append((f"  gpu {i}", f"{g.name} ({', '.join(facts)}){mig}"))
         for d in g.mig_devices:
             label = f"    mig {d.index if d.index is not None else '?'}"

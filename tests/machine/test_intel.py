@@ -156,3 +156,21 @@ def test_no_intel_gpu_is_none(tmp_path: Path) -> None:
     assert intel.detect(root.context()) is None
     pci(root, "0000:03:00.0", "0x8086", "0x56a0", "0x030000")
     assert intel.detect(root.context(sys_platform="darwin")) is None
+
+
+def test_old_sycl_ls_name_gets_its_id_from_the_machines_pci_ids(tmp_path: Path) -> None:
+    """oneAPI 2024's sycl-ls prints no device id; the root's pci.ids has exactly one `Arc A770` (56a0)."""
+    ids = (RECORDED / "pci.ids" / "pci.ids-2026.08.22-8086-dg2.txt").read_text()
+    listing = (RECORDED / "sycl-ls" / "a770-oneapi2024.txt").read_text()
+    root = FakeRoot(tmp_path).write("/usr/share/misc/pci.ids", ids)
+    root.program("/usr/bin/sycl-ls", {"*": (listing, 0)})
+    info = intel.detect(root.context())
+    assert info is not None
+    assert info.gpus == (IntelGpu("Intel(R) Arc(TM) A770 Graphics", "0x56a0", True),)
+
+
+def test_old_sycl_ls_without_pci_ids_leaves_the_id_unknown(tmp_path: Path) -> None:
+    listing = (RECORDED / "sycl-ls" / "a770-oneapi2024.txt").read_text()
+    root = FakeRoot(tmp_path).program("/usr/bin/sycl-ls", {"*": (listing, 0)})
+    info = intel.detect(root.context())
+    assert info is not None and info.gpus == (IntelGpu("Intel(R) Arc(TM) A770 Graphics"),)

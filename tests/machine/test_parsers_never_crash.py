@@ -25,6 +25,7 @@ PARSERS: list[Callable[[str], object]] = [
     intel.parse_sycl_ls_device_ids,
     pciids.parse_lspci,
     lambda text: pciids.parse_pci_ids(text, "10de", "2206"),
+    lambda text: pciids.vendor_devices(text, "8086"),
     toolkit.parse_nvcc_version,
     toolkit.parse_version_json,
     toolkit.parse_version_txt,

@@ -37,3 +37,11 @@ def test_toolkit_without_driver() -> None:
         "not a driver)"
     ) in lines
     assert "nvidia        no NVIDIA driver or GPU found: the toolkit alone cannot run CUDA" in lines
+
+
+def test_mig_without_known_instances_says_so() -> None:
+    from torchsmith.machine.model import Machine, NvidiaGpu, NvidiaInfo
+
+    gpu = NvidiaGpu("NVIDIA H100 NVL", "9.0", None, "0000:98:00.0", "0x2321", mig=True)
+    machine = Machine(os="linux", arch="x86_64", nvidia=NvidiaInfo("550.127.06", None, (gpu,), "nvidia-smi"))
+    assert any("MIG on: instances unknown" in line for line in render_machine(machine).splitlines())

@@ -229,10 +229,35 @@ def _read_sycl_ls(ctx: ProbeContext) -> tuple[IntelGpu, ...] | None:
     if names is None:
         ctx.warn(f"cannot read the output of `sycl-ls --verbose`: {_first_line(text)}")
         return None
-    ids = parse_sycl_ls_device_ids(text)
+    ids: tuple[str | None, ...] = parse_sycl_ls_device_ids(text)
     if len(ids) != len(names):
-        ids = (None,) * len(names)  # type: ignore[assignment]
+        ids = tuple(_id_by_name(ctx, name) for name in names)
     return tuple(_gpu(name, device_id) for name, device_id in zip(names, ids, strict=True))
+
+
+def _plain(name: str) -> str:
+    """`Intel(R) Arc(TM) A770 Graphics` and pci.ids' `Arc A770` compare equal: trademarks, `Intel` and a
+    trailing `Graphics` dropped, case and spacing ignored."""
+    text = re.sub(r"\((?:R|TM)\)", "", name)
+    text = re.sub(r"\bIntel\b|\bGraphics\s*$", "", text.strip())
+    return " ".join(text.lower().split())
+
+
+def _id_by_name(ctx: ProbeContext, name: str) -> str | None:
+    """The PCI device id of a GPU known only by its name (`sycl-ls` before oneAPI 2025), when exactly one
+    entry of the machine's `pci.ids` carries that product name; None otherwise (no guessing)."""
+    from torchsmith.machine.pciids import marketing_name, read_pci_ids, vendor_devices
+
+    database = read_pci_ids(ctx)
+    if database is None:
+        return None
+    wanted = _plain(name)
+    found = [
+        i
+        for i, entry in vendor_devices(database, INTEL_VENDOR).items()
+        if _plain(marketing_name(entry)) == wanted
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 def _first_line(text: str) -> str:

@@ -6,8 +6,8 @@ architecture. Both rattler (archspec-rs) and conda use archspec's `microarchitec
 from the `archspec` package itself (https://github.com/archspec/archspec, `archspec.cpu.host()`).
 
 Speed: importing archspec costs ~100 ms, more than the whole probe, so the answer is cached in torchsmith's
-cache folder, keyed by the first processor block of `/proc/cpuinfo` (Linux) or the platform, and archspec's
-version; a warm probe reads one small file. Under `--root` the root's own `/proc/cpuinfo` is classified
+cache folder, keyed by the first processor block of `/proc/cpuinfo` (Linux) or the platform, and the Python
+environment; a warm probe reads one small file. Under `--root` the root's own `/proc/cpuinfo` is classified
 (same ranking as `archspec.cpu.host()`); a root without one gives None, and the caller falls back to the
 generic family, as rattler does when detection fails.
 """
@@ -57,22 +57,11 @@ def first_cpuinfo_block(text: str) -> dict[str, str]:
     return data
 
 
-def _archspec_version() -> str:
-    """A cheap stand-in for archspec's version: where it is installed and when (importlib.metadata would
-    cost more than the cache saves). An upgrade changes it, so the cache never outlives the database."""
-    from importlib.util import find_spec
-
-    try:
-        spec = find_spec("archspec")
-    except (ImportError, ValueError):
-        return ""
-    origin = spec.origin if spec is not None else None
-    if not origin:
-        return ""
-    try:
-        return f"{origin}:{Path(origin).stat().st_mtime_ns}"
-    except OSError:
-        return origin
+def _environment() -> str:
+    """What the cached answer depends on besides the CPU: this environment (and so its archspec install).
+    Finding archspec's version itself costs more than the probe it would save, so an upgrade of archspec
+    inside one environment keeps the old answer until the cache is cleared (`torchsmith` cache folder)."""
+    return f"{sys.prefix}\n{sys.version}"
 
 
 def _classify(info: dict[str, str], arch: str) -> str | None:
@@ -137,7 +126,7 @@ def microarchitecture(ctx: ProbeContext, arch: str) -> str | None:
     # Only what names the CPU: `cpu MHz` and `bogomips` change between reads and must not miss the cache.
     stable = {k: v for k, v in (block or {}).items() if k in _STABLE_KEYS}
     seed = json.dumps(stable, sort_keys=True) if stable else f"{sys.platform}-{ctx.machine_arch}"
-    key = hashlib.sha256(f"{_archspec_version()}\n{arch}\n{seed}".encode()).hexdigest()[:24]
+    key = hashlib.sha256(f"{_environment()}\n{arch}\n{seed}".encode()).hexdigest()[:24]
     path = _cache_path(ctx, key)
     with contextlib.suppress(OSError, ValueError):
         cached = json.loads(path.read_text(encoding="utf-8"))

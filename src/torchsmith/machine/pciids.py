@@ -15,7 +15,15 @@ from dataclasses import dataclass
 
 from torchsmith.machine.context import ProbeContext
 
-__all__ = ["PCI_IDS_FILES", "LspciDevice", "marketing_name", "parse_lspci", "parse_pci_ids", "read_pci_ids"]
+__all__ = [
+    "PCI_IDS_FILES",
+    "LspciDevice",
+    "marketing_name",
+    "parse_lspci",
+    "parse_pci_ids",
+    "read_pci_ids",
+    "vendor_devices",
+]
 
 PCI_IDS_FILES = ("/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids")
 
@@ -51,6 +59,23 @@ def parse_pci_ids(text: str, vendor: str, device: str) -> str | None:
                 name = name.strip()
                 return name if name and name.isprintable() else None
     return None
+
+
+def vendor_devices(text: str, vendor: str) -> dict[str, str]:
+    """Every device of a vendor in a `pci.ids` text: `{"0x56a0": "DG2 [Arc A770]", ...}`."""
+    vendor = vendor.strip().lower().removeprefix("0x")
+    start = re.search(rf"^{re.escape(vendor)}\s", text, re.MULTILINE)
+    devices: dict[str, str] = {}
+    if start is None:
+        return devices
+    for line in text[start.end() :].splitlines()[1:]:
+        if line and not line.startswith(("\t", "#")):
+            break
+        if line.startswith("\t") and not line.startswith("\t\t"):
+            ident, _, name = line[1:].partition(" ")
+            if re.fullmatch(r"[0-9a-fA-F]{4}", ident) and name.strip().isprintable():
+                devices[f"0x{ident.lower()}"] = name.strip()
+    return devices
 
 
 def marketing_name(entry: str) -> str:
