@@ -405,7 +405,7 @@ class _Reader:
         if re.match(r"^(https?|file):", target, re.IGNORECASE):
             return  # remote includes are resolved at install time
         included = Path(os.path.normpath(path.parent / target))
-        key = included.absolute().resolve()
+        key = Path(os.path.normpath(included.absolute()))  # pip tells files apart by abspath, too
         if key in chain:
             self.out.errors.append(
                 _finding(
@@ -451,5 +451,5 @@ class _Reader:
 def parse_requirements(path: Path, display: str, text: str) -> Document:
     """Parse a requirements file and what it includes; problems are findings in `errors`."""
     reader = _Reader(display)
-    reader.read(path, display, text, (path.absolute().resolve(),), False)
+    reader.read(path, display, text, (Path(os.path.normpath(path.absolute())),), False)
     return Document(path, display, "requirements", text, reader.out, reader.positions)
