@@ -130,6 +130,8 @@ class _Run:
         self.diffs: list[str] = []
         self.suppressions: dict[str, dict[int, Suppression]] = {}
         self.sources: dict[str, str] = {}
+        self.own: set[str] = set()  # the displayed path of the file being linted
+        self._at: dict[str, frozenset[str]] = {}
 
     def ignored_here(self, path: Path) -> frozenset[str]:
         if not self.per_file:
@@ -146,7 +148,22 @@ class _Run:
         return frozenset(out)
 
     def keep(self, hits: list[Hit], skip: frozenset[str]) -> list[Hit]:
-        return [h for h in hits if h.finding.rule in self.rules and h.finding.rule not in skip]
+        """Selected rules not ignored for the file each finding points into (an included requirements
+        file has its own `per-file-ignores`)."""
+        kept = []
+        for hit in hits:
+            rule_id, loc = hit.finding.rule, hit.finding.location
+            if rule_id not in self.rules:
+                continue
+            ignored = self.ignored_at(loc.path) if loc is not None and loc.path not in self.own else skip
+            if rule_id not in ignored:
+                kept.append(hit)
+        return kept
+
+    def ignored_at(self, display: str) -> frozenset[str]:
+        if display not in self._at:
+            self._at[display] = self.ignored_here(Path(display))
+        return self._at[display]
 
     def _lint(self, text: str, path: Path, kind: Kind, display: str) -> list[Hit]:
         return lint_text(text, path, kind, display=display, index_base=self.base, torch_backend=self.backend)
@@ -164,6 +181,7 @@ class _Run:
         if text is None:
             self.findings.append(_not_utf8(raw, display, path.name))
             return
+        self.own = {display}
         self.suppressions[display] = parse_suppressions(text)
         self.sources[display] = text
         skip = self.ignored_here(path)
