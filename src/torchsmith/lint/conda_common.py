@@ -67,8 +67,8 @@ def channel_hits(
             hits.append(
                 doc.hit(
                     "conda-mixed-channels",
-                    f"conda-forge and the legacy `{_channel_name(channel)}` channel are mixed: their builds link different "
-                    "libraries and conflict in one environment",
+                    f"conda-forge and the legacy `{_channel_name(channel)}` channel are mixed: their builds "
+                    "link different libraries and conflict in one environment",
                     at=at,
                     fix="pick one channel for pytorch and its dependents (conda-forge)",
                 )
