@@ -116,12 +116,23 @@ def mix_hits(doc: Document, conda: dict[str, KeyPath], pypi: dict[str, KeyPath],
                 )
     if conda.keys() & CONDA_TORCH_NAMES:
         for name, at in pypi.items():
-            if family_name(name) is not None:
+            if name == "torch":
                 hits.append(
                     doc.hit(
                         "conda-pypi-torch-mix",
-                        f"`pytorch` comes from conda but `{name}` from PyPI{where}: the PyPI wheel pins an "
-                        "exact torch build and installs a second torch over conda's",
+                        f"`pytorch` comes from conda and `torch` from PyPI as well{where}: pip installs a "
+                        "second torch over conda's, and the two sides disagree about which one is there",
+                        at=at,
+                        fix="take torch from one side only",
+                    )
+                )
+            elif family_name(name) is not None:
+                hits.append(
+                    doc.hit(
+                        "conda-torch-pip-dependent",
+                        f"`pytorch` comes from conda and `{name}` from PyPI{where}: the PyPI wheel pins an "
+                        "exact torch version (pip replaces conda's torch when it differs) and is built "
+                        "against PyPI's torch, so its compiled ops may not load with conda's build",
                         at=at,
                         fix=f"take `{name}` from conda as well",
                     )

@@ -286,8 +286,8 @@ RULE_DOCS: dict[str, RuleDoc] = {
         what="Judged by which side installs torch. torch from PyPI (`pypi-dependencies`, a `pip:` list) "
         "while a package that depends on it (torchvision, lightning, ...) comes from conda, which brings "
         "its own pytorch; torch from PyPI with conda CUDA runtime pieces (`cudatoolkit`, `cudnn`, "
-        "`pytorch-cuda`, ...), which the wheel never loads; or conda's pytorch with torch / torchvision / "
-        "torchaudio from PyPI, whose wheels install a second torch (seed 000).",
+        "`pytorch-cuda`, ...), which the wheel never loads; or conda's pytorch with `torch` from PyPI too, "
+        "which installs a second torch (seed 000).",
         example='[workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n\n[dependencies]\n'
         'python = "3.12.*"\ncudatoolkit = "11.8.*"\n\n[pypi-dependencies]\ntorch = "*"\n',
         fixed='[workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n\n[dependencies]\n'
@@ -296,9 +296,10 @@ RULE_DOCS: dict[str, RuleDoc] = {
         file="pixi.toml",
     ),
     "conda-torch-pip-dependent": RuleDoc(
-        what="conda's pytorch with a torch-dependent package (lightning, timm, accelerate, ...) from pip: "
-        "pip keeps conda's torch when it satisfies the package's pin and replaces it when it does not. "
-        "At most a warning: it works while the pins agree.",
+        what="conda's pytorch with a package that needs it (torchvision, torchaudio, lightning, timm, ...) "
+        "from pip: pip keeps conda's torch when it satisfies the package's pin and replaces it when it does "
+        "not, and torchvision / torchaudio wheels are built against PyPI's torch. At most a warning: it "
+        "works while the versions agree.",
         example="channels:\n  - conda-forge\ndependencies:\n  - pytorch\n  - pip\n  - pip:\n    - lightning\n",
         fixed="channels:\n  - conda-forge\ndependencies:\n  - pytorch\n  - lightning\n",
         fix="take the package from conda-forge when it is packaged there, or check its torch pin.",
