@@ -312,3 +312,26 @@ def test_extra_marker_gates_a_source_like_the_extra_key(tmp_path: Path) -> None:
         assert lint_paths([path]).findings == (), gate
     path.write_text(text.replace(", MARK", ""))
     assert [f.rule for f in lint_paths([path]).findings] == ["uv-source-without-platform-marker"]
+
+
+@pytest.mark.parametrize(
+    "channel",
+    [
+        "pytorch",
+        "pytorch-nightly",
+        "pytorch-test",
+        "https://conda.anaconda.org/pytorch",
+        "https://conda.anaconda.org/pytorch-nightly/",
+        "https://conda.anaconda.org/pytorch/label/nightly",
+    ],
+)
+def test_every_spelling_of_the_legacy_channel(channel: str, tmp_path: Path) -> None:
+    path = tmp_path / "environment.yml"
+    path.write_text(f"channels:\n  - {channel}\ndependencies:\n  - pytorch\n")
+    assert [f.rule for f in lint_paths([path]).findings] == ["conda-legacy-pytorch-channel"]
+    path.write_text(f"channels:\n  - conda-forge\ndependencies:\n  - {channel.rstrip('/')}::pytorch\n")
+    if "://" not in channel:
+        assert sorted(f.rule for f in lint_paths([path]).findings) == [
+            "conda-legacy-pytorch-channel",
+            "conda-mixed-channels",
+        ]

@@ -34,8 +34,12 @@ CUDA_RUNTIME = frozenset(
 
 
 def _channel_name(channel: str) -> str:
-    """`https://prefix.dev/conda-forge/` -> `conda-forge`; `pytorch` -> `pytorch`."""
-    return channel.strip().rstrip("/").rsplit("/", 1)[-1].lower()
+    """`https://prefix.dev/conda-forge/` -> `conda-forge`; `pytorch` -> `pytorch`;
+    `https://conda.anaconda.org/pytorch/label/nightly` -> `pytorch` (a channel label is not a channel)."""
+    text = channel.strip().rstrip("/")
+    if "/label/" in text:
+        text = text.split("/label/", 1)[0]
+    return text.rsplit("/", 1)[-1].lower()
 
 
 def channel_hits(
