@@ -261,11 +261,15 @@ def lint_paths(
 ) -> LintResult:
     """Lint files and folders (a folder: the configs in and below it). Unknown rule ids raise UsageError.
 
-    `select` (command line) replaces the settings' `select`; `ignore` adds to theirs; `exclude` adds to
+    Settings come from the nearest `torchsmith.toml` / `[tool.torchsmith.lint]` at or above the first
+    path. `select` (command line) replaces the settings' `select`; `ignore` adds to theirs; `exclude` adds to
     `exclude` / `extend-exclude`. `diff` computes the fixes without writing them. `index_base` is the
     PyTorch index base (default: `TORCHSMITH_INDEX_URL`, else download.pytorch.org).
     """
-    settings = settings if settings is not None else find_settings(Path.cwd(), config)
+    if settings is None:
+        first = paths[0] if paths else Path.cwd()
+        start = first if first.is_dir() else first.parent  # like ruff: settings of the linted project
+        settings = find_settings(start, config)
     chosen = select if select is not None else settings.select
     rules = selected_rules(chosen, [*settings.ignore, *(ignore or ())])
     base = index_base if index_base is not None else (os.environ.get("TORCHSMITH_INDEX_URL") or None)
