@@ -73,7 +73,8 @@ torchsmith lint [PATH ...] [--output-format FORMAT] [--fix] [--unsafe-fixes] [--
 ## Settings
 
 In `[tool.torchsmith.lint]` of `pyproject.toml`, or `[lint]` of `torchsmith.toml` (which wins), in the
-current folder or the nearest folder above it (`--config FILE` names one):
+first linted folder (or the folder of the first linted file) or the nearest folder above it; `--config FILE`
+names one. Patterns are relative to that file's folder (without a settings file: the current folder):
 
 ```toml
 [tool.torchsmith.lint]
