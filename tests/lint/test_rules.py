@@ -335,3 +335,22 @@ def test_every_spelling_of_the_legacy_channel(channel: str, tmp_path: Path) -> N
             "conda-legacy-pytorch-channel",
             "conda-mixed-channels",
         ]
+
+
+def test_uv_settings_torch_backend_next_to_a_requirements_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `uv pip install -r requirements.txt` in this folder reads `[tool.uv.pip] torch-backend` (or uv.toml's
+    # `[pip] torch-backend`): https://docs.astral.sh/uv/reference/settings/#pip_torch-backend
+    monkeypatch.delenv("UV_TORCH_BACKEND", raising=False)
+    (tmp_path / "requirements.txt").write_text("torch==2.5.1+cu124\n")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nversion = "0"\n[tool.uv.pip]\ntorch-backend = "cu124"\n'
+    )
+    assert lint_paths([tmp_path / "requirements.txt"]).findings == ()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "uv.toml").write_text('[pip]\ntorch-backend = "cu121"\n')
+    (tmp_path / "sub" / "requirements.txt").write_text("torch==2.5.1+cu124\n")
+    assert [f.rule for f in lint_paths([tmp_path / "sub" / "requirements.txt"]).findings] == [
+        "unknown-local-label"
+    ]

@@ -389,9 +389,10 @@ RULE_DOCS: dict[str, RuleDoc] = {
         what="A local version label that no index the config uses publishes: a label PyTorch never "
         "published (`+cu125`, a bare `+rocm`), one the pinned release lacks (`torch==2.6.0+cu121`), a label "
         "with no PyTorch index to serve it (PyPI holds no local versions), a label other than the one of "
-        "the only PyTorch index named, or a `torch-backend` value no index exists for. When `UV_TORCH_BACKEND` is "
-        "set (what `uv pip install` routes torch with), its backend counts as a named index; `auto` "
-        "counts as any.",
+        "the only PyTorch index named, or a `torch-backend` value no index exists for. When `uv pip install` would "
+        "route torch itself (`UV_TORCH_BACKEND`, or `torch-backend` in the nearest uv.toml `[pip]` / "
+        "pyproject.toml `[tool.uv.pip]` at or above the requirements file), that backend counts as a "
+        "named index; `auto` counts as any.",
         example="--extra-index-url https://download.pytorch.org/whl/cu124\ntorch==2.5.1+cu125\n",
         fixed="--extra-index-url https://download.pytorch.org/whl/cu124\ntorch==2.5.1+cu124\n",
         fix="use the label of the index you name (`torchsmith matrix` lists each release's builds).",

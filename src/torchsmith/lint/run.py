@@ -166,7 +166,12 @@ class _Run:
         return self._at[display]
 
     def _lint(self, text: str, path: Path, kind: Kind, display: str) -> list[Hit]:
-        return lint_text(text, path, kind, display=display, index_base=self.base, torch_backend=self.backend)
+        backend = self.backend
+        if kind == "requirements":
+            from torchsmith.lint.uv_settings import torch_backend_for
+
+            backend = torch_backend_for(path.parent, self.backend)
+        return lint_text(text, path, kind, display=display, index_base=self.base, torch_backend=backend)
 
     def lint_file(self, path: Path, kind: Kind) -> None:
         from torchsmith.fileio import UserFileError, read_user_bytes
@@ -186,7 +191,7 @@ class _Run:
         self.sources[display] = text
         skip = self.ignored_here(path)
         hits = self.keep(
-            lint_text(text, path, kind, display=display, index_base=self.base, torch_backend=self.backend),
+            self._lint(text, path, kind, display),
             skip,
         )
         if self.fix is not None and kind in TOML_KINDS:
@@ -235,12 +240,7 @@ class _Run:
                 self.fixes.append(f"{display}:{line}: {hit.edit.description}")
         if self.diff:
             return [h for h in hits if h.edit not in applied]
-        return self.keep(
-            lint_text(
-                new_text, path, kind, display=display, index_base=self.base, torch_backend=self.backend
-            ),
-            skip,
-        )
+        return self.keep(self._lint(new_text, path, kind, display), skip)
 
 
 def lint_paths(
@@ -283,6 +283,9 @@ def lint_paths(
         force_exclude=force_exclude,
     )
     mode = "unsafe" if unsafe_fixes and (fix or diff) else "safe" if (fix or diff) else None
+    from torchsmith.lint.uv_settings import clear_cache
+
+    clear_cache()
     run = _Run(settings, rules, base, mode)
     run.diff = diff
     run.findings += [f for f in found.errors if "io-error" in rules]
