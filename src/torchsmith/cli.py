@@ -495,11 +495,20 @@ def _args_export(p: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=_cmd_export)
 
 
-def _args_lint(p: argparse.ArgumentParser) -> None:
-    from torchsmith.lint.render import FORMATS
+_LINT_FORMATS = ("full", "concise", "json", "json-lines", "github", "gitlab", "junit", "sarif")
+"""torchsmith.lint.render.FORMATS, written out so that building the parser imports no lint code."""
 
+
+def _args_lint(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the current folder)")
-    p.add_argument("--output-format", "--format", choices=(*FORMATS, "human"), default="full")
+    p.add_argument(
+        "--output-format",
+        "--format",
+        choices=(*_LINT_FORMATS, "human"),
+        default="full",
+        metavar="FORMAT",
+        help=f"{', '.join(_LINT_FORMATS)} (default: full; `human` = full)",
+    )
     p.add_argument("--json", action="store_true", help="as --output-format json")
     p.add_argument("--fix", action="store_true", help="apply the safe fixes, keeping every other byte")
     p.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that change what installs")
@@ -644,8 +653,9 @@ _COMMANDS: tuple[tuple[str, Callable[[argparse.ArgumentParser], None], dict[str,
         _args_lint,
         dict(
             help="find known traps in configs",
-            description="Check pyproject.toml, pixi.toml, environment.yml, requirements*.txt, "
-            "pip.conf and uv.toml for the traps that install the wrong PyTorch.",
+            description="Check pyproject.toml, pixi.toml, uv.toml, conda environment files, .condarc, "
+            "requirements / constraints files and pip.conf for the traps that install the wrong PyTorch "
+            "(rules: docs/rules.md, `--explain RULE`).",
         ),
     ),
     (

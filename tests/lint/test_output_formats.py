@@ -39,7 +39,10 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]
 
 
 def test_every_ruff_format_is_offered() -> None:
+    from torchsmith.cli import _LINT_FORMATS
+
     assert FORMATS == ("full", "concise", "json", "json-lines", "github", "gitlab", "junit", "sarif")
+    assert _LINT_FORMATS == FORMATS
 
 
 def test_sarif_validates_against_the_2_1_0_schema(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

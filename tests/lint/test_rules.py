@@ -271,3 +271,86 @@ def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
 def test_non_utf8_file_is_a_parse_error(tmp_path: Path) -> None:
     (tmp_path / "pixi.toml").write_bytes(b'name = "\xff"\n')
     assert [f.rule for f in lint_paths([tmp_path]).findings] == ["parse-error"]
+
+
+def test_uv_torch_backend_counts_as_the_index_of_a_label(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `uv pip install` with UV_TORCH_BACKEND=cu124 takes torch from the cu124 index
+    # (https://docs.astral.sh/uv/guides/integration/pytorch/#automatic-backend-selection)
+    path = tmp_path / "requirements.txt"
+    path.write_text("torch==2.5.1+cu124\n")
+    monkeypatch.delenv("UV_TORCH_BACKEND", raising=False)
+    assert [f.rule for f in lint_paths([path]).findings] == ["unknown-local-label"]
+    monkeypatch.setenv("UV_TORCH_BACKEND", "cu124")
+    assert lint_paths([path]).findings == ()
+    monkeypatch.setenv("UV_TORCH_BACKEND", "cu121")
+    assert [f.rule for f in lint_paths([path]).findings] == ["unknown-local-label"]
+    monkeypatch.setenv("UV_TORCH_BACKEND", "auto")
+    assert lint_paths([path]).findings == ()
+
+
+def test_a_cpu_source_without_marker_is_fine_on_macos(tmp_path: Path) -> None:
+    # https://download.pytorch.org/whl/cpu/torch/ lists macosx_11_0_arm64 wheels: uv resolves there
+    path = tmp_path / "pyproject.toml"
+    path.write_text(
+        UV_HEAD + 'dependencies = ["torch>=2.5"]\n[tool.uv.sources]\ntorch = { index = "cpu" }\n'
+        '[[tool.uv.index]]\nname = "cpu"\nurl = "https://download.pytorch.org/whl/cpu"\nexplicit = true\n'
+    )
+    assert lint_paths([path]).findings == ()
+
+
+def test_extra_marker_gates_a_source_like_the_extra_key(tmp_path: Path) -> None:
+    text = (
+        UV_HEAD + '[project.optional-dependencies]\ncu124 = ["torch"]\n[tool.uv.sources]\n'
+        'torch = { index = "cu124", MARK }\n'
+        '[[tool.uv.index]]\nname = "cu124"\nurl = "https://download.pytorch.org/whl/cu124"\nexplicit = true\n'
+    )
+    path = tmp_path / "pyproject.toml"
+    for gate in ('extra = "cu124"', "marker = \"extra == 'cu124'\""):
+        path.write_text(text.replace("MARK", gate))
+        assert lint_paths([path]).findings == (), gate
+    path.write_text(text.replace(", MARK", ""))
+    assert [f.rule for f in lint_paths([path]).findings] == ["uv-source-without-platform-marker"]
+
+
+@pytest.mark.parametrize(
+    "channel",
+    [
+        "pytorch",
+        "pytorch-nightly",
+        "pytorch-test",
+        "https://conda.anaconda.org/pytorch",
+        "https://conda.anaconda.org/pytorch-nightly/",
+        "https://conda.anaconda.org/pytorch/label/nightly",
+    ],
+)
+def test_every_spelling_of_the_legacy_channel(channel: str, tmp_path: Path) -> None:
+    path = tmp_path / "environment.yml"
+    path.write_text(f"channels:\n  - {channel}\ndependencies:\n  - pytorch\n")
+    assert [f.rule for f in lint_paths([path]).findings] == ["conda-legacy-pytorch-channel"]
+    path.write_text(f"channels:\n  - conda-forge\ndependencies:\n  - {channel.rstrip('/')}::pytorch\n")
+    if "://" not in channel:
+        assert sorted(f.rule for f in lint_paths([path]).findings) == [
+            "conda-legacy-pytorch-channel",
+            "conda-mixed-channels",
+        ]
+
+
+def test_uv_settings_torch_backend_next_to_a_requirements_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `uv pip install -r requirements.txt` in this folder reads `[tool.uv.pip] torch-backend` (or uv.toml's
+    # `[pip] torch-backend`): https://docs.astral.sh/uv/reference/settings/#pip_torch-backend
+    monkeypatch.delenv("UV_TORCH_BACKEND", raising=False)
+    (tmp_path / "requirements.txt").write_text("torch==2.5.1+cu124\n")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nversion = "0"\n[tool.uv.pip]\ntorch-backend = "cu124"\n'
+    )
+    assert lint_paths([tmp_path / "requirements.txt"]).findings == ()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "uv.toml").write_text('[pip]\ntorch-backend = "cu121"\n')
+    (tmp_path / "sub" / "requirements.txt").write_text("torch==2.5.1+cu124\n")
+    assert [f.rule for f in lint_paths([tmp_path / "sub" / "requirements.txt"]).findings] == [
+        "unknown-local-label"
+    ]

@@ -124,3 +124,28 @@ def test_unused_suppression_can_itself_be_ignored(tmp_path: Path) -> None:
     path.write_text("torch  # torchsmith: ignore[insecure-index]\n")
     assert [f.rule for f in lint_paths([path]).findings] == ["unused-suppression"]
     assert lint_paths([path], ignore=["unused-suppression"]).findings == ()
+
+
+def test_per_file_ignores_follow_the_file_a_finding_points_into(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # base.txt's own finding stays ignored when base.txt is read through `-r` from requirements.txt
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "torchsmith.toml").write_text('[lint.per-file-ignores]\n"base.txt" = ["insecure-index"]\n')
+    (tmp_path / "base.txt").write_text("--extra-index-url http://mirror.example.org/simple\n")
+    (tmp_path / "requirements.txt").write_text("-r base.txt\ntorch\n")
+    assert lint_paths([Path("requirements.txt")]).findings == ()
+
+
+def test_settings_are_found_from_the_linted_folder_not_only_the_current_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "torchsmith.toml").write_text(
+        '[lint]\nignore = ["companion-version-mismatch", "insecure-index"]\n'
+    )
+    (project / "requirements.txt").write_text(TRAP)
+    monkeypatch.chdir(tmp_path)
+    assert lint_paths([project]).findings == ()
+    assert lint_paths([project / "requirements.txt"]).findings == ()

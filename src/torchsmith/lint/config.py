@@ -115,4 +115,4 @@ def find_settings(start: Path, explicit: Path | None = None) -> Settings:
         pyproject = candidate / "pyproject.toml"
         if pyproject.is_file() and _table(pyproject, searching=True) is not None:
             return load_settings(pyproject)
-    return Settings(root=folder)
+    return Settings(root=Path.cwd().absolute())  # no settings file: patterns are relative to here

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,9 +186,13 @@ class _Walker:
 
     def walk(self, folder: Path) -> None:
         rules, root = self._ancestor_rules(folder)
-        self._walk(folder, root, rules)
+        absolute = folder.absolute()
+        self._walk(folder, _rel(absolute, root) or "", _rel(absolute, self.exclude_root), root, rules)
 
-    def _walk(self, folder: Path, root: Path, rules: IgnoreRules) -> None:
+    def _walk(self, folder: Path, rel_dir: str, ex_dir: str | None, root: Path, rules: IgnoreRules) -> None:
+        """`rel_dir`: `folder` relative to the repository root ("" at it); `ex_dir`: relative to the
+        exclude root (None outside it). Strings, not Paths: this loop runs once per entry of the tree."""
+        rel_dir = "" if rel_dir == "." else rel_dir
         rules = self._load(folder.absolute(), root, rules)
         try:
             with os.scandir(folder) as scan:
@@ -198,21 +203,39 @@ class _Walker:
             self.out.errors.append(io_error(folder, f"cannot list folder: {describe_os_error(error)}"))
             return
         for entry in entries:
-            path = Path(folder, entry.name)
+            name = entry.name
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 is_dir = False
-            rel = _rel(path.absolute(), root) or entry.name
-            if rules.ignored(rel, is_dir) or self.excluded(path, is_dir):
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            ex_rel = None if ex_dir is None else (f"{ex_dir}/{name}" if ex_dir not in ("", ".") else name)
+            if rules.ignored(rel, is_dir) or self.exclude.ignored(name, is_dir):
+                continue
+            if ex_rel is not None and self.exclude.ignored(ex_rel, is_dir):
                 continue
             if is_dir:
-                if not (path / "pyvenv.cfg").exists():
-                    self._walk(path, root, rules)
+                if not (Path(entry.path) / "pyvenv.cfg").exists():
+                    self._walk(Path(entry.path), rel, ex_rel, root, rules)
                 continue
-            kind = kind_of(Path(rel))  # relative to the repository: `requirements/` above it does not count
+            kind = _kind_of_rel(rel)  # relative to the repository: `requirements/` above it does not count
             if kind is not None:
-                self.out.files.append((path, kind))
+                self.out.files.append((Path(entry.path), kind))
+
+
+_NAME_RE = [(re.compile(fnmatch.translate(pattern)), kind) for pattern, kind in NAMES]
+
+
+def _kind_of_rel(rel: str) -> Kind | None:
+    """`kind_of` for a POSIX path relative to the repository, without building a Path."""
+    folder, _, name = rel.rpartition("/")
+    lowered = name.lower()
+    for regex, kind in _NAME_RE:
+        if regex.match(lowered):
+            return kind
+    if lowered.endswith((".txt", ".in")) and "requirements" in folder.lower().split("/"):
+        return "requirements"
+    return None
 
 
 def discover(
@@ -244,10 +267,10 @@ def discover(
                 "requirements*.txt, constraints*.txt, pip.conf or .condarc file"
             )
         walker.out.files.append((path, kind))
-    seen: set[Path] = set()
+    seen: set[str] = set()
     unique: list[tuple[Path, Kind]] = []
     for candidate, kind in walker.out.files:
-        key = candidate.absolute().resolve()
+        key = os.path.normpath(candidate.absolute())  # no realpath: it costs an lstat per path step
         if key not in seen:
             seen.add(key)
             unique.append((candidate, kind))
@@ -259,7 +282,8 @@ def display_path(path: Path) -> str:
     """The path relative to the current folder when it is inside it, else as given."""
     if not path.is_absolute():
         return path.as_posix()
-    try:
-        return path.relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return str(path)
+    text, cwd = str(path), str(Path.cwd())
+    prefix = cwd if cwd.endswith(os.sep) else cwd + os.sep
+    if text.startswith(prefix):
+        return Path(text[len(prefix) :]).as_posix()  # string work: this runs once per linted file
+    return text

@@ -59,11 +59,11 @@ def _check(doc: Document, ctx: Context) -> list[Hit]:
 
         return check_pixi(doc, ctx)
     if doc.kind == "conda":
-        from torchsmith.lint.rules_conda import check_environment_yml
+        from torchsmith.lint.rules_environment import check_environment_yml
 
         return check_environment_yml(doc, ctx)
     if doc.kind == "condarc":
-        from torchsmith.lint.rules_conda import check_condarc
+        from torchsmith.lint.rules_environment import check_condarc
 
         return check_condarc(doc, ctx)
     if doc.kind == "requirements":

@@ -17,7 +17,14 @@ from packaging.version import Version
 from torchsmith.knowledge.releases import companion_for, releases, torch_for_companion
 from torchsmith.lint.urls import PYPI
 
-__all__ = ["known_labels", "labels_of", "never_published", "torch_version_of", "versions_on_index"]
+__all__ = [
+    "known_labels",
+    "labels_of",
+    "never_published",
+    "newest_on_index",
+    "torch_version_of",
+    "versions_on_index",
+]
 
 
 @cache
@@ -81,3 +88,10 @@ def never_published(label: str) -> bool:
     except ValueError:
         return True
     return bool(known) and min(known) < version < max(known)
+
+
+@cache
+def newest_on_index(origin: str, package: str = "torch") -> Version | None:
+    """The newest version `versions_on_index` knows for `origin`, or None."""
+    held = versions_on_index(origin, package)
+    return max(held) if held else None

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
@@ -30,51 +29,11 @@ from packaging.utils import canonicalize_name
 from torchsmith.findings import Finding, Location
 from torchsmith.lint.document import Document, KeyPath, Position
 from torchsmith.lint.registry import rule
+from torchsmith.lint.req_syntax import PER_REQUIREMENT, logical_lines, parse_options, split_line
 from torchsmith.lint.toml_files import parse_error
 
-__all__ = [
-    "ReqLine",
-    "ReqOption",
-    "RequirementsFile",
-    "logical_lines",
-    "parse_options",
-    "parse_requirements",
-    "split_line",
-]
+__all__ = ["ReqLine", "ReqOption", "RequirementsFile", "parse_requirements"]
 
-_COMMENT = re.compile(r"(^|\s+)#.*$")
-_VALUE_OPTIONS = {
-    "-i": "index-url",
-    "--index-url": "index-url",
-    "--pypi-url": "index-url",
-    "--extra-index-url": "extra-index-url",
-    "-c": "constraint",
-    "--constraint": "constraint",
-    "-r": "requirement",
-    "--requirement": "requirement",
-    "-e": "editable",
-    "--editable": "editable",
-    "-f": "find-links",
-    "--find-links": "find-links",
-    "--no-binary": "no-binary",
-    "--only-binary": "only-binary",
-    "--all-releases": "all-releases",
-    "--only-final": "only-final",
-    "--trusted-host": "trusted-host",
-    "--use-feature": "use-feature",
-    "--hash": "hash",
-    "-C": "config-settings",
-    "--config-settings": "config-settings",
-}
-_FLAGS = {
-    "--no-index": "no-index",
-    "--prefer-binary": "prefer-binary",
-    "--require-hashes": "require-hashes",
-    "--no-require-hashes": "no-require-hashes",
-    "--pre": "pre",
-}
-_LONG = sorted(o for o in (*_VALUE_OPTIONS, *_FLAGS) if o.startswith("--"))
-_PER_REQUIREMENT = frozenset({"hash", "config-settings"})
 _URLISH = re.compile(r"^(https?|file|git\+\w+)://|^[./~]|\.(whl|zip|tar\.gz|tgz)$")
 _WHEEL_NAME = re.compile(r"^([A-Za-z0-9_.]+)-")
 _MARKERISH = re.compile(r";|\b(sys_platform|platform_system|platform_machine|os_name|python_version|extra)\b")
@@ -113,97 +72,6 @@ class RequirementsFile:
     requirements: list[ReqLine] = field(default_factory=list)
     errors: list[Finding] = field(default_factory=list)
     includes: list[str] = field(default_factory=list)  # displayed paths of followed files
-
-
-def logical_lines(text: str) -> list[tuple[int, int, str]]:
-    """(first line number, column of its first character, text) per logical line, as pip's preprocess."""
-    out: list[tuple[int, int, str]] = []
-    pending: list[str] = []
-    start = 0
-    column = 1
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.endswith("\\") or _COMMENT.match(raw):
-            line = " " + raw if _COMMENT.match(raw) else raw
-            if pending:
-                pending.append(line)
-                joined, first = "".join(pending), start
-                pending = []
-            else:
-                joined, first = line, number
-                column = len(raw) - len(raw.lstrip()) + 1
-        else:
-            if not pending:
-                start = number
-                column = len(raw) - len(raw.lstrip()) + 1
-            pending.append(raw.strip("\\"))
-            continue
-        stripped = _COMMENT.sub("", joined).strip()
-        if stripped:
-            out.append((first, column, stripped))
-    if pending:
-        stripped = _COMMENT.sub("", "".join(pending)).strip()
-        if stripped:
-            out.append((start, column, stripped))
-    return out
-
-
-def split_line(line: str) -> tuple[str, str]:
-    """pip's `break_args_options`: the words before the first one starting with `-`, and the rest."""
-    tokens = line.split(" ")
-    for index, token in enumerate(tokens):
-        if token.startswith("-"):
-            return " ".join(tokens[:index]), " ".join(tokens[index:])
-    return line, ""
-
-
-def _long_name(token: str) -> str | None:
-    if token in _VALUE_OPTIONS or token in _FLAGS:
-        return token
-    matches = [o for o in _LONG if o.startswith(token)]
-    return matches[0] if len(matches) == 1 else None
-
-
-def parse_options(text: str) -> tuple[list[tuple[str, str]], list[str], str | None]:
-    """([(canonical option, value)], ignored words, error) for the options part of a line, as optparse."""
-    try:
-        tokens = shlex.split(text)
-    except ValueError:
-        return [], [], f"could not split options: {text}"
-    found: list[tuple[str, str]] = []
-    loose: list[str] = []
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        i += 1
-        if token == "--":
-            loose += tokens[i:]
-            break
-        if not token.startswith("-") or token == "-":
-            loose.append(token)
-            continue
-        if token.startswith("--"):
-            head, has_value, inline = token.partition("=")
-            name = _long_name(head)
-            if name is None:
-                return found, loose, f"no such option: {head}"
-        else:
-            head, inline, has_value = token[:2], token[2:], "x" if len(token) > 2 else ""
-            name = head if head in _VALUE_OPTIONS else None
-            if name is None:
-                return found, loose, f"no such option: {head}"
-        if name in _FLAGS:
-            if has_value:
-                return found, loose, f"{name} option does not take a value"
-            found.append((_FLAGS[name], ""))
-            continue
-        if has_value:
-            value = inline
-        elif i < len(tokens):
-            value, i = tokens[i], i + 1
-        else:
-            return found, loose, f"{name} option requires 1 argument"
-        found.append((_VALUE_OPTIONS[name], value))
-    return found, loose, None
 
 
 def _wheel_name(url: str) -> str | None:
@@ -264,7 +132,7 @@ class _Reader:
             if args or editable is not None:
                 body = args if args else editable or ""
                 ignored = [
-                    n for n in names if n not in _PER_REQUIREMENT and not (not args and n == "editable")
+                    n for n in names if n not in PER_REQUIREMENT and not (not args and n == "editable")
                 ]
                 self._requirement_line(path, display, own, number, column, body, constraint, ignored, loose)
                 continue
@@ -356,7 +224,7 @@ class _Reader:
         include = next(((n, v) for n, v in options if n in ("requirement", "constraint")), None)
         if include is None:
             for name, value in options:
-                if name in _PER_REQUIREMENT:
+                if name in PER_REQUIREMENT:
                     self.out.errors.append(
                         _finding(
                             "requirements-ignored-option",
@@ -405,7 +273,7 @@ class _Reader:
         if re.match(r"^(https?|file):", target, re.IGNORECASE):
             return  # remote includes are resolved at install time
         included = Path(os.path.normpath(path.parent / target))
-        key = included.absolute().resolve()
+        key = Path(os.path.normpath(included.absolute()))  # pip tells files apart by abspath, too
         if key in chain:
             self.out.errors.append(
                 _finding(
@@ -451,5 +319,5 @@ class _Reader:
 def parse_requirements(path: Path, display: str, text: str) -> Document:
     """Parse a requirements file and what it includes; problems are findings in `errors`."""
     reader = _Reader(display)
-    reader.read(path, display, text, (path.absolute().resolve(),), False)
+    reader.read(path, display, text, (Path(os.path.normpath(path.absolute())),), False)
     return Document(path, display, "requirements", text, reader.out, reader.positions)

@@ -73,7 +73,8 @@ torchsmith lint [PATH ...] [--output-format FORMAT] [--fix] [--unsafe-fixes] [--
 ## Settings
 
 In `[tool.torchsmith.lint]` of `pyproject.toml`, or `[lint]` of `torchsmith.toml` (which wins), in the
-current folder or the nearest folder above it (`--config FILE` names one):
+first linted folder (or the folder of the first linted file) or the nearest folder above it; `--config FILE`
+names one. Patterns are relative to that file's folder (without a settings file: the current folder):
 
 ```toml
 [tool.torchsmith.lint]
@@ -286,8 +287,8 @@ RULE_DOCS: dict[str, RuleDoc] = {
         what="Judged by which side installs torch. torch from PyPI (`pypi-dependencies`, a `pip:` list) "
         "while a package that depends on it (torchvision, lightning, ...) comes from conda, which brings "
         "its own pytorch; torch from PyPI with conda CUDA runtime pieces (`cudatoolkit`, `cudnn`, "
-        "`pytorch-cuda`, ...), which the wheel never loads; or conda's pytorch with torch / torchvision / "
-        "torchaudio from PyPI, whose wheels install a second torch (seed 000).",
+        "`pytorch-cuda`, ...), which the wheel never loads; or conda's pytorch with `torch` from PyPI too, "
+        "which installs a second torch (seed 000).",
         example='[workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n\n[dependencies]\n'
         'python = "3.12.*"\ncudatoolkit = "11.8.*"\n\n[pypi-dependencies]\ntorch = "*"\n',
         fixed='[workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n\n[dependencies]\n'
@@ -296,9 +297,10 @@ RULE_DOCS: dict[str, RuleDoc] = {
         file="pixi.toml",
     ),
     "conda-torch-pip-dependent": RuleDoc(
-        what="conda's pytorch with a torch-dependent package (lightning, timm, accelerate, ...) from pip: "
-        "pip keeps conda's torch when it satisfies the package's pin and replaces it when it does not. "
-        "At most a warning: it works while the pins agree.",
+        what="conda's pytorch with a package that needs it (torchvision, torchaudio, lightning, timm, ...) "
+        "from pip: pip keeps conda's torch when it satisfies the package's pin and replaces it when it does "
+        "not, and torchvision / torchaudio wheels are built against PyPI's torch. At most a warning: it "
+        "works while the versions agree.",
         example="channels:\n  - conda-forge\ndependencies:\n  - pytorch\n  - pip\n  - pip:\n    - lightning\n",
         fixed="channels:\n  - conda-forge\ndependencies:\n  - pytorch\n  - lightning\n",
         fix="take the package from conda-forge when it is packaged there, or check its torch pin.",
@@ -387,7 +389,10 @@ RULE_DOCS: dict[str, RuleDoc] = {
         what="A local version label that no index the config uses publishes: a label PyTorch never "
         "published (`+cu125`, a bare `+rocm`), one the pinned release lacks (`torch==2.6.0+cu121`), a label "
         "with no PyTorch index to serve it (PyPI holds no local versions), a label other than the one of "
-        "the only PyTorch index named, or a `torch-backend` value no index exists for.",
+        "the only PyTorch index named, or a `torch-backend` value no index exists for. When `uv pip install` would "
+        "route torch itself (`UV_TORCH_BACKEND`, or `torch-backend` in the nearest uv.toml `[pip]` / "
+        "pyproject.toml `[tool.uv.pip]` at or above the requirements file), that backend counts as a "
+        "named index; `auto` counts as any.",
         example="--extra-index-url https://download.pytorch.org/whl/cu124\ntorch==2.5.1+cu125\n",
         fixed="--extra-index-url https://download.pytorch.org/whl/cu124\ntorch==2.5.1+cu124\n",
         fix="use the label of the index you name (`torchsmith matrix` lists each release's builds).",

@@ -19,6 +19,7 @@ from torchsmith.lint.index_versions import (
     known_labels,
     labels_of,
     never_published,
+    newest_on_index,
     torch_version_of,
     versions_on_index,
 )
@@ -78,9 +79,9 @@ def pin_hits(doc: Document, deps: Sequence[TorchDep]) -> list[Hit]:
         if version is None or dep.spec_at in hits or (dep.label is not None and dep.origin != dep.label):
             continue
         held = versions_on_index(dep.origin, dep.name)
-        every = versions_on_index("pypi", dep.name) or frozenset()
+        newest = newest_on_index("pypi", dep.name)
         public = Version(version.public)
-        if held is None or public in held or not every or public > max(every):
+        if held is None or public in held or newest is None or public > newest:
             continue  # unknown index, or a release newer than the table knows
         if labels_of(torch_version_of(dep.name, Version(version.public)) or Version("0")) is None:
             continue  # a release the table does not know: not this rule's business

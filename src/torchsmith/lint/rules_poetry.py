@@ -2,7 +2,12 @@
 
 Poetry's source priorities (https://python-poetry.org/docs/repositories/#package-sources): a source without
 `priority` is `primary` and is searched before PyPI for every package; `explicit` sources serve only the
-dependencies that name them with `source = "..."`. Seed 001 (lucaspar/poetry-torch) documents the trap
+dependencies that name them with `source = "..."`; `supplemental` sources (and Poetry 1.x
+`secondary = true`, deprecated by `priority` in Poetry 1.5) are searched only for packages the primary
+sources do not have. PyPI is an implicit primary source only while no other source is primary or default
+(python-poetry/poetry#8771, Poetry 1.8). So a supplemental PyTorch source never serves torch while PyPI
+(or another primary source with torch) is searched first, unless torch names it with `source =`.
+Seed 001 (lucaspar/poetry-torch) documents the trap
 where `poetry sync -E cuda` installs the CPU build because the CUDA source is only reachable through an
 optional group (`--with cuda`).
 """

@@ -10,7 +10,6 @@ wheels for them, and per-accelerator extras are declared as `conflicts`. Index p
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,7 @@ from torchsmith.lint.pep621 import declared, extras_of
 from torchsmith.lint.platforms import PLATFORMS, marker_applies, platform_label
 from torchsmith.lint.rules_index import label_hits, pin_hits
 from torchsmith.lint.urls import PYPI, is_insecure, wheel_backend
+from torchsmith.lint.uv_sources import conflict_hits, gate, source_entries
 from torchsmith.lint.wheels import companion_hits, kind_gaps, pairing_hits, platform_hits, python_hits
 
 __all__ = ["check_uv"]
@@ -69,31 +69,6 @@ def _indexes(doc: Document, ctx: Context, uv: dict[str, Any], base: KeyPath) -> 
             )
         )
     return out
-
-
-_EXTRA_MARKER = re.compile(r"""\bextra\s*==\s*['"]([^'"]+)['"]|['"]([^'"]+)['"]\s*==\s*extra\b""")
-
-
-def gate(entry: dict[str, Any]) -> tuple[str, str] | None:
-    """The extra or group a source entry is limited to: `extra = "cu124"`, `group = ...`, or a marker
-    `extra == 'cu124'` (anded with others), which uv treats the same way."""
-    for kind in ("extra", "group"):
-        name = text(entry.get(kind))
-        if name:
-            return kind, name
-    marker = text(entry.get("marker")) or ""
-    match = _EXTRA_MARKER.search(marker)
-    if match is not None and " or " not in marker:
-        return "extra", match.group(1) or match.group(2)
-    return None
-
-
-def _source_entries(value: Any, at: KeyPath) -> list[tuple[dict[str, Any], KeyPath]]:
-    if isinstance(value, dict):
-        return [(value, at)]
-    if isinstance(value, list):
-        return [(v, (*at, i)) for i, v in enumerate(value) if isinstance(v, dict)]
-    return []
 
 
 def _index_hits(
@@ -225,7 +200,7 @@ def _marker_hits(
     hits: list[Hit] = []
     flagged: set[tuple[KeyPath, str]] = set()
     for package, value in table(uv.get("sources")).items():
-        for entry, at in _source_entries(value, (*base, "sources", package)):
+        for entry, at in source_entries(value, (*base, "sources", package)):
             index = by_name.get(text(entry.get("index")) or "")
             if index is None or index.kind is None:
                 continue
@@ -260,69 +235,6 @@ def _marker_hits(
                 )
             )
     return hits, flagged
-
-
-def _conflict_items(uv: dict[str, Any]) -> list[frozenset[tuple[str, str]]]:
-    sets: list[frozenset[tuple[str, str]]] = []
-    raw = uv.get("conflicts")
-    for group in raw if isinstance(raw, list) else []:
-        items = (
-            {
-                (k, str(item[k]))
-                for item in group
-                if isinstance(item, dict)
-                for k in ("extra", "group")
-                if k in item
-            }
-            if isinstance(group, list)
-            else set()
-        )
-        sets.append(frozenset(items))
-    return sets
-
-
-def _conflict_hits(doc: Document, uv: dict[str, Any], base: KeyPath) -> list[Hit]:
-    declared_sets = _conflict_items(uv)
-    uncovered: list[tuple[str, str]] = []
-    first_at: KeyPath | None = None
-    first_package = ""
-    for package, value in table(uv.get("sources")).items():
-        chosen: list[tuple[tuple[str, str], str, KeyPath]] = []
-        for entry, at in _source_entries(value, (*base, "sources", package)):
-            gated = gate(entry)
-            target = text(entry.get("index")) or text(entry.get("url")) or text(entry.get("path"))
-            if gated is not None and target is not None:
-                chosen.append((gated, target, at))
-        for i, (item_a, target_a, at_a) in enumerate(chosen):
-            for item_b, target_b, _ in chosen[i + 1 :]:
-                if target_a == target_b or item_a == item_b:
-                    continue
-                if any(item_a in s and item_b in s for s in declared_sets):
-                    continue
-                for item in (item_a, item_b):
-                    if item not in uncovered:
-                        uncovered.append(item)
-                if first_at is None:
-                    first_at, first_package = at_a, package
-    if first_at is None:
-        return []
-    names = " and ".join(f"{kind} `{name}`" for kind, name in uncovered)
-    value = [[{kind: name} for kind, name in uncovered]]
-    table_name = "[tool.uv]" if base else "the top level"
-    return [
-        doc.hit(
-            "uv-extras-without-conflicts",
-            f"{names} point `{first_package}` at different indexes but are not declared as conflicting: "
-            "`uv lock` fails (or resolves one torch for both)",
-            at=first_at,
-            fix="add `conflicts = [["
-            + ", ".join(f'{{ {k} = "{n}" }}' for k, n in uncovered)
-            + "]]` to `[tool.uv]`",
-            edit=Edit(
-                base, "conflicts", value, f"added `conflicts` between {names} to {table_name}", append=True
-            ),
-        )
-    ]
 
 
 def _default_origin(indexes: list[_Index], uv: dict[str, Any], ctx: Context) -> str:
@@ -381,7 +293,7 @@ def _deps(
             )
             continue
         remaining = set(wanted)
-        for entry, at in _source_entries(sources.get(dep.name), ("tool", "uv", "sources", dep.name)):
+        for entry, at in source_entries(sources.get(dep.name), ("tool", "uv", "sources", dep.name)):
             scope = dep.scope
             gated = gate(entry)
             if gated is not None:
@@ -425,7 +337,7 @@ def check_uv(doc: Document, ctx: Context, *, dependencies: bool = True) -> list[
     indexes = _indexes(doc, ctx, uv, base)
     by_name = {i.name: i for i in indexes if i.name}
     sources = table(uv.get("sources"))
-    referenced = {text(e.get("index")) or "" for v in sources.values() for e, _ in _source_entries(v, ())}
+    referenced = {text(e.get("index")) or "" for v in sources.values() for e, _ in source_entries(v, ())}
     hits = _index_hits(doc, ctx, uv, base, indexes, referenced)
     if doc.kind != "pyproject":
         return hits
@@ -433,7 +345,7 @@ def check_uv(doc: Document, ctx: Context, *, dependencies: bool = True) -> list[
     targets, declared_targets = _targets(uv, base)
     marker_hits, flagged = _marker_hits(doc, uv, base, by_name, targets, extras)
     hits += marker_hits
-    hits += _conflict_hits(doc, uv, base)
+    hits += conflict_hits(doc, uv, base)
     if not dependencies:
         return hits
     deps = _deps(doc, ctx, uv, by_name, _default_origin(indexes, uv, ctx), extras)

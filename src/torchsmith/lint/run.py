@@ -130,6 +130,8 @@ class _Run:
         self.diffs: list[str] = []
         self.suppressions: dict[str, dict[int, Suppression]] = {}
         self.sources: dict[str, str] = {}
+        self.own: set[str] = set()  # the displayed path of the file being linted
+        self._at: dict[str, frozenset[str]] = {}
 
     def ignored_here(self, path: Path) -> frozenset[str]:
         if not self.per_file:
@@ -146,10 +148,30 @@ class _Run:
         return frozenset(out)
 
     def keep(self, hits: list[Hit], skip: frozenset[str]) -> list[Hit]:
-        return [h for h in hits if h.finding.rule in self.rules and h.finding.rule not in skip]
+        """Selected rules not ignored for the file each finding points into (an included requirements
+        file has its own `per-file-ignores`)."""
+        kept = []
+        for hit in hits:
+            rule_id, loc = hit.finding.rule, hit.finding.location
+            if rule_id not in self.rules:
+                continue
+            ignored = self.ignored_at(loc.path) if loc is not None and loc.path not in self.own else skip
+            if rule_id not in ignored:
+                kept.append(hit)
+        return kept
+
+    def ignored_at(self, display: str) -> frozenset[str]:
+        if display not in self._at:
+            self._at[display] = self.ignored_here(Path(display))
+        return self._at[display]
 
     def _lint(self, text: str, path: Path, kind: Kind, display: str) -> list[Hit]:
-        return lint_text(text, path, kind, display=display, index_base=self.base, torch_backend=self.backend)
+        backend = self.backend
+        if kind == "requirements":
+            from torchsmith.lint.uv_settings import torch_backend_for
+
+            backend = torch_backend_for(path.parent, self.backend)
+        return lint_text(text, path, kind, display=display, index_base=self.base, torch_backend=backend)
 
     def lint_file(self, path: Path, kind: Kind) -> None:
         from torchsmith.fileio import UserFileError, read_user_bytes
@@ -164,11 +186,12 @@ class _Run:
         if text is None:
             self.findings.append(_not_utf8(raw, display, path.name))
             return
+        self.own = {display}
         self.suppressions[display] = parse_suppressions(text)
         self.sources[display] = text
         skip = self.ignored_here(path)
         hits = self.keep(
-            lint_text(text, path, kind, display=display, index_base=self.base, torch_backend=self.backend),
+            self._lint(text, path, kind, display),
             skip,
         )
         if self.fix is not None and kind in TOML_KINDS:
@@ -217,12 +240,7 @@ class _Run:
                 self.fixes.append(f"{display}:{line}: {hit.edit.description}")
         if self.diff:
             return [h for h in hits if h.edit not in applied]
-        return self.keep(
-            lint_text(
-                new_text, path, kind, display=display, index_base=self.base, torch_backend=self.backend
-            ),
-            skip,
-        )
+        return self.keep(self._lint(new_text, path, kind, display), skip)
 
 
 def lint_paths(
@@ -243,11 +261,15 @@ def lint_paths(
 ) -> LintResult:
     """Lint files and folders (a folder: the configs in and below it). Unknown rule ids raise UsageError.
 
-    `select` (command line) replaces the settings' `select`; `ignore` adds to theirs; `exclude` adds to
+    Settings come from the nearest `torchsmith.toml` / `[tool.torchsmith.lint]` at or above the first
+    path. `select` (command line) replaces the settings' `select`; `ignore` adds to theirs; `exclude` adds to
     `exclude` / `extend-exclude`. `diff` computes the fixes without writing them. `index_base` is the
     PyTorch index base (default: `TORCHSMITH_INDEX_URL`, else download.pytorch.org).
     """
-    settings = settings if settings is not None else find_settings(Path.cwd(), config)
+    if settings is None:
+        first = paths[0] if paths else Path.cwd()
+        start = first if first.is_dir() else first.parent  # like ruff: settings of the linted project
+        settings = find_settings(start, config)
     chosen = select if select is not None else settings.select
     rules = selected_rules(chosen, [*settings.ignore, *(ignore or ())])
     base = index_base if index_base is not None else (os.environ.get("TORCHSMITH_INDEX_URL") or None)
@@ -261,6 +283,9 @@ def lint_paths(
         force_exclude=force_exclude,
     )
     mode = "unsafe" if unsafe_fixes and (fix or diff) else "safe" if (fix or diff) else None
+    from torchsmith.lint.uv_settings import clear_cache
+
+    clear_cache()
     run = _Run(settings, rules, base, mode)
     run.diff = diff
     run.findings += [f for f in found.errors if "io-error" in rules]

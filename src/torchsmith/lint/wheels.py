@@ -56,6 +56,12 @@ def _admits_newer(spec: SpecifierSet, newest: Version) -> bool:
 
 def pairable(torch_spec: SpecifierSet, package: str, spec: SpecifierSet) -> bool | None:
     """True if a known torch patch and its `package` release satisfy both; False if none can; None unknown."""
+    return _pairable(str(torch_spec), package, str(spec))
+
+
+@cache
+def _pairable(torch_text: str, package: str, text: str) -> bool | None:
+    torch_spec, spec = SpecifierSet(torch_text), SpecifierSet(text)
     patches = [p for p in _known_patches() if torch_spec.contains(p)]
     companions = [v for v in _known_companions(package) if spec.contains(v)]
     if not patches or not companions:
@@ -154,6 +160,19 @@ def _allowed(spec: SpecifierSet | None, cap: frozenset[Version] | None = None) -
     return allowed, cap is None and _admits_newer(spec, _known_patches()[-1])
 
 
+@cache
+def _cap_of(package: str, text: str) -> frozenset[Version] | None:
+    spec = SpecifierSet(text)
+    known = _known_companions(package)
+    if not known or _admits_newer(spec, known[-1]):
+        return None
+    return frozenset(
+        p
+        for p in _known_patches()
+        if (c := companion_for(package, p)) is not None and spec.contains(c, prereleases=True)
+    )
+
+
 def companion_cap(deps: Sequence[TorchDep], torch: TorchDep) -> frozenset[Version] | None:
     """The torch patches the companion pins around `torch` allow (torchvision 0.17 means torch 2.2).
 
@@ -165,14 +184,9 @@ def companion_cap(deps: Sequence[TorchDep], torch: TorchDep) -> frozenset[Versio
             continue
         if not comp.platforms & torch.platforms:
             continue
-        known = _known_companions(comp.name)
-        if not known or _admits_newer(comp.spec, known[-1]):
+        allowed = _cap_of(comp.name, str(comp.spec))
+        if allowed is None:
             continue
-        allowed = frozenset(
-            p
-            for p in _known_patches()
-            if (c := companion_for(comp.name, p)) is not None and comp.spec.contains(c, prereleases=True)
-        )
         cap = allowed if cap is None else cap & allowed
     return cap
 
@@ -198,11 +212,7 @@ def python_hits(
     check_all: bool,
 ) -> list[Hit]:
     """`requires-python-without-wheels`: the lowest admitted Python (or all, `check_all`) must have wheels."""
-    admitted = [
-        p
-        for p in _known_pythons()
-        if python.contains(f"{p}.0", prereleases=True) or python.contains(f"{p}.99", prereleases=True)
-    ]
+    admitted = list(_admitted_pythons(str(python)))
     if not admitted:
         return []
     if not check_all and not python.contains("3.99", prereleases=True):
@@ -220,10 +230,7 @@ def python_hits(
         key = f"{dep.spec}|{sorted(cap) if cap is not None else ''}"
         if not allowed or key in seen:
             continue
-        newest_supported = max(
-            (Version(f"3.{t[3:]}") for r in allowed for t in r.python if not t.endswith("t")),
-            default=Version("3.0"),
-        )
+        newest_supported = _newest_python(tuple(r.torch for r in allowed))
         missing = [
             p
             for p in checked
@@ -248,6 +255,32 @@ def python_hits(
             )
         )
     return hits
+
+
+@cache
+def _newest_python(series: tuple[Version, ...]) -> Version:
+    """The newest CPython any of these torch series has wheels for."""
+    wanted = set(series)
+    return max(
+        (
+            Version(f"3.{t[3:]}")
+            for r in releases()
+            if r.torch in wanted
+            for t in r.python
+            if not t.endswith("t")
+        ),
+        default=Version("3.0"),
+    )
+
+
+@cache
+def _admitted_pythons(text: str) -> tuple[str, ...]:
+    python = SpecifierSet(text)
+    return tuple(
+        p
+        for p in _known_pythons()
+        if python.contains(f"{p}.0", prereleases=True) or python.contains(f"{p}.99", prereleases=True)
+    )
 
 
 def kind_gaps(kind: str) -> frozenset[str]:

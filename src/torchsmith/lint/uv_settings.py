@@ -1,0 +1,68 @@
+"""The `torch-backend` that `uv pip install` would use for a requirements file in a given folder.
+
+uv reads its settings from the nearest `uv.toml` (`[pip] torch-backend`) or `pyproject.toml`
+(`[tool.uv.pip] torch-backend`) at or above the folder it runs in, and `UV_TORCH_BACKEND` overrides both
+(https://docs.astral.sh/uv/concepts/configuration-files/, https://docs.astral.sh/uv/reference/settings/#pip_torch-backend).
+With a backend set, uv routes torch, torchvision and torchaudio to that PyTorch index, so a `+cu126` pin
+in a requirements file next to it is served even though the file names no index. The linter assumes
+uv runs in the requirements file's own folder.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+__all__ = ["clear_cache", "torch_backend_for"]
+
+
+def _read(path: Path) -> dict[str, object] | None:
+    from torchsmith.fileio import UserFileError, read_user_bytes
+
+    try:
+        raw = read_user_bytes(path, what="uv settings", limit=1 << 20)
+        if b"torch-backend" not in raw and path.name == "pyproject.toml" and b"tool.uv" not in raw:
+            return None
+        data: dict[str, object] = tomllib.loads(raw.decode("utf-8"))
+    except (UserFileError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    return data
+
+
+@lru_cache(maxsize=256)
+def _from_files(folder: str) -> str | None:
+    for candidate in (Path(folder), *Path(folder).parents):
+        uv = candidate / "uv.toml"
+        if uv.is_file():
+            data = _read(uv) or {}
+            pip = data.get("pip")
+            value = pip.get("torch-backend") if isinstance(pip, dict) else None
+            return value if isinstance(value, str) else None
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file():
+            data = _read(pyproject) or {}
+            tool = data.get("tool")
+            uv_table = tool.get("uv") if isinstance(tool, dict) else None
+            if isinstance(uv_table, dict):
+                pip = uv_table.get("pip")
+                value = pip.get("torch-backend") if isinstance(pip, dict) else None
+                return value if isinstance(value, str) else None
+    return None
+
+
+def torch_backend_for(folder: Path, environ_value: str | None) -> str | None:
+    """`UV_TORCH_BACKEND` if set, else the nearest uv settings' `torch-backend`, else None."""
+    if environ_value:
+        return environ_value
+    return _from_files(str(folder.absolute()))
+
+
+def clear_cache() -> None:
+    """Forget the settings read so far (each lint run starts fresh: files may have changed)."""
+    _from_files.cache_clear()
