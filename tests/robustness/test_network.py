@@ -95,7 +95,7 @@ def test_knowledge_refresh_has_a_deadline_too(
     err = capsys.readouterr().err
     assert code == 2, err
     assert elapsed < 8, elapsed
-    assert "reading the torch page of every backend" in err  # progress is shown
+    assert "reading the torch-family pages of every backend" in err  # progress is shown
 
 
 @pytest.mark.parametrize(

@@ -117,7 +117,8 @@ def _load_toml(path: Path) -> dict[str, Any]:
         from torchsmith.fileio import read_user_text
 
         try:
-            _TOML_CACHE[key] = tomllib.loads(read_user_text(path, what="uv configuration file"))
+            text = read_user_text(path, what="uv configuration file").removeprefix("\ufeff")  # a BOM
+            _TOML_CACHE[key] = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             raise UsageError(
                 f"cannot parse `{path}`: {error}", hint=f"fix or remove `{path}` (uv cannot read it either)"

@@ -89,11 +89,18 @@ _SCALARS = (str, int, float, bool, type(None))
 _LISTS = ("virtual_packages", "backends", "warnings")
 
 
-def _flat(value: Any) -> bool:
-    """A scalar, or an object of scalars (one GPU, one device)."""
-    return isinstance(value, _SCALARS) or (
-        isinstance(value, dict) and all(isinstance(v, _SCALARS) for v in value.values())
-    )
+def _flat(value: Any, depth: int = 3) -> bool:
+    """A scalar, or an object or list of such values nested at most `depth` deep (one GPU with its MIG
+    devices, one device): a machine document is shallow, so anything deeper is not one."""
+    if isinstance(value, _SCALARS):
+        return True
+    if depth == 0:
+        return False
+    if isinstance(value, dict):
+        return all(_flat(v, depth - 1) for v in value.values())
+    if isinstance(value, list):
+        return all(_flat(v, depth - 1) for v in value)
+    return False
 
 
 def _shape_problem(data: dict[str, Any]) -> str | None:
@@ -159,6 +166,17 @@ def load_machine(path: str | Path) -> Machine:
             hint="`os` and `arch` are required; see `torchsmith probe --json` for the shape",
         ) from error
     normalized = normalize_machine(machine)  # `sm_86`, `86`, driver-store versions: see normalize.py
+    if normalized.python is not None and normalized.python.version:
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            Version(normalized.python.version)
+        except InvalidVersion as error:
+            raise ProbeError(
+                f"machine file `{location}` is not a `probe --json` document: `python.version` is "
+                f"`{normalized.python.version}`, not a version such as `3.11.7`",
+                hint="write one with `torchsmith probe --json > machine.json`",
+            ) from error
     for gpu in normalized.nvidia.gpus if normalized.nvidia else ():
         if gpu.compute_capability is not None:
             from torchsmith.knowledge.cuda_arches import parse_cc
