@@ -140,6 +140,18 @@ def test_uv_draws_on_the_terminal_during_install(
     assert "healthy: no problems found" in text
 
 
+def test_error_tail_drops_progress_and_keeps_a_message_written_onto_it() -> None:
+    """uv can write its error onto its own spinner line without a line break (seen on this machine)."""
+    from torchsmith.ptyrun import _tidy
+
+    assert (
+        _tidy("⠙ torch==2.13.0+cpu      error: Failed to fetch: http://x/")
+        == "error: Failed to fetch: http://x/"
+    )
+    assert _tidy("⠙ Resolving dependencies...") == ""
+    assert _tidy("  cause: tcp connect error") == "  cause: tcp connect error"
+
+
 def test_visible_text_keeps_what_stays_on_screen() -> None:
     raw = b"\x1b[37m\xe2\xa0\x8b\x1b[0m Resolving\r\x1b[2K"
     raw += b"\x1b[2mResolved \x1b[1m2 packages\x1b[0m in 5ms\r\r\nerror: x\n"
