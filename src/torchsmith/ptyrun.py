@@ -20,6 +20,19 @@ __all__ = ["available", "run_on_terminal", "visible_text"]
 _ESCAPES = re.compile(rb"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 
 
+_SPINNER = re.compile(r"^\s*[\u2800-\u28ff]")
+_MESSAGE = re.compile(r"(?:error|warning|caused by|cause|hint):", re.IGNORECASE)
+
+
+def _tidy(line: str) -> str:
+    """A line for the error tail: a progress line (spinner first) is dropped, unless the installer's message
+    was written onto it without a line break (uv can race its bar), then that message is kept."""
+    if not _SPINNER.match(line):
+        return line
+    message = _MESSAGE.search(line)
+    return line[message.start() :] if message else ""
+
+
 def available() -> bool:
     """Whether this platform has ptys (`pty.openpty`); Windows has not."""
     return sys.platform != "win32"
@@ -70,5 +83,5 @@ def run_on_terminal(command: Sequence[str], env: Mapping[str, str], sink: IO[byt
     finally:
         os.close(master)
         status = reap(process)
-    lines = [line for line in visible_text(bytes(kept)).splitlines() if line.strip()]
+    lines = [tidy for line in visible_text(bytes(kept)).splitlines() if (tidy := _tidy(line)).strip()]
     return status, "\n".join(lines[-20:])

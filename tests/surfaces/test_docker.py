@@ -229,6 +229,8 @@ def test_check_script_runs_on_old_pythons(python: Path, tmp_path: Path) -> None:
         "torchsmith-check: torch 2.13.0+cu126 (CUDA 12.6 build) from "
     )
     assert ok.stdout.splitlines()[-1] == "torchsmith-check: ok"
+    # PEP 440 spelling: case and leading zeros do not matter (NVIDIA's `nv24.08` installs as written)
+    assert check("--expect", "torch==2.13.00+CU126", "--no-device-test").returncode == 0
     bad = check("--expect", "torch==2.13.0+cu130", "--backend", "cu130", "--require-gpu", "--no-device-test")
     assert bad.returncode == 1
     assert bad.stdout.splitlines()[1:] == [

@@ -140,6 +140,18 @@ def test_uv_draws_on_the_terminal_during_install(
     assert "healthy: no problems found" in text
 
 
+def test_error_tail_drops_progress_and_keeps_a_message_written_onto_it() -> None:
+    """uv can write its error onto its own spinner line without a line break (seen on this machine)."""
+    from torchsmith.ptyrun import _tidy
+
+    assert (
+        _tidy("⠙ torch==2.13.0+cpu      error: Failed to fetch: http://x/")
+        == "error: Failed to fetch: http://x/"
+    )
+    assert _tidy("⠙ Resolving dependencies...") == ""
+    assert _tidy("  cause: tcp connect error") == "  cause: tcp connect error"
+
+
 def test_visible_text_keeps_what_stays_on_screen() -> None:
     raw = b"\x1b[37m\xe2\xa0\x8b\x1b[0m Resolving\r\x1b[2K"
     raw += b"\x1b[2mResolved \x1b[1m2 packages\x1b[0m in 5ms\r\r\nerror: x\n"
@@ -169,3 +181,27 @@ def test_completion_scripts_for_zsh_and_fish(shell: str, start: str) -> None:
     assert "plan" in out and "doctor" in out and "--format" in out
     if shell == "fish":
         assert "complete -c torchsmith" in out
+
+
+@pytest.mark.slow
+def test_uv_failure_on_a_terminal_still_names_uvs_own_words(
+    install_index: InstallIndex,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """On a pty uv's output is not piped to us, yet the error still quotes uv (from the screen's text)."""
+    env = terminal_env(
+        TORCHSMITH_INDEX_URL=install_index.env["TORCHSMITH_INDEX_URL"],
+        UV_INDEX_URL="http://127.0.0.1:9/simple",  # the discard port: filelock is unreachable
+        UV_CACHE_DIR=str(tmp_path / "uv-cache"),
+        UV_NO_CONFIG="1",
+        UV_HTTP_RETRIES="0",
+        TORCHSMITH_CACHE_DIR=str(tmp_path / "cache"),
+        PATH=f"{CPU_ROOT}/usr/bin:{os.environ['PATH']}",
+    )
+    argv = [*TORCHSMITH, "install", "torch", "--venv", str(tmp_path / "venv"), "--root", str(CPU_ROOT)]
+    status, shown = run_pty(argv, env, timeout=300)
+    text = visible_text(shown)
+    assert status == 2, text
+    error = next(line for line in text.splitlines() if line.startswith("error: uv failed with status"))
+    assert "error: Failed to fetch: http://127.0.0.1:9/simple/filelock/" in error, error
+    assert error.endswith("the environment is unchanged")

@@ -81,3 +81,28 @@ def test_quiet_for_a_cpu_build(tmp_path: Path) -> None:
     machine = make_machine(cuda_toolkit={"version": "12.4", "source": "nvcc"})
     report = diagnose(python=str(env.python), env=base_env(), machine=machine, device_test=False)
     assert "cuda-toolkit-mismatch" not in [f.rule for f in report.findings]
+
+
+def test_markdown_report_shows_gpu_driver_toolkit_and_the_finding(tmp_path: Path) -> None:
+    from torchsmith.doctor.markdown import render_markdown
+
+    toolkit = {"version": "12.4", "path": "/usr/local/cuda-12.4", "source": "nvcc"}
+    report = run(tmp_path, "2.9.0+cu130", "13.0", toolkit)
+    text = render_markdown(report, env={"HOME": str(tmp_path), "CUDA_HOME": "/usr/local/cuda-12.4"})
+    lines = text.splitlines()
+    for line in [
+        "PyTorch version: 2.9.0+cu130",
+        "CUDA used to build PyTorch: 13.0",
+        "Is CUDA available: True",
+        "GPU models and configuration: GPU 0: NVIDIA H100 80GB HBM3 (sm_90)",
+        "Nvidia driver version: 580.82.07",
+        "CUDA driver API version: 13.0",
+        "CUDA toolkit (nvcc): 12.4 at /usr/local/cuda-12.4 (from nvcc)",
+        "CUDA_HOME: /usr/local/cuda-12.4",
+        "Python executable: ~/env/bin/python",  # the home directory, redacted
+        "[pip] torch==2.9.0+cu130",
+    ]:
+        assert line in lines, line
+    finding = "- **warning** `cuda-toolkit-mismatch`: the CUDA toolkit at"
+    assert any(line.startswith(finding) for line in lines)
+    assert str(tmp_path) not in text

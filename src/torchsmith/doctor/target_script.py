@@ -475,6 +475,18 @@ class _Collect:
         pass
 
 
+def _same_version(a, b):
+    # type: (str, str) -> bool
+    """Equal as PEP 440 spells them: case and leading zeros aside (`nv24.08` is `nv24.8`)."""
+    import re
+
+    def norm(text):
+        # type: (str) -> str
+        return re.sub(r"(?<![0-9])0+(?=[0-9])", "", text.strip().lower())
+
+    return norm(a) == norm(b)
+
+
 def _option(argv, name):
     # type: (list[str], str) -> list[str]
     return [argv[i + 1] for i, item in enumerate(argv[:-1]) if item == name]
@@ -520,7 +532,7 @@ def check(argv):
         have = installed.get(canonical(name), [])
         if not have:
             problems.append(f"{name} is not installed (expected {spec})")
-        elif version and version not in have:
+        elif version and not any(_same_version(version, v) for v in have):
             problems.append("{} {} is installed, expected {}".format(name, " and ".join(have), version))
         elif len(have) > 1:
             problems.append("{} is installed {} times: {}".format(name, len(have), ", ".join(have)))
