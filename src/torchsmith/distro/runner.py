@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from torchsmith.distro.cells import Cell, expand_cells, select_cells
+from torchsmith.distro.cells import Cell, declared_cells, expand_cells, possible, select_cells
 from torchsmith.distro.graph import Graph, MemberInfo, build_graph
 from torchsmith.distro.lockfile import parse_lock
 from torchsmith.distro.procs import LogSwap, Stopper, run_logged
@@ -446,7 +446,10 @@ def run_tests(
         for m in distro.members
     )
     change = distro.member(changed).key if changed else None
-    matrix = tuple(c.id for c in expand_cells(distro))
+    matrix = tuple(c.id for c in declared_cells(distro))
+    for skipped in expand_cells(distro):
+        if (why := possible(distro, skipped)) is not None:
+            reporter.step(f"{skipped.id}: not run, {why}")
     run = TestRun(distro.name, tier, members, graph, (), change, results, matrix=matrix)
     reporter.step(f"testing {len(tested)} member(s) in {len(cells)} cell(s), tier {tier}, {jobs} at a time")
     done: dict[str, CellResult] = {}
