@@ -147,6 +147,7 @@ def test_parallel_promotes_are_serialised_and_readers_always_see_an_index(
         thread.join()
     stop.set()
     threads[0].join()
+    print(f"reader: {len(seen)} reads during 45 index swaps, all complete")
     assert seen and set(seen) == {"ok"}, [s for s in seen if s != "ok"][:3]
     # and whole promote processes in parallel all succeed, leaving no temporary folders
     procs = [
@@ -231,6 +232,7 @@ def test_ctrl_c_stops_the_running_cell_at_once_and_keeps_finished_ones(
     out, err = process.communicate(timeout=30)
     took = time.monotonic() - start
     assert process.returncode == 130, err
+    print(f"Ctrl-C: stopped in {took:.2f} s")
     assert took < 2.0, took
     assert _gone(child), f"the test command {child} is still running"
     results = d.root / ".distro" / "results"

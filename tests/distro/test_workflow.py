@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from torchsmith.distro.cells import declared_cells
+from torchsmith.distro.registry import load_distro
 from torchsmith.distro.workflow import make_workflow
 
 HEAD = '[distro]\nname = "vision-stack"\n\n'
@@ -62,6 +64,8 @@ def test_workflow_passes_actionlint_and_prunes_impossible_cells(
         "torch2.4-rocm6.4-py3.13": "torch 2.4 has no wheels for Python 3.13",
     }
     assert len(result.cells) == 7 and not result.warnings
+    # the cells promotion requires are the same: an impossible cell neither runs nor blocks
+    assert declared_cells(load_distro(path)) == result.cells
     text = out.read_text()
     lint = subprocess.run([_actionlint(), "-no-color", str(out)], capture_output=True, text=True, check=False)
     assert lint.returncode == 0, lint.stdout + lint.stderr

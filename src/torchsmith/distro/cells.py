@@ -16,7 +16,16 @@ from typing import Any
 
 from torchsmith.distro.registry import Distro, DistroError, load_distro
 
-__all__ = ["Cell", "MatrixResult", "cell_matrix", "expand_cells", "parse_cell_id", "select_cells"]
+__all__ = [
+    "Cell",
+    "MatrixResult",
+    "cell_matrix",
+    "declared_cells",
+    "expand_cells",
+    "parse_cell_id",
+    "possible",
+    "select_cells",
+]
 
 _CELL = re.compile(r"torch(?P<torch>\d+\.\d+)-(?P<backend>cpu|cu\d{3}|rocm\d+\.\d+|xpu)-py(?P<python>3\.\d+)")
 
@@ -71,11 +80,38 @@ def expand_cells(distro: Distro) -> tuple[Cell, ...]:
     )
 
 
+def possible(distro: Distro, cell: Cell) -> str | None:
+    """None when `cell` can exist, else why not: torchsmith's release table (`knowledge.releases`) has no
+    wheels of that torch series for the cell's Python or backend on linux-x86_64. A series it does not know,
+    and a cell given its own `[torch-wheels]` build, are kept (the cell itself then says what it found)."""
+    if cell.id in distro.torch_wheels:
+        return None
+    from packaging.version import Version
+
+    from torchsmith.knowledge.releases import release_for
+
+    release = release_for(Version(cell.torch))
+    if release is None:
+        return None
+    tag = "cp" + cell.python.replace(".", "")
+    if tag not in release.python:
+        return f"torch {cell.torch} has no wheels for Python {cell.python}"
+    if cell.backend not in release.backends.get("linux-x86_64", ()):
+        return f"torch {cell.torch} has no `{cell.backend}` build for linux-x86_64"
+    return None
+
+
+def declared_cells(distro: Distro) -> tuple[Cell, ...]:
+    """The cells promotion requires: the matrix less the cells no torch build exists for (`possible`), so
+    an impossible combination neither runs nor blocks."""
+    return tuple(c for c in expand_cells(distro) if possible(distro, c) is None)
+
+
 def select_cells(distro: Distro, cell: str | None) -> tuple[Cell, ...]:
-    """All cells, or the one `--cell` names (which must be in the matrix)."""
+    """The declared cells, or the one `--cell` names (which must be in the matrix)."""
     cells = expand_cells(distro)
     if cell is None:
-        return cells
+        return declared_cells(distro)
     wanted = parse_cell_id(cell)
     if wanted not in cells:
         raise DistroError(

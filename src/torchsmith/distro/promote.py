@@ -154,9 +154,9 @@ def promote(
     if not files:
         raise DistroError(f"no results in `{distro.results_dir}`", hint="run `torchsmith distro test` first")
     run = _stale_torch(distro, load_results(files))
-    from torchsmith.distro.cells import expand_cells
+    from torchsmith.distro.cells import declared_cells
 
-    run = replace(run, matrix=tuple(c.id for c in expand_cells(distro)))
+    run = replace(run, matrix=tuple(c.id for c in declared_cells(distro)))
     infos = resolve_members(distro, settings=settings, reporter=reporter)
     current = {key: info.sha256 for key, info in infos.items()}
     promoted: list[str] = []

@@ -27,12 +27,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from torchsmith.distro.cells import Cell, expand_cells, select_cells
+from torchsmith.distro.cells import Cell, declared_cells, expand_cells, possible, select_cells
 from torchsmith.distro.graph import Graph, MemberInfo, build_graph
 from torchsmith.distro.lockfile import parse_lock
 from torchsmith.distro.procs import LogSwap, Stopper, run_logged
 from torchsmith.distro.registry import Distro, DistroError, load_distro
 from torchsmith.distro.results import CellResult, MemberOutcome, MemberRecord, Pin, Status, TestRun
+from torchsmith.distro.torchwheel import torch_requirement
 from torchsmith.errors import TorchsmithError
 from torchsmith.fileio import atomic_write_text
 from torchsmith.index.settings import IndexSettings
@@ -41,68 +42,6 @@ from torchsmith.report import NullReporter, Reporter
 __all__ = ["run_tests", "torch_requirement"]
 
 _PLATFORM = "x86_64-manylinux_2_28"
-
-
-def check_torch_wheel(cell: Cell, wheel: str) -> str:
-    """The exact version of the `[torch-wheels]` file given for `cell`; raise `DistroError` unless it is a
-    torch wheel of the cell's minor version, backend (local label, e.g. `+cpu`, `+cu126`) and Python.
-    Wheel names: https://packaging.python.org/en/latest/specifications/binary-distribution-format/"""
-    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
-
-    name = wheel.rsplit("/", 1)[-1].replace("%2B", "+").replace("%2b", "+")
-    try:
-        project, version, _, tags = parse_wheel_filename(name)
-    except InvalidWheelFilename:
-        raise DistroError(
-            f"`[torch-wheels]` gives `{wheel}` for cell `{cell.id}`, which is not a wheel"
-        ) from None
-    where = f"`[torch-wheels]` file `{name}` for cell `{cell.id}`"
-    if project != "torch":
-        raise DistroError(f"{where} is `{project}`, not torch")
-    if f"{version.major}.{version.minor}" != cell.torch:
-        raise DistroError(f"{where} is torch {version}, not torch {cell.torch}")
-    if version.local != cell.backend:
-        label = f"`+{version.local}`" if version.local else "no local label"
-        raise DistroError(
-            f"{where} has {label}, not `+{cell.backend}`: it is not the cell's backend",
-            hint=f"give a `+{cell.backend}` build, or the cell id of this build",
-        )
-    python = "cp" + cell.python.replace(".", "")
-    if not any(t.interpreter in (python, "py3") or t.abi == "abi3" for t in tags):
-        raise DistroError(f"{where} is not built for Python {cell.python}")
-    return str(version)
-
-
-def torch_requirement(distro: Distro, cell: Cell, settings: IndexSettings) -> tuple[str, str, str | None]:
-    """(`torch @ URL#sha256=…` line, exact version, sha256 or None) for `cell`: the checked `[torch-wheels]`
-    file, or the planned wheel."""
-    override = distro.torch_wheels.get(cell.id)
-    if override:
-        version = check_torch_wheel(cell, override)
-        if "://" in override:
-            return f"torch @ {override}", version, None
-        path = Path(override)
-        if not path.is_file():
-            raise DistroError(f"`[torch-wheels]` file for cell `{cell.id}` does not exist: `{path}`")
-        from torchsmith.distro.channel import file_sha256
-
-        digest = file_sha256(path)
-        return f"torch @ {path.as_uri()}", version, digest
-    from torchsmith.machine.model import Libc, Machine
-    from torchsmith.machine.override import override_machine
-    from torchsmith.planning.plan import make_plan
-
-    machine = override_machine(
-        Machine(os="linux", arch="x86_64", libc=Libc("glibc", "2.35")), python=cell.python
-    )
-    plan = make_plan([f"torch=={cell.torch}.*"], machine=machine, backend=cell.backend, settings=settings)
-    torch = plan.packages[0]
-    if torch.url is None:
-        raise DistroError(
-            f"no torch file for cell `{cell.id}` (planned offline)", hint="unset `TORCHSMITH_OFFLINE`"
-        )
-    fragment = f"#sha256={torch.sha256}" if torch.sha256 else ""
-    return f"torch @ {torch.url}{fragment}", torch.version, torch.sha256
 
 
 @dataclass(slots=True)
@@ -446,7 +385,10 @@ def run_tests(
         for m in distro.members
     )
     change = distro.member(changed).key if changed else None
-    matrix = tuple(c.id for c in expand_cells(distro))
+    matrix = tuple(c.id for c in declared_cells(distro))
+    for skipped in expand_cells(distro):
+        if (why := possible(distro, skipped)) is not None:
+            reporter.step(f"{skipped.id}: not run, {why}")
     run = TestRun(distro.name, tier, members, graph, (), change, results, matrix=matrix)
     reporter.step(f"testing {len(tested)} member(s) in {len(cells)} cell(s), tier {tier}, {jobs} at a time")
     done: dict[str, CellResult] = {}

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from torchsmith.distro.cells import Cell, expand_cells
+from torchsmith.distro.cells import Cell, expand_cells, possible
 from torchsmith.distro.registry import Distro, load_distro
 
 __all__ = ["DEFAULT_RUNNERS", "GITHUB_JOB_LIMIT", "WorkflowResult", "make_workflow", "possible"]
@@ -37,26 +37,6 @@ _GPU_CHECK = {
     "amd": "test -e /dev/kfd && (rocm-smi || rocminfo | head -n 40)",
     "intel": "ls /dev/dri/render* && (xpu-smi discovery || sycl-ls || true)",
 }
-
-
-def possible(distro: Distro, cell: Cell) -> str | None:
-    """None when `cell` can exist, else why not (no torch series, Python or backend build for it)."""
-    if cell.id in distro.torch_wheels:
-        return None
-    from packaging.version import Version
-
-    from torchsmith.knowledge.releases import release_for
-
-    release = release_for(Version(cell.torch))
-    if release is None:
-        return None  # unknown to torchsmith: kept (the cell itself will say if no build exists)
-    tag = "cp" + cell.python.replace(".", "")
-    if tag not in release.python:
-        return f"torch {cell.torch} has no wheels for Python {cell.python}"
-    backends = release.backends.get("linux-x86_64", ())
-    if cell.backend not in backends:
-        return f"torch {cell.torch} has no `{cell.backend}` build for linux-x86_64"
-    return None
 
 
 @dataclass(frozen=True, slots=True)
