@@ -114,6 +114,10 @@ def _shape_problem(data: dict[str, Any]) -> str | None:
     for key, value in data.items():
         if key in ("os", "arch", "kernel"):
             continue
+        if key == "schema_version":  # what `probe --json` writes first (docs/schemas/)
+            if not isinstance(value, int) or isinstance(value, bool):
+                return "`schema_version` must be an integer"
+            continue
         if key in _LISTS:
             if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
                 return f"`{key}` must be a list of strings"
