@@ -27,6 +27,7 @@ __all__ = [
     "check_requirement_lines",
     "ensure_table",
     "inline",
+    "join_constraints",
     "kept_constraint",
     "load_toml",
     "load_yaml",
@@ -160,6 +161,14 @@ def pep440(spec: str) -> str | None:
     except InvalidSpecifier:
         return None
     return joined
+
+
+def join_constraints(kept: str | None, ours: str) -> str:
+    """The file's kept constraint AND the one torchsmith writes, each part once (`*` is no constraint)."""
+    if not kept:
+        return ours
+    parts = [p.strip() for text in (kept, ours) for p in text.split(",") if p.strip() not in ("", "*")]
+    return ",".join(dict.fromkeys(parts)) or "*"
 
 
 def kept_constraint(

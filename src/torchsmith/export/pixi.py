@@ -31,6 +31,7 @@ from torchsmith.export.merge import (
     Guard,
     ensure_table,
     inline,
+    join_constraints,
     kept_constraint,
     load_toml,
     multiline_array,
@@ -196,7 +197,7 @@ def _family(job: Job, deps: Any, *, gpu: bool, guard: Guard | None = None) -> No
         name, spec = _conda_name(req, gpu), conda_spec(req)
         theirs = unwrap(deps[name]) if name in deps else None
         kept = kept_constraint(guard, canonicalize_name(req.name), theirs, ours=spec, plain_keys=("build",))
-        set_if_changed(deps, name, spec if not kept else kept if spec == "*" else f"{kept},{spec}")
+        set_if_changed(deps, name, join_constraints(kept, spec))
 
 
 _FAMILY_OF = {

@@ -22,6 +22,7 @@ from torchsmith.export.job import Job, Rendered
 from torchsmith.export.merge import (
     ensure_table,
     inline,
+    join_constraints,
     kept_constraint,
     load_toml,
     merge_aot,
@@ -122,8 +123,7 @@ def render(job: Job) -> Rendered:
                 guard.conflict(req.name, f"{req.name} = {theirs}", "torchsmith's sources")
         keys = ("source", "markers", "python", "platform", "extras", "optional")
         kept = kept_constraint(guard, req.name, theirs, ours=version, plain_keys=keys)
-        if kept:
-            version = kept if version == "*" else f"{kept},{version}"
+        version = join_constraints(kept, version)
         entries = [entry for extra in extras for entry in _constraints(job, extra, extras, version)]
         set_if_changed(deps, req.name, entries, partial(_array, entries))
 
