@@ -63,8 +63,8 @@ def _non_utf8(tmp: Path) -> Path:
 
 def _huge(tmp: Path) -> Path:
     path = tmp / "huge.txt"
-    with path.open("wb") as handle:
-        handle.truncate(64 * 1024 * 1024)
+    with path.open("wb") as handle:  # sparse, just over the 4 MiB a config may have
+        handle.truncate(5 * 1024 * 1024)
     return path
 
 
