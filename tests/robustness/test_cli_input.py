@@ -144,3 +144,37 @@ def test_usage_errors(argv: list[str], tmp_path: Path, capsys: pytest.CaptureFix
     outcome = run_main(argv, capsys)
     assert_handled(outcome, codes={2})
     assert list(tmp_path.iterdir()) == []
+
+
+def _venv_under_a_file(tmp: Path) -> Path:
+    (tmp / "plain").write_text("x")
+    return tmp / "plain" / "venv"
+
+
+def _project_folder(tmp: Path) -> Path:
+    folder = tmp / "project"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("mine")
+    return folder
+
+
+@pytest.mark.parametrize(
+    "make", [_venv_under_a_file, _project_folder], ids=["under-a-file", "project-folder"]
+)
+@pytest.mark.parametrize("clear", [False, True], ids=["", "UV_VENV_CLEAR"])
+def test_venv_that_cannot_be_created(
+    make: object,
+    clear: bool,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A `--venv` that is not a venv is never cleared (even with `UV_VENV_CLEAR=1` set) and no half-made
+    environment is left behind."""
+    if clear:
+        monkeypatch.setenv("UV_VENV_CLEAR", "1")
+    venv = make(tmp_path)  # type: ignore[operator]
+    before = checksums([tmp_path])
+    outcome = run_main(["install", "--venv", str(venv), "--offline", "--root", ROOT], capsys)
+    assert_handled(outcome, codes={2}, names=[str(venv)])
+    assert checksums([tmp_path]) == before
