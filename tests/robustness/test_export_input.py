@@ -436,3 +436,36 @@ def test_own_compatible_entry_is_kept_in_every_tool(
     outcome = run_main(_export(OWN_TOOLS[name], path), capsys)
     assert_handled(outcome, codes={0})
     assert kept in path.read_text()
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_read_only_file_is_not_replaced(
+    tool: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A rename needs no permission on the file itself; a file made read-only on purpose is still left
+    alone (this holds for root too, which ignores permission bits)."""
+    path = tmp_path / FILENAMES[tool]
+    path.write_bytes(ORIGINALS[tool])
+    path.chmod(0o444)
+    before = checksums([tmp_path])
+    outcome = run_main(_export(tool, path), capsys)
+    assert_handled(outcome, codes={2}, names=[path.name, "read-only"])
+    assert checksums([tmp_path]) == before
+    assert (path.stat().st_mode & 0o777) == 0o444
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+@pytest.mark.parametrize("tool", TOOLS)
+def test_read_only_folder(tool: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    path = folder / FILENAMES[tool]
+    path.write_bytes(ORIGINALS[tool])
+    folder.chmod(0o555)
+    try:
+        before = checksums([folder])
+        outcome = run_main(_export(tool, path), capsys)
+        assert_handled(outcome, codes={2}, names=[path.name])
+        assert checksums([folder]) == before
+    finally:
+        folder.chmod(0o755)
