@@ -6,8 +6,8 @@ tree: `os.killpg` terminates the group, grandchildren included, and a grandchild
 pipe open can no longer hang the read (the pipe is read with a deadline, and once the leader has exited
 the rest of its group is killed).
 
-`signals_raise()` turns SIGINT, SIGTERM and SIGHUP into `Interrupted` (a `BaseException`, like
-`KeyboardInterrupt`, so no `except Exception` swallows it) for the duration of one command. Every live
+`signals_raise()` turns SIGINT, SIGTERM and SIGHUP into `Interrupted` (a `KeyboardInterrupt`, so no
+`except Exception` swallows it) for the duration of one command. Every live
 child is in `_LIVE`; each runner terminates its own group when `Interrupted` passes through it, and
 `terminate_all()` is the CLI's last word for any child still alive.
 """
@@ -45,8 +45,10 @@ _STRAY_S = 0.5
 _LIVE: set[subprocess.Popen[bytes]] = set()
 
 
-class Interrupted(BaseException):
-    """torchsmith received SIGINT, SIGTERM or SIGHUP; the command stops, its children with it."""
+class Interrupted(KeyboardInterrupt):
+    """torchsmith received SIGINT, SIGTERM or SIGHUP; the command stops, its children with it.
+
+    A `KeyboardInterrupt`, so code that already cleans up on Ctrl-C does the same for SIGTERM."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)

@@ -123,6 +123,12 @@ def atomic_write_bytes(path: Path | str, data: bytes, *, mode: int | None = None
             raise UserFileError(
                 f"cannot write `{target}`: it is {kind}", hint="name a regular file as the output"
             )
+        if not existing.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+            # a rename would replace it regardless; a file made read-only on purpose stays as it is
+            raise UserFileError(
+                f"cannot write `{target}`: it is read-only; it is unchanged",
+                hint=f"make it writable (`chmod u+w {target}`), or write elsewhere with `-o`",
+            )
     if mode is None:
         if existing is not None:
             mode = stat.S_IMODE(existing.st_mode)

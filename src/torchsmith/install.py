@@ -333,6 +333,7 @@ def _install(
     from torchsmith.planning.plan import make_plan
     from torchsmith.planning.requirements import parse_requirements
 
+    parse_requirements(requirements)  # validated before anything is created, probed or inspected
     messages: list[str] = []
     machine = probe(root=root)
     if dry_run and venv is not None and not venv_python(Path(venv)).exists():

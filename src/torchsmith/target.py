@@ -191,12 +191,22 @@ def resolve_target(
                 command.append("--seed")
             from torchsmith.children import run_captured
 
-            completed = run_captured(command, timeout=300)
-            if completed.returncode != 0:
-                raise InstallError(
-                    f"cannot create the virtual environment `{location}`: "
-                    f"{completed.stderr.decode(errors='replace').strip()}"
-                )
+            existed = location.exists()
+            try:
+                # never `--clear` (or UV_VENV_CLEAR) a folder that exists: it may be the user's project
+                env = {k: v for k, v in os.environ.items() if k != "UV_VENV_CLEAR"}
+                completed = run_captured(command, timeout=300, env=env)
+                if completed.returncode != 0:
+                    raise InstallError(
+                        f"cannot create the virtual environment `{location}`: "
+                        f"{completed.stderr.decode(errors='replace').strip() or 'uv venv timed out'}"
+                    )
+            except BaseException:  # a half-made environment is ours to remove (a signal, a failure)
+                if not existed:
+                    import shutil
+
+                    shutil.rmtree(location, ignore_errors=True)
+                raise
         python = str(executable)
     return inspect_python(python or default_python(), timeout=timeout)
 

@@ -63,8 +63,8 @@ def _non_utf8(tmp: Path) -> Path:
 
 def _huge(tmp: Path) -> Path:
     path = tmp / "huge.txt"
-    with path.open("wb") as handle:
-        handle.truncate(64 * 1024 * 1024)
+    with path.open("wb") as handle:  # sparse, just over the 4 MiB a config may have
+        handle.truncate(5 * 1024 * 1024)
     return path
 
 
@@ -342,3 +342,130 @@ def test_mode_is_kept(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     outcome = run_main(_export("pip", path), capsys)
     assert_handled(outcome, codes={0})
     assert (path.stat().st_mode & 0o777) == 0o640
+
+
+# --- the user's own entries, every tool -------------------------------------------------------------------
+# (file name, content) per tool; spellings per each tool's own docs: poetry's caret and tilde
+# (https://python-poetry.org/docs/dependency-specification/), conda's `=2.4` and `2.4.*` match specs
+# (https://docs.conda.io/projects/conda-build/en/latest/resources/package-spec.html).
+
+POETRY = '[tool.poetry]\nname = "x"\n[tool.poetry.dependencies]\n'
+OWN_CONFLICTS = {
+    "poetry-exact": (
+        "pyproject.toml",
+        POETRY + 'torch = "2.4.1"\n',
+    ),
+    "poetry-tilde": (
+        "pyproject.toml",
+        POETRY + 'torch = "~2.4"\n',
+    ),
+    "poetry-git": (
+        "pyproject.toml",
+        '[tool.poetry]\nname = "x"\n[tool.poetry.dependencies]\n'
+        'torch = { git = "https://github.com/pytorch/pytorch.git" }\n',
+    ),
+    "poetry-own-source": (
+        "pyproject.toml",
+        POETRY + 'torch = { version = "*", source = "mirror" }\n',
+    ),
+    "pixi-root-pin": (
+        "pixi.toml",
+        '[workspace]\nname = "x"\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n'
+        '[dependencies]\npytorch = "2.4.*"\n',
+    ),
+    "pixi-channel": (
+        "pixi.toml",
+        '[workspace]\nname = "x"\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n'
+        '[dependencies]\npytorch = { version = "*", channel = "pytorch" }\n',
+    ),
+    "pip-pin": ("requirements.txt", "numpy\ntorch==2.4.1\n"),
+    "pip-torchvision": ("requirements.txt", "torchvision<0.2\n"),
+    "conda-single-equals": ("environment.yml", "name: x\ndependencies:\n  - pytorch=2.4\n"),
+    "conda-pip-section": (
+        "environment.yml",
+        "name: x\ndependencies:\n  - pip\n  - pip:\n    - torch==2.4.1\n",
+    ),
+}
+OWN_TOOLS = {
+    "pyproject.toml": "poetry",
+    "pixi.toml": "pixi",
+    "requirements.txt": "pip",
+    "environment.yml": "conda",
+}
+
+
+@pytest.mark.parametrize("case", sorted(OWN_CONFLICTS))
+def test_own_entry_conflicts_in_every_tool(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name, content = OWN_CONFLICTS[case]
+    path = tmp_path / name
+    path.write_text(content)
+    before = checksums([path])
+    outcome = run_main(_export(OWN_TOOLS[name], path), capsys)
+    assert_handled(outcome, codes={2}, names=[str(path), "--force"])
+    assert checksums([path]) == before
+    forced = run_main([*_export(OWN_TOOLS[name], path), "--force"], capsys)
+    assert_handled(forced, codes={0})
+
+
+OWN_KEPT = {
+    "poetry-caret": (
+        "pyproject.toml",
+        POETRY + 'torch = "^2.4"\n',
+        "^2.4",
+    ),
+    "pixi-range": (
+        "pixi.toml",
+        '[workspace]\nname = "x"\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n'
+        '[dependencies]\npytorch = ">=2.0"\n',
+        'pytorch = ">=2.0"',
+    ),
+    "pip-lower-bound": ("requirements.txt", "numpy\ntorch>=2.0  # mine\n", "torch>=2.0  # mine"),
+    "conda-lower-bound": ("environment.yml", "name: x\ndependencies:\n  - pytorch>=2.0\n", "pytorch>=2.0"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OWN_KEPT))
+def test_own_compatible_entry_is_kept_in_every_tool(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name, content, kept = OWN_KEPT[case]
+    path = tmp_path / name
+    path.write_text(content)
+    outcome = run_main(_export(OWN_TOOLS[name], path), capsys)
+    assert_handled(outcome, codes={0})
+    assert kept in path.read_text()
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_read_only_file_is_not_replaced(
+    tool: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A rename needs no permission on the file itself; a file made read-only on purpose is still left
+    alone (this holds for root too, which ignores permission bits)."""
+    path = tmp_path / FILENAMES[tool]
+    path.write_bytes(ORIGINALS[tool])
+    path.chmod(0o444)
+    before = checksums([tmp_path])
+    outcome = run_main(_export(tool, path), capsys)
+    assert_handled(outcome, codes={2}, names=[path.name, "read-only"])
+    assert checksums([tmp_path]) == before
+    assert (path.stat().st_mode & 0o777) == 0o444
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+@pytest.mark.parametrize("tool", TOOLS)
+def test_read_only_folder(tool: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    path = folder / FILENAMES[tool]
+    path.write_bytes(ORIGINALS[tool])
+    folder.chmod(0o555)
+    try:
+        before = checksums([folder])
+        outcome = run_main(_export(tool, path), capsys)
+        assert_handled(outcome, codes={2}, names=[path.name])
+        assert checksums([folder]) == before
+    finally:
+        folder.chmod(0o755)

@@ -81,7 +81,7 @@ COMMANDS = {
         "--python",
         str(python),
         "--timeout",
-        "3",
+        "2",
         "--no-device-test",
         "--root",
         str(ROOT),
@@ -92,7 +92,7 @@ COMMANDS = {
         str(python),
         "--dry-run",
         "--timeout",
-        "3",
+        "2",
         "--offline",
         "--root",
         str(ROOT),
@@ -113,5 +113,5 @@ def test_group_timeout(kind: str, command: str, tmp_path: Path) -> None:
     if kind != "leaves-child":
         assert outcome.code == 2
         assert str(python) in outcome.err
-        assert "3 s" in outcome.err or "did not" in outcome.err
+        assert "2 s" in outcome.err or "did not" in outcome.err
     _grandchild_dead(pidfile)

@@ -16,7 +16,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from torchsmith.export.job import Job, Rendered
-from torchsmith.export.merge import load_yaml, yaml_text
+from torchsmith.export.merge import Guard, check_requirement_lines, kept_constraint, load_yaml, yaml_text
 from torchsmith.export.pixi import conda_spec
 from torchsmith.export.targets import Target
 
@@ -121,14 +121,26 @@ def _merge_dependencies(
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     deps = data.get("dependencies")
+    if deps is not None and not isinstance(deps, CommentedSeq):
+        from torchsmith.errors import UsageError
+
+        raise UsageError(
+            f"cannot merge into `{job.output or 'environment.yml'}`: `dependencies` is not a list",
+            hint="make `dependencies:` a YAML list (`- python`), or write the export elsewhere with `-o`",
+        )
     if not isinstance(deps, CommentedSeq):
         deps = CommentedSeq()
     current = list(deps)
     managed = [i for i, d in enumerate(current) if _is_managed(d) or (isinstance(d, str) and d in others)]
+    guard = job.guard(job.single_path("environment.yml"))
+    managed = [i for i in managed if not _keeps_own_constraint(current[i], guard)]
     position = managed[0] if managed else 0
     kept = [d for i, d in enumerate(current) if i not in managed and not isinstance(d, dict)]
     old_pip = next((d for d in current if isinstance(d, dict) and "pip" in d), None)
-    user_pip = [p for p in (old_pip["pip"] if old_pip else []) if not _pip_managed(p, job)]
+    old_pip_lines = list(old_pip["pip"] or []) if old_pip and isinstance(old_pip["pip"], list) else []
+    for line in old_pip_lines:
+        check_requirement_lines(guard, str(line))
+    user_pip = [p for p in old_pip_lines if not _pip_managed(p, job)]
     pip_all = [*(pip_lines or []), *user_pip]
     tail: list[Any] = [*others, *(["pip"] if pip_all and "pip" not in kept else [])]
     before = len(
@@ -177,6 +189,24 @@ def _append_comment(seq: Any, index: int, text: str) -> None:
         seq.ca.items[index] = [CommentToken("\n" + text, CommentMark(0), None), None, None, None]
 
 
+_FAMILY_OF = {"pytorch": "torch", "pytorch-cpu": "torch", "pytorch-gpu": "torch",
+              "torchvision": "torchvision", "torchaudio": "torchaudio"}  # fmt: skip
+
+
+def _keeps_own_constraint(item: Any, guard: Guard) -> bool:
+    """True when `item` is the user's own versioned torch-family spec that the plan satisfies (it stays);
+    a versioned spec the plan does not satisfy is a conflict (`--force` lets it be replaced)."""
+    if not isinstance(item, str):
+        return False
+    text = item.strip().split("::")[-1]
+    cut = next((i for i, c in enumerate(text) if c in " =<>!~"), len(text))
+    family = _FAMILY_OF.get(text[:cut].strip().lower())
+    version = text[cut:].strip()
+    if family is None or not version:
+        return False
+    return kept_constraint(guard, family, version, ours="torchsmith's specs") is not None
+
+
 def _pip_managed(line: Any, job: Job) -> bool:
     text = str(line).strip()
     if text.startswith(("--index-url", "--extra-index-url")):
@@ -186,4 +216,7 @@ def _pip_managed(line: Any, job: Job) -> bool:
 
 
 def _plain(items: list[Any]) -> list[Any]:
-    return [{k: list(v) for k, v in i.items()} if isinstance(i, dict) else i for i in items]
+    return [
+        {k: list(v) if isinstance(v, list) else v for k, v in i.items()} if isinstance(i, dict) else i
+        for i in items
+    ]

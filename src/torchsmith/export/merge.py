@@ -24,14 +24,18 @@ __all__ = [
     "BLOCK_END",
     "BLOCK_START",
     "Guard",
+    "check_requirement_lines",
     "ensure_table",
     "inline",
+    "join_constraints",
+    "kept_constraint",
     "load_toml",
     "load_yaml",
     "merge_aot",
     "merge_requirement_list",
     "multiline_array",
     "parse_value",
+    "pep440",
     "replace_block",
     "set_if_changed",
     "unwrap",
@@ -115,6 +119,99 @@ def merge_family_requirement(guard: Guard | None, theirs: str, ours: str) -> str
     text = their.name + (f"[{','.join(extras)}]" if extras else "") + specifier
     marker = their.marker or mine.marker
     return f"{text}; {marker}" if marker else text
+
+
+def pep440(spec: str) -> str | None:
+    """A version constraint as PEP 440, from the spellings config files use: PEP 440 itself, poetry's
+    `^2.4` / `~2.4` (https://python-poetry.org/docs/dependency-specification/), conda's `2.4.*`, `2.4.1`,
+    `=2.4` and `2.4.1 <build>` (https://docs.conda.io/projects/conda-build/en/latest/resources/package-spec.html).
+    "" for no constraint (`*`); None when it cannot be read (an `|`, a build-only spec)."""
+    text = spec.strip()
+    if text in ("", "*"):
+        return ""
+    if "|" in text:
+        return None
+    parts = []
+    for raw in text.split(","):
+        part = raw.strip().split(" ")[0]
+        if not part:
+            return None
+        if part.startswith("^") or (part.startswith("~") and not part.startswith("~=")):
+            numbers = part.lstrip("^~").split(".")
+            if not all(n.isdigit() for n in numbers):
+                return None
+            values = [int(n) for n in numbers]
+            if part.startswith("^"):
+                cut = next((i for i, v in enumerate(values) if v), len(values) - 1)
+            else:
+                cut = min(1, len(values) - 1) if len(values) > 1 else 0
+            upper = [*values[:cut], values[cut] + 1]
+            parts += [f">={'.'.join(numbers)}", f"<{'.'.join(map(str, upper))}"]
+        elif part[0].isdigit():
+            parts.append(f"=={part}")
+        elif part.startswith("=") and not part.startswith("=="):
+            parts.append(f"=={part[1:]}" + ("" if part.endswith("*") else ".*"))
+        else:
+            parts.append(part)
+    joined = ",".join(parts)
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        SpecifierSet(joined)
+    except InvalidSpecifier:
+        return None
+    return joined
+
+
+def join_constraints(kept: str | None, ours: str) -> str:
+    """The file's kept constraint AND the one torchsmith writes, each part once (`*` is no constraint)."""
+    if not kept:
+        return ours
+    parts = [p.strip() for text in (kept, ours) for p in text.split(",") if p.strip() not in ("", "*")]
+    return ",".join(dict.fromkeys(parts)) or "*"
+
+
+def kept_constraint(
+    guard: Guard | None, name: str, value: Any, *, ours: str, plain_keys: Iterable[str] = ("version",)
+) -> str | None:
+    """The version constraint to keep from a file's own table entry for a torch-family package.
+
+    `value` is what the file holds (a string, a table, or a list of tables as poetry writes multiple
+    constraints). None when there is nothing to keep (no entry, `*`, or torchsmith's own shape with no
+    version); the file's constraint text when the plan satisfies it; a `Guard.conflict` otherwise
+    (including entries that name their own source: `git`, `path`, `url`, `channel`, ...).
+    """
+    if guard is None or value is None:
+        return None
+    entries = value if isinstance(value, list) else [value]
+    allowed = {"version", *plain_keys}
+    texts: list[str] = []
+    for entry in entries:
+        if isinstance(entry, dict):
+            if set(entry) - allowed:
+                guard.conflict(name, f"{name} = {value}", ours)
+                return None
+            text = entry.get("version")
+        else:
+            text = entry
+        if text is None:
+            continue
+        if not isinstance(text, str):
+            guard.conflict(name, f"{name} = {value}", ours)
+            return None
+        texts.append(text)
+    distinct = list(dict.fromkeys(t.strip() for t in texts))
+    if not distinct or all(pep440(t) == "" for t in distinct):
+        return None
+    if len(distinct) > 1:
+        guard.conflict(name, f"{name} = {value}", ours)
+        return None
+    converted = pep440(distinct[0])
+    if converted is None or not guard.admits(name, converted):
+        guard.conflict(name, f"{name} = {distinct[0]!r}", ours)
+        return None
+    guard.keep(name, f"{name} = {distinct[0]!r}")
+    return distinct[0]
 
 
 def load_toml(text: str | None, *, where: str) -> Any:
@@ -286,6 +383,30 @@ def replace_block(existing: str | None, block: str) -> str:
         return existing[:start] + body.rstrip("\n") + tail
     separator = "" if existing.endswith("\n") else "\n"
     return f"{existing}{separator}\n{body}"
+
+
+def check_requirement_lines(guard: Guard | None, existing: str | None) -> str | None:
+    """The user's own requirement lines (outside torchsmith's block) for the torch family must fit the plan.
+
+    A compatible line stays as it is; an incompatible one is a conflict, or with `--force` is commented
+    out (kept visible, marked as replaced). Returns the text to merge the block into."""
+    if guard is None or not existing:
+        return existing
+    start, end = existing.find(BLOCK_START), existing.find(BLOCK_END)
+    lines = existing.split("\n")
+    offset = 0
+    for index, line in enumerate(lines):
+        inside = start != -1 and end > start and start <= offset <= end
+        offset += len(line) + 1
+        text = line.split(" #", 1)[0].strip()
+        if inside or not text or text.startswith(("#", "-")):
+            continue
+        name = _req_name(text)
+        if name is None or name not in guard.chosen:
+            continue
+        if merge_family_requirement(guard, text, name) == name and text != name:
+            lines[index] = f"# {line}  # replaced by `torchsmith export --force`"
+    return "\n".join(lines)
 
 
 def _yaml() -> Any:

@@ -22,7 +22,7 @@ from packaging.version import Version
 
 from torchsmith.export.choose import Choice, family_pins
 from torchsmith.export.job import Job, Rendered, requirement_text
-from torchsmith.export.merge import replace_block
+from torchsmith.export.merge import check_requirement_lines, replace_block
 from torchsmith.export.targets import Target
 
 __all__ = ["pins_for", "render", "synthetic_machine"]
@@ -169,7 +169,8 @@ def render(job: Job) -> Rendered:
             body.append(compiled)
         else:
             body += [*pins, *others]
-        files.append((path, replace_block(job.read(path), "\n".join(body))))
+        existing = check_requirement_lines(job.guard(path), job.read(path))
+        files.append((path, replace_block(existing, "\n".join(body))))
         notes.append(f"install on `{target.name}` with `python -m pip install -r {path.name}`")
     from torchsmith.index.settings_env import credential_notes  # issue 13: netrc/keyring, never secrets
 

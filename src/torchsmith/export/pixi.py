@@ -27,7 +27,17 @@ from packaging.version import InvalidVersion, Version
 
 from torchsmith.errors import UsageError
 from torchsmith.export.job import Job, Rendered
-from torchsmith.export.merge import ensure_table, inline, load_toml, multiline_array, set_if_changed
+from torchsmith.export.merge import (
+    Guard,
+    ensure_table,
+    inline,
+    join_constraints,
+    kept_constraint,
+    load_toml,
+    multiline_array,
+    set_if_changed,
+    unwrap,
+)
 from torchsmith.export.targets import Target
 
 __all__ = ["RICH_PLATFORMS", "conda_spec", "installed_pixi", "render"]
@@ -145,7 +155,7 @@ def _conda_forge(job: Job, root: Any, workspace: Any, rich: bool) -> list[str]:
             major = max(_cuda(t).major for t in gpu)
             set_if_changed(ensure_table(feature, ["system-requirements"]), "cuda", f"{major}.0")
         deps = ensure_table(feature, ["dependencies"])
-        _family(job, deps, gpu=True)
+        _family(job, deps, gpu=True, guard=job.guard(job.single_path("pixi.toml")))
         versions = {str(t.parsed_backend.cuda) for t in gpu}
         if len(versions) == 1:
             set_if_changed(deps, "cuda-version", f"{versions.pop()}.*")
@@ -157,7 +167,8 @@ def _conda_forge(job: Job, root: Any, workspace: Any, rich: bool) -> list[str]:
     if cpu:
         feature = ensure_table(root, ["feature", "cpu"])
         set_if_changed(feature, "platforms", list(dict.fromkeys(t.conda_subdir for t in cpu)))
-        _family(job, ensure_table(feature, ["dependencies"]), gpu=False)
+        _family(job, ensure_table(feature, ["dependencies"]), gpu=False,
+                guard=job.guard(job.single_path("pixi.toml")))  # fmt: skip
         envs["cpu" if gpu else "default"] = ["cpu"]
     environments = ensure_table(root, ["environments"])
     for name, feats in envs.items():
@@ -181,9 +192,40 @@ def _dedupe(platforms: list[Any]) -> list[Any]:
     return result
 
 
-def _family(job: Job, deps: Any, *, gpu: bool) -> None:
+def _family(job: Job, deps: Any, *, gpu: bool, guard: Guard | None = None) -> None:
     for req in job.family:
-        set_if_changed(deps, _conda_name(req, gpu), conda_spec(req))
+        name, spec = _conda_name(req, gpu), conda_spec(req)
+        theirs = unwrap(deps[name]) if name in deps else None
+        kept = kept_constraint(guard, canonicalize_name(req.name), theirs, ours=spec, plain_keys=("build",))
+        set_if_changed(deps, name, join_constraints(kept, spec))
+
+
+_FAMILY_OF = {
+    "pytorch": "torch",
+    "pytorch-cpu": "torch",
+    "pytorch-gpu": "torch",
+    "torch": "torch",
+    "torchvision": "torchvision",
+    "torchaudio": "torchaudio",
+}
+
+
+def _check_own_entries(root: Any, guard: Guard) -> None:
+    """Torch-family entries the file has outside torchsmith's features must fit the plan too; with
+    `--force` the ones that do not are removed."""
+    for table_name in ("dependencies", "pypi-dependencies"):
+        table = root.get(table_name)
+        if table is None or not hasattr(table, "keys"):
+            continue
+        for key in list(table.keys()):
+            family = _FAMILY_OF.get(canonicalize_name(str(key)))
+            if family is None:
+                continue
+            before = len(guard.notes)
+            kept_constraint(guard, family, unwrap(table[key]), ours="torchsmith's features",
+                            plain_keys=("build", "extras"))  # fmt: skip
+            if len(guard.notes) > before and guard.notes[-1].startswith("replaced"):
+                del table[key]
 
 
 def _pypi(job: Job, root: Any, workspace: Any) -> list[str]:
@@ -235,6 +277,7 @@ def render(job: Job, *, pixi_version: Version | None = None) -> Rendered:
             "warning: the legacy `pytorch` channel is in `channels`; mixing it with conda-forge breaks "
             "environments (pixi's PyTorch guide): remove it"
         )
+    _check_own_entries(root, job.guard(path))
     for req in job.others:
         if job.source == "pypi":
             set_if_changed(ensure_table(root, ["pypi-dependencies"]), req.name, str(req.specifier) or "*")

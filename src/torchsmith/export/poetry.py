@@ -22,10 +22,13 @@ from torchsmith.export.job import Job, Rendered
 from torchsmith.export.merge import (
     ensure_table,
     inline,
+    join_constraints,
+    kept_constraint,
     load_toml,
     merge_aot,
     multiline_array,
     set_if_changed,
+    unwrap,
 )
 from torchsmith.export.targets import Target
 from torchsmith.export.uv import index_name, source_markers
@@ -111,8 +114,16 @@ def render(job: Job) -> Rendered:
     for req in job.others:
         set_if_changed(deps, req.name, str(req.specifier) or "*")
     accelerated = [e for e in extras if e != "cpu"]
+    guard = job.guard(path)
     for req in job.family:
         version = str(req.specifier) or "*"
+        theirs = unwrap(deps[req.name]) if req.name in deps else None
+        for entry in theirs if isinstance(theirs, list) else [theirs]:
+            if isinstance(entry, dict) and not str(entry.get("source", "pytorch-")).startswith("pytorch-"):
+                guard.conflict(req.name, f"{req.name} = {theirs}", "torchsmith's sources")
+        keys = ("source", "markers", "python", "platform", "extras", "optional")
+        kept = kept_constraint(guard, req.name, theirs, ours=version, plain_keys=keys)
+        version = join_constraints(kept, version)
         entries = [entry for extra in extras for entry in _constraints(job, extra, extras, version)]
         set_if_changed(deps, req.name, entries, partial(_array, entries))
 
