@@ -16,10 +16,10 @@ path: a wheel's prefix also matches its `.metadata`); `DELETE /_faults` clears t
 `GET /_log` returns the request log as JSON (method, path, status, accept, validators); `DELETE /_log`
 clears it. Standard library only, so it runs in any interpreter.
 
-Private-index wrappers (issue 13): `TEST_SERVER_AUTH=USER:PASSWORD` in its environment answers 401 with `WWW-Authenticate: Basic` to any
-request without that Basic `Authorization` (the control paths stay open); `--tls CERT KEY` serves HTTPS.
-`/fault/trickle/<seconds>/...` sends the body one byte per `<seconds>`; `/fault/hang/...` accepts and never
-answers; `/fault/huge/...` announces and streams an endless body.
+Private-index wrappers (issue 13): with `TEST_SERVER_AUTH=USER:PASSWORD` in its environment, any request
+without those Basic credentials gets 401 and `WWW-Authenticate: Basic` (the control paths stay open);
+`--tls CERT KEY` serves HTTPS. `/fault/trickle/<seconds>/...` sends the body one byte per `<seconds>`;
+`/fault/hang/...` accepts and never answers; `/fault/huge/...` streams an endless body.
 """
 
 from __future__ import annotations
