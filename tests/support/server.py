@@ -220,8 +220,10 @@ class Handler(BaseHTTPRequestHandler):
         return target, media, False
 
     def _serve(self, query: str, path: str, faults: dict[str, str | None]) -> None:
-        if "hang" in faults:
+        if "hang" in faults:  # never answer; the client gives up, and nothing is logged
             time.sleep(3600)
+            self.close_connection = True
+            return
         if "huge" in faults:
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
