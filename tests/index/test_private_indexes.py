@@ -164,9 +164,30 @@ def _scenario(name: str, servers: Servers, tmp: Path) -> tuple[dict[str, str], s
     raise AssertionError(name)
 
 
+def _parent(pid: str) -> str | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rpartition(")")[2].split()[1]  # the field after the state; the name may hold spaces
+
+
+def _ours(pid: str, root: str) -> bool:
+    """Whether `pid` descends from `root` (other people's processes on the machine are not ours)."""
+    for _ in range(64):
+        if pid == root:
+            return True
+        parent = _parent(pid)
+        if parent is None or parent in ("0", "1"):
+            return False
+        pid = parent
+    return False
+
+
 class CommandLineWatch:
-    """Reads every process's command line (`/proc/*/cmdline`, what `ps` shows to every user) every 50 ms
-    while active; `hits` lists those containing `needle`, `installer_seen` says uv or pip was caught."""
+    """Reads the command line (`/proc/<pid>/cmdline`, what `ps` shows to every user) of every process
+    started by this test every 50 ms while active; `hits` lists those containing `needle`,
+    `installer_seen` says uv or pip was caught running."""
 
     def __init__(self, needle: str) -> None:
         self.needle = needle.encode()
@@ -186,6 +207,8 @@ class CommandLineWatch:
     def _watch(self) -> None:
         while not self._stop.wait(0.05):
             for path in Path("/proc").glob("[0-9]*/cmdline"):
+                if not _ours(path.parent.name, str(os.getpid())):
+                    continue
                 try:
                     line = path.read_bytes()
                 except OSError:

@@ -261,11 +261,11 @@ class Handler(BaseHTTPRequestHandler):
         mtime = int(target.stat().st_mtime)
         validators = "no-validators" not in faults
         if validators and self._not_modified(etag, mtime):
+            self._record(path, 304, 0)  # before answering: a client reading `/_log` next must see it
             self.send_response(304)
             self.send_header("ETag", etag)
             self.send_header("Content-Length", "0")
             self.end_headers()
-            self._record(path, 304, 0)
             return
         if "corrupt" in faults and body:
             # in a zip, change the first entry's timestamp: the archive stays readable, only hashes differ
