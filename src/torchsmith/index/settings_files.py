@@ -12,7 +12,7 @@ disables every file; when it names an existing file the user files are skipped, 
 `Configuration._iter_config_files` does), then the global files (`$XDG_CONFIG_DIRS/pip/pip.conf`, then
 `/etc/pip.conf`), the user files (legacy `~/.pip/pip.conf`, then `$XDG_CONFIG_HOME/pip/pip.conf`) and the
 site file `$VIRTUAL_ENV/pip.conf`; each later file overrides earlier ones, and `[install]` overrides
-`[global]` for `pip install`.
+`[global]` for `pip install`. macOS and Windows use the folders both tools document for them.
 
 Every value comes back with the file it came from, so `torchsmith config` and error messages can say so.
 A file that cannot be parsed is an error naming it (the installer would fail on it too).
