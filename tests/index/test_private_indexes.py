@@ -26,6 +26,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -163,6 +164,61 @@ def _scenario(name: str, servers: Servers, tmp: Path) -> tuple[dict[str, str], s
     raise AssertionError(name)
 
 
+def _parent(pid: str) -> str | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rpartition(")")[2].split()[1]  # the field after the state; the name may hold spaces
+
+
+def _ours(pid: str, root: str) -> bool:
+    """Whether `pid` descends from `root` (other people's processes on the machine are not ours)."""
+    for _ in range(64):
+        if pid == root:
+            return True
+        parent = _parent(pid)
+        if parent is None or parent in ("0", "1"):
+            return False
+        pid = parent
+    return False
+
+
+class CommandLineWatch:
+    """Reads the command line (`/proc/<pid>/cmdline`, what `ps` shows to every user) of every process
+    started by this test every 50 ms while active; `hits` lists those containing `needle`,
+    `installer_seen` says uv or pip was caught running."""
+
+    def __init__(self, needle: str) -> None:
+        self.needle = needle.encode()
+        self.hits: list[str] = []
+        self.installer_seen = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> CommandLineWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.05):
+            for path in Path("/proc").glob("[0-9]*/cmdline"):
+                if not _ours(path.parent.name, str(os.getpid())):
+                    continue
+                try:
+                    line = path.read_bytes()
+                except OSError:
+                    continue
+                if self.needle in line:
+                    self.hits.append(line.replace(b"\0", b" ").decode(errors="replace"))
+                if b" pip install" in line.replace(b"\0", b" ") or b"\0pip\0install\0" in line:
+                    self.installer_seen = True
+
+
 def _installed(venv: Path) -> set[str]:
     site = next((venv / "lib").glob("python*/site-packages"))
     return {p.name.split("-")[0].lower() for p in site.glob("*.dist-info")}
@@ -206,16 +262,19 @@ def test_plan_install_and_export_through_a_private_index(
             venv = tmp_path / f"venv-{installer}"
             if installer == "pip":  # a venv with pip in it, made offline
                 subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-            done = run("install", "torch", "--venv", str(venv), "--root", str(ROOT), "--installer",
-                       installer, "--no-verify", "--json")  # fmt: skip
+            with CommandLineWatch(SECRET) as watch:  # what `ps` shows while uv or pip runs
+                done = run("install", "torch", "--venv", str(venv), "--root", str(ROOT), "--installer",
+                           installer, "--no-verify", "--json")  # fmt: skip
+            assert watch.hits == [] and watch.installer_seen, (watch.hits, installer)
             assert done.returncode == 0, done.stderr
             assert {"torch", "filelock"} <= _installed(venv), installer
             assert json.loads(done.stdout)["after"][0]["version"] == "2.13.0+cpu"
 
         outputs = tmp_path / "exports"
-        for tool, name in (("uv", "pyproject.toml"), ("pip", "requirements.txt"),
-                           ("poetry", "pyproject.toml"), ("pixi", "pixi.toml"),
-                           ("conda", "environment.yml")):  # fmt: skip
+        exported = () if scenario.startswith("tls-") or scenario.endswith((".conf", ".toml")) else (
+            ("uv", "pyproject.toml"), ("pip", "requirements.txt"), ("poetry", "pyproject.toml"),
+            ("pixi", "pixi.toml"), ("conda", "environment.yml"))  # fmt: skip
+        for tool, name in exported:  # the scenarios with credentials: none may reach a file
             (outputs / tool).mkdir(parents=True)
             done = run("export", tool, "--targets", "linux-cpu", "-o", str(outputs / tool / name), "--json")
             assert done.returncode == 0, f"{tool}: {done.stderr}"

@@ -226,3 +226,19 @@ def test_export_notes_name_variables_not_secrets() -> None:
     assert "pixi auth login mirror.example" in pixi
     assert all("N0te-S3cret" not in n for n in (uv, poetry, pixi))
     assert credential_notes(settings, "uv", [("x", "https://elsewhere.example/simple")]) == []
+
+
+def test_pip_user_files_on_macos_and_windows(tmp_path: Path) -> None:
+    """pip's documentation: macOS uses `$HOME/Library/Application Support/pip/pip.conf` when that folder
+    exists (else the XDG file); Windows uses `%APPDATA%\\pip\\pip.ini` and the legacy
+    `%HOME%\\pip\\pip.ini`."""
+    from torchsmith.index.settings_files import pip_config_files
+
+    env = {**_files_env(tmp_path), "APPDATA": str(tmp_path / "appdata")}
+    xdg = _write(tmp_path / "xdg" / "pip" / "pip.conf", "[global]\n")
+    assert pip_config_files(env, "darwin") == [xdg]
+    mac = _write(tmp_path / "home" / "Library" / "Application Support" / "pip" / "pip.conf", "[global]\n")
+    assert pip_config_files(env, "darwin") == [mac]
+    ini = _write(tmp_path / "appdata" / "pip" / "pip.ini", "[global]\n")
+    legacy = _write(tmp_path / "home" / "pip" / "pip.ini", "[global]\n")
+    assert pip_config_files(env, "win32") == [legacy, ini]

@@ -1,9 +1,9 @@
 """A logging HTTP proxy for tests: CONNECT tunnels (HTTPS) and absolute-form requests (plain HTTP).
 
-Run as `python tests/support/proxy.py --log FILE [--auth USER:PASSWORD]`; it prints `PORT <n>` once
+Run as `[TEST_PROXY_AUTH=USER:PASSWORD] python tests/support/proxy.py --log FILE`; it prints `PORT <n>` once
 listening on 127.0.0.1 and exits when its stdin closes. Every request line is appended to FILE as one JSON
 object (`method`, `target`, `status`, `proxy_authorization`: whether credentials came), so a test can prove
-that traffic went through it. With `--auth`, requests without those Basic `Proxy-Authorization`
+that traffic went through it. With `TEST_PROXY_AUTH`, requests without those Basic `Proxy-Authorization`
 credentials get 407 (RFC 9110 §15.5.8). Standard library only.
 """
 
@@ -13,6 +13,7 @@ import argparse
 import base64
 import contextlib
 import json
+import os
 import selectors
 import socket
 import subprocess
@@ -125,9 +126,12 @@ def _pipe(client: socket.socket, upstream: socket.socket) -> None:
 @contextlib.contextmanager
 def run_proxy(log_file: Path, *, auth: str | None = None) -> Iterator[str]:
     """Run the proxy in its own process; yield its URL (`http://127.0.0.1:<port>`), then stop it."""
-    extra = ["--auth", auth] if auth else []
+    env = dict(os.environ)
+    if auth:  # in the environment, not on the command line (`ps` shows command lines to everyone)
+        env["TEST_PROXY_AUTH"] = auth
     process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--log", str(log_file), *extra],
+        [sys.executable, str(Path(__file__).resolve()), "--log", str(log_file)],
+        env=env,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -160,9 +164,10 @@ def read_log(log_file: Path) -> list[dict[str, object]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--log", required=True, type=Path)
-    parser.add_argument("--auth", metavar="USER:PASSWORD")
     args = parser.parse_args(argv)
-    handler = type("BoundProxy", (ProxyHandler,), {"log_file": args.log, "auth": args.auth})
+    handler = type(
+        "BoundProxy", (ProxyHandler,), {"log_file": args.log, "auth": os.environ.get("TEST_PROXY_AUTH")}
+    )
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
 

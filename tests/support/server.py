@@ -16,10 +16,10 @@ path: a wheel's prefix also matches its `.metadata`); `DELETE /_faults` clears t
 `GET /_log` returns the request log as JSON (method, path, status, accept, validators); `DELETE /_log`
 clears it. Standard library only, so it runs in any interpreter.
 
-Private-index wrappers (issue 13): `--auth USER:PASSWORD` answers 401 with `WWW-Authenticate: Basic` to any
-request without that Basic `Authorization` (the control paths stay open); `--tls CERT KEY` serves HTTPS.
-`/fault/trickle/<seconds>/...` sends the body one byte per `<seconds>`; `/fault/hang/...` accepts and never
-answers; `/fault/huge/...` announces and streams an endless body.
+Private-index wrappers (issue 13): with `TEST_SERVER_AUTH=USER:PASSWORD` in its environment, any request
+without those Basic credentials gets 401 and `WWW-Authenticate: Basic` (the control paths stay open);
+`--tls CERT KEY` serves HTTPS. `/fault/trickle/<seconds>/...` sends the body one byte per `<seconds>`;
+`/fault/hang/...` accepts and never answers; `/fault/huge/...` streams an endless body.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import contextlib
 import email.utils
 import hashlib
 import json
+import os
 import selectors
 import subprocess
 import sys
@@ -219,8 +220,10 @@ class Handler(BaseHTTPRequestHandler):
         return target, media, False
 
     def _serve(self, query: str, path: str, faults: dict[str, str | None]) -> None:
-        if "hang" in faults:
+        if "hang" in faults:  # never answer; the client gives up, and nothing is logged
             time.sleep(3600)
+            self.close_connection = True
+            return
         if "huge" in faults:
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
@@ -258,11 +261,11 @@ class Handler(BaseHTTPRequestHandler):
         mtime = int(target.stat().st_mtime)
         validators = "no-validators" not in faults
         if validators and self._not_modified(etag, mtime):
+            self._record(path, 304, 0)  # before answering: a client reading `/_log` next must see it
             self.send_response(304)
             self.send_header("ETag", etag)
             self.send_header("Content-Length", "0")
             self.end_headers()
-            self._record(path, 304, 0)
             return
         if "corrupt" in faults and body:
             # in a zip, change the first entry's timestamp: the archive stays readable, only hashes differ
@@ -324,10 +327,13 @@ def serve(
     """Serve `root` from a separate process; yield its base URL (`http://127.0.0.1:<port>`, or `https://`
     with `tls=(cert, key)`), then stop it and wait for it to exit. `auth="user:password"` requires Basic
     authentication."""
-    extra = ["--auth", auth] if auth else []
-    extra += ["--tls", str(tls[0]), str(tls[1])] if tls else []
+    extra = ["--tls", str(tls[0]), str(tls[1])] if tls else []
+    env = dict(os.environ)
+    if auth:  # in the environment, not on the command line, where `ps` (and the tests' watch) would see it
+        env["TEST_SERVER_AUTH"] = auth
     process = subprocess.Popen(
         [sys.executable, str(Path(__file__).resolve()), "--root", str(root), *extra],
+        env=env,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -359,10 +365,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", required=True, type=Path)
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--auth", metavar="USER:PASSWORD")
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), type=Path)
     args = parser.parse_args(argv)
-    handler = type("BoundHandler", (Handler,), {"state": _State(args.root, args.auth)})
+    handler = type(
+        "BoundHandler", (Handler,), {"state": _State(args.root, os.environ.get("TEST_SERVER_AUTH"))}
+    )
     server = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
     server.daemon_threads = True
     if args.tls:

@@ -12,7 +12,7 @@ disables every file; when it names an existing file the user files are skipped, 
 `Configuration._iter_config_files` does), then the global files (`$XDG_CONFIG_DIRS/pip/pip.conf`, then
 `/etc/pip.conf`), the user files (legacy `~/.pip/pip.conf`, then `$XDG_CONFIG_HOME/pip/pip.conf`) and the
 site file `$VIRTUAL_ENV/pip.conf`; each later file overrides earlier ones, and `[install]` overrides
-`[global]` for `pip install`.
+`[global]` for `pip install`. macOS and Windows use the folders both tools document for them.
 
 Every value comes back with the file it came from, so `torchsmith config` and error messages can say so.
 A file that cannot be parsed is an error naming it (the installer would fail on it too).
@@ -92,10 +92,18 @@ def uv_config_files(env: Mapping[str, str], cwd: Path | None = None) -> list[Pat
     project = _project_uv_file(cwd or Path.cwd())
     if project is not None:
         files.append(project)
-    user = _xdg_config_home(env)
-    if user is not None and (user / "uv" / "uv.toml").is_file():
-        files.append(user / "uv" / "uv.toml")
-    system = [d / "uv" / "uv.toml" for d in _xdg_config_dirs(env)] + [Path("/etc/uv/uv.toml")]
+    import sys
+
+    if sys.platform == "win32":  # %APPDATA%\uv\uv.toml and %SYSTEMDRIVE%\ProgramData\uv\uv.toml
+        appdata, drive = env.get("APPDATA", "").strip(), env.get("SYSTEMDRIVE", "C:").strip()
+        user_file = Path(appdata) / "uv" / "uv.toml" if appdata else None
+        system = [Path(drive + "\\") / "ProgramData" / "uv" / "uv.toml"]
+    else:
+        user = _xdg_config_home(env)
+        user_file = user / "uv" / "uv.toml" if user is not None else None
+        system = [d / "uv" / "uv.toml" for d in _xdg_config_dirs(env)] + [Path("/etc/uv/uv.toml")]
+    if user_file is not None and user_file.is_file():
+        files.append(user_file)
     files.extend(next(([p] for p in system if p.is_file()), []))
     return files
 
@@ -172,25 +180,41 @@ def uv_config(env: Mapping[str, str], cwd: Path | None = None) -> ConfigValues:
 # --- pip ----------------------------------------------------------------------------------------------------
 
 
-def pip_config_files(env: Mapping[str, str]) -> list[Path]:
-    """The files pip would read, in the order it reads them (later ones override earlier ones)."""
+def pip_config_files(env: Mapping[str, str], platform: str | None = None) -> list[Path]:
+    """The files pip would read, in the order it reads them (later ones override earlier ones); macOS and
+    Windows use the folders pip's documentation gives for them."""
+    import sys
+
+    platform = platform or sys.platform
     explicit = env.get("PIP_CONFIG_FILE", "").strip()
     if explicit == os.devnull:
         return []
-    files: list[Path] = []
-    if explicit:
-        files.append(Path(explicit))
-    files += [d / "pip" / "pip.conf" for d in _xdg_config_dirs(env)] + [Path("/etc/pip.conf")]
+    files: list[Path] = [Path(explicit)] if explicit else []
+    home = _home(env)
+    name = "pip.ini" if platform == "win32" else "pip.conf"
+    if platform == "win32":
+        program_data = env.get("PROGRAMDATA", "").strip()
+        files += [Path(program_data) / "pip" / name] if program_data else []
+    elif platform == "darwin":
+        files.append(Path("/Library/Application Support/pip") / name)
+    else:
+        files += [d / "pip" / name for d in _xdg_config_dirs(env)] + [Path("/etc/pip.conf")]
     if not (explicit and Path(explicit).exists()):
-        home = _home(env)
-        if home is not None:
-            files.append(home / ".pip" / "pip.conf")
-        user = _xdg_config_home(env)
-        if user is not None:
-            files.append(user / "pip" / "pip.conf")
+        appdata = env.get("APPDATA", "").strip()
+        if platform == "win32":
+            files += [home / "pip" / name] if home is not None else []
+            files += [Path(appdata) / "pip" / name] if appdata else []
+        else:
+            files += [home / ".pip" / name] if home is not None else []
+            mac = home / "Library" / "Application Support" / "pip" if home is not None else None
+            user = _xdg_config_home(env)
+            if platform == "darwin" and mac is not None and mac.is_dir():
+                files.append(mac / name)
+            elif user is not None:
+                files.append(user / "pip" / name)
     venv = env.get("VIRTUAL_ENV", "").strip()
     if venv:
-        files.append(Path(venv) / "pip.conf")
+        files.append(Path(venv) / name)
     return [path for path in files if path.is_file()]
 
 
