@@ -203,7 +203,6 @@ class KnowledgeCatalog:
         self.jetson_base = jetson_base
         base = index_base.rstrip("/")
         self.refreshed = refreshed if refreshed is not None and refreshed.index_base == base else None
-        self.tags = {str(tag) for tag in tags}
         self.selector = FileSelector(machine, tags)
         self._client: IndexClient | None = None
         self._missing: set[str] = set()
@@ -211,6 +210,7 @@ class KnowledgeCatalog:
             self._client = IndexClient(cache_dir / "http", offline=True)
             self._missing = load_missing(self._client.cache.root)
         self._candidates: dict[tuple[str, str], list[Candidate]] = {}
+        self._neutral: dict[str, list[tuple[Version, DistFile]]] = {}
         self.sources: dict[tuple[str, str], str] = {}
         """(backend, package) -> where its files came from (`cache`, `refresh`, `inventory`)."""
 
@@ -257,6 +257,11 @@ class KnowledgeCatalog:
         torchaudio 2.11.1, which serve every backend's torch: only PyPI has them."""
         if package == "torch":
             return []
+        if package not in self._neutral:
+            self._neutral[package] = self._compute_neutral(package)
+        return self._neutral[package]
+
+    def _compute_neutral(self, package: str) -> list[tuple[Version, DistFile]]:
         from torchsmith.knowledge import inventory
 
         files = [
