@@ -62,6 +62,7 @@ class Catalog(Protocol):
         """The candidate's `Requires-Dist` (PEP 658 metadata); None when unknown (offline, no metadata)."""
 
 
+_PYPI = "https://pypi.org/simple"
 MISSING_PAGES = "index-missing.json"
 """Project pages an index answered 404 for (a cache-dir file): offline, a page seen missing has no files."""
 
@@ -253,23 +254,9 @@ class KnowledgeCatalog:
         )
 
     def _pypi_neutral(self, package: str) -> list[tuple[Version, DistFile]]:
-        """Backend-neutral PyPI wheels of a companion (`py3-none-<platform>`, no local label), such as
-        torchaudio 2.11.1, which serve every backend's torch: only PyPI has them."""
-        if package == "torch":
-            return []
         if package not in self._neutral:
-            self._neutral[package] = self._compute_neutral(package)
+            self._neutral[package] = pypi_neutral(self.selector, package, self.machine)
         return self._neutral[package]
-
-    def _compute_neutral(self, package: str) -> list[tuple[Version, DistFile]]:
-        from torchsmith.knowledge import inventory
-
-        files = [
-            f
-            for f in inventory.shipped().files(package, inventory.PYPI, self.machine.platform_key, "")
-            if f.filename.split("-")[-3].startswith("py3") and "+" not in f.filename
-        ]
-        return self.selector.best(files)
 
     def candidates(self, backend: Backend, package: str) -> list[Candidate]:
         name = canonicalize_name(package)
@@ -292,9 +279,7 @@ class KnowledgeCatalog:
             seen = {Version(c.version.public) for c in result}
             for version, dist in self._pypi_neutral(name):
                 if Version(version.public) not in seen:
-                    result.append(
-                        _candidate(name, version, backend.name, "https://pypi.org/simple", dist, "pypi")
-                    )
+                    result.append(_candidate(name, version, backend.name, _PYPI, dist, "pypi"))
             result.sort(key=lambda c: c.version, reverse=True)
         return result
 
@@ -333,6 +318,22 @@ class KnowledgeCatalog:
             return None
 
 
+def pypi_neutral(selector: FileSelector, package: str, machine: Machine) -> list[tuple[Version, DistFile]]:
+    """Backend-neutral PyPI wheels of a companion (`py3-none-<platform>`, no local label), such as torchaudio
+    2.11.1, which serve every backend's torch though only PyPI has them: from the shipped inventory's PyPI
+    rows, with PyPI's URLs and sha256 (PyPI files never change)."""
+    if package == "torch":
+        return []
+    from torchsmith.knowledge import inventory
+
+    files = [
+        f
+        for f in inventory.shipped().files(package, inventory.PYPI, machine.platform_key, "")
+        if f.filename.split("-")[-3].startswith("py3") and "+" not in f.filename
+    ]
+    return selector.best(files)
+
+
 def _candidate(
     name: str, version: Version, backend: str, index: str, dist: DistFile, source: str
 ) -> Candidate:
@@ -354,12 +355,16 @@ class IndexCatalog:
         tags: Sequence[Tag],
         index_base: str,
         jetson_base: str,
+        pypi_index: str | None = None,
     ) -> None:
+        """`pypi_index`: the default index; when it is PyPI itself, companions only PyPI has (torchaudio
+        2.11.1) are offered from the inventory's PyPI rows."""
         self.client = client
         self.machine = machine
         self.selector = FileSelector(machine, tags)
         self.index_base = index_base
         self.jetson_base = jetson_base
+        self.pypi_index = pypi_index
         self._pages: dict[tuple[str, str], tuple[DistFile, ...] | None] = {}
         self._candidates: dict[tuple[str, str], list[Candidate]] = {}
 
@@ -404,6 +409,13 @@ class IndexCatalog:
         files = self._files(backend, package) or ()
         index = _index_for(backend, self.index_base, self.jetson_base)
         name = canonicalize_name(package)
-        return [
+        result = [
             Candidate(name, version, backend.name, index, dist) for version, dist in self.selector.best(files)
         ]
+        if self.pypi_index is not None and self.pypi_index.rstrip("/") == _PYPI and backend.kind != "jetson":
+            seen = {Version(c.version.public) for c in result}
+            for version, dist in pypi_neutral(self.selector, name, self.machine):
+                if Version(version.public) not in seen:
+                    result.append(Candidate(name, version, backend.name, _PYPI, dist, source="pypi"))
+            result.sort(key=lambda c: c.version, reverse=True)
+        return result

@@ -192,9 +192,9 @@ def _catalog(machine: Machine, settings: IndexSettings, reporter: Reporter) -> t
         catalog = _knowledge_catalog(machine, settings)
         return catalog, _offline_note(catalog, "offline (`TORCHSMITH_OFFLINE`)")
     client = settings.client(reporter)
-    return IndexCatalog(
-        client, machine, machine_tags(machine), settings.index_base, settings.jetson_index_base
-    ), None
+    tags = machine_tags(machine)
+    base, jetson = settings.index_base, settings.jetson_index_base
+    return IndexCatalog(client, machine, tags, base, jetson, pypi_index=settings.default_index), None
 
 
 def _backends(machine: Machine, backend: str) -> tuple[list[Backend], bool]:
@@ -333,8 +333,16 @@ def make_plan(
         chosen.backend,
         chosen.verdict.notes,
         newer_cpu=None if newer else newer_cpu,
-        companions=[(c.package, Version(c.version.public)) for c in chosen.packages[1:]],
+        companions=[
+            (c.package, Version(c.version.public)) for c in chosen.packages[1:] if c.source != "pypi"
+        ],
     )
+    reasons += [
+        f"{c.package} {c.version} pairs with torch {chosen.torch}: a backend-neutral (`py3-none`) release "
+        "only PyPI has; taken from PyPI"
+        for c in chosen.packages[1:]
+        if c.source == "pypi"
+    ]
     if newer:
         cpu_hint = f"; `--backend cpu` gets torch {newer_cpu} on the CPU" if newer_cpu else ""
         reasons.append(newer + cpu_hint)
