@@ -339,7 +339,7 @@ def make_plan(
     )
     reasons += [
         f"{c.package} {c.version} pairs with torch {chosen.torch}: a backend-neutral (`py3-none`) release "
-        "only PyPI has; taken from PyPI"
+        f"the `{chosen.backend}` index is not known to carry; taken from PyPI"
         for c in chosen.packages[1:]
         if c.source == "pypi"
     ]
