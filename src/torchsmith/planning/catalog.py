@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote
 
+from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -60,6 +61,9 @@ class Catalog(Protocol):
 
     def requires_dist(self, candidate: Candidate) -> list[str] | None:
         """The candidate's `Requires-Dist` (PEP 658 metadata); None when unknown (offline, no metadata)."""
+
+    def why_none(self, backend: Backend, package: str, spec: SpecifierSet) -> str | None:
+        """Why `backend` has no file of `package` matching `spec` for the machine, read from its files."""
 
 
 _PYPI = "https://pypi.org/simple"
@@ -136,6 +140,8 @@ class FileSelector:
         self._interpreters = {tag.interpreter for tag in tags}
         self._abis = {tag.abi for tag in tags}
         self._platforms = {tag.platform for tag in tags}
+        self._pairs = {(tag.interpreter, tag.abi) for tag in tags}
+        self._platform_key = machine.platform_key
         python = machine.python.version if machine.python else None
         self._python = Version(python) if python else None
 
@@ -162,6 +168,30 @@ class FileSelector:
             return SpecifierSet(dist.requires_python).contains(self._python, prereleases=True)
         except InvalidSpecifier:
             return True
+
+    def why_none(self, package: str, files: Iterable[DistFile], spec: SpecifierSet) -> str | None:
+        """Why no file of the newest version `spec` admits installs here, from the files themselves (`its
+        cp314 wheels are for macosx_14_0_arm64`); None when no version matches at all."""
+        by_version: dict[Version, list[DistFile]] = {}
+        for dist in files:
+            wheel = dist.wheel
+            if wheel is not None and spec.contains(wheel.version.public, prereleases=True):
+                by_version.setdefault(Version(wheel.version.public), []).append(dist)
+        if not by_version:
+            return None
+        from torchsmith.knowledge.inventory import platform_of
+
+        version = max(by_version)
+        tags = [t for d in by_version[version] if (w := d.wheel) is not None for t in w.tags]
+        python = [t for t in tags if (t.interpreter, t.abi) in self._pairs]
+        here = [t for t in python if platform_of(f"x-0-py3-none-{t.platform}.whl") == self._platform_key]
+        if here:
+            platforms = ", ".join(f"`{p}`" for p in sorted({t.platform for t in here}))
+            return f"{package} {version} has no file for this platform; for this Python it has {platforms}"
+        if python:
+            return f"{package} {version} has files for this Python on other platforms only"
+        pythons = sorted({t.abi if t.abi not in ("none", "abi3") else t.interpreter for t in tags})
+        return f"{package} {version} has no file for this Python: its wheels are for {', '.join(pythons)}"
 
     def best(self, files: Iterable[DistFile]) -> list[tuple[Version, DistFile]]:
         """(version, best file) for every version with a file installable here, newest first."""
@@ -309,6 +339,22 @@ class KnowledgeCatalog:
                 result.append(Candidate("torch", version, backend.name, index, None, source="rule"))
         return result
 
+    def why_none(self, backend: Backend, package: str, spec: SpecifierSet) -> str | None:
+        if backend.kind == "jetson":
+            return None
+        name = canonicalize_name(package)
+        index = _index_for(backend, self.index_base, self.jetson_base)
+        source, _, _ = self._files(backend, name, index)
+        if source == "inventory":
+            from torchsmith.knowledge import inventory
+
+            files: Sequence[DistFile] = inventory.shipped().files(name, backend.name, None, index)
+        elif source == "refresh" and self.refreshed is not None:
+            files = self.refreshed.files(backend.name, name)
+        else:
+            files = self._cached_page(index, name) or ()
+        return self.selector.why_none(name, files, spec)
+
     def requires_dist(self, candidate: Candidate) -> list[str] | None:
         if candidate.file is None or self._client is None or candidate.file.core_metadata is False:
             return None
@@ -396,6 +442,11 @@ class IndexCatalog:
         if candidate.file is None or candidate.file.core_metadata is False:
             return None
         return self.client.metadata(candidate.file)
+
+    def why_none(self, backend: Backend, package: str, spec: SpecifierSet) -> str | None:
+        if backend.kind == "jetson":
+            return None
+        return self.selector.why_none(canonicalize_name(package), self._files(backend, package) or (), spec)
 
     def candidates(self, backend: Backend, package: str) -> list[Candidate]:
         key = (backend.name, canonicalize_name(package))

@@ -234,7 +234,11 @@ def _search(
     for backend in backends:
         if not by_backend[backend.name]:
             search.failures.setdefault(backend.name, []).append(
-                (Version("0"), explain.no_versions(search.reqs, backend, search.catalog.offline))
+                (
+                    Version("0"),
+                    search.catalog.why_none(backend, "torch", search.reqs.family["torch"])
+                    or explain.no_versions(search.reqs, backend, search.catalog.offline),
+                )
             )
     return accelerated, cpu
 
