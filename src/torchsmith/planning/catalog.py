@@ -14,10 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote
 
-from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -29,6 +28,16 @@ from torchsmith.index.simple import DistFile
 from torchsmith.knowledge import jetson
 from torchsmith.knowledge.refresh import RefreshResult
 from torchsmith.machine.model import Machine
+from torchsmith.planning.selection import (
+    PYPI_SIMPLE,
+    FileSelector,
+    load_missing,
+    pypi_neutral,
+    remember_missing,
+)
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
 
 __all__ = ["Candidate", "Catalog", "FileSelector", "IndexCatalog", "KnowledgeCatalog"]
 
@@ -66,41 +75,6 @@ class Catalog(Protocol):
         """Why `backend` has no file of `package` matching `spec` for the machine, read from its files."""
 
 
-_PYPI = "https://pypi.org/simple"
-MISSING_PAGES = "index-missing.json"
-"""Project pages an index answered 404 for (a cache-dir file): offline, a page seen missing has no files."""
-
-
-def _missing_path(http_cache: Path) -> Path:
-    return http_cache.parent / MISSING_PAGES
-
-
-def load_missing(http_cache: Path) -> set[str]:
-    """Page URLs the index was seen not to have (empty when unknown)."""
-    import json
-
-    try:
-        data = json.loads(_missing_path(http_cache).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return set()
-    return {str(url) for url in data} if isinstance(data, list) else set()
-
-
-def remember_missing(http_cache: Path, missing: set[str], present: set[str]) -> None:
-    """Record pages seen missing (and forget those seen again); the cache is optional, so errors pass."""
-    import contextlib
-    import json
-
-    from torchsmith.fileio import atomic_write_text
-
-    known = load_missing(http_cache)
-    updated = (known | missing) - present
-    if updated != known:
-        with contextlib.suppress(OSError):
-            http_cache.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(_missing_path(http_cache), json.dumps(sorted(updated)))
-
-
 def _index_for(backend: Backend, index_base: str, jetson_base: str) -> str:
     return backend.index_url(index_base, jetson_base)
 
@@ -129,88 +103,6 @@ def jetson_wheels(backend: Backend, package: str, machine: Machine) -> list[Cand
             found.append(Candidate("torch", wheel.torch, backend.name, index, DistFile(filename, wheel.url)))
     unique = {c.version: c for c in found}
     return [unique[v] for v in sorted(unique, reverse=True)]
-
-
-class FileSelector:
-    """The one file-level selection: which of a page's (or the inventory's) files install on the machine,
-    and the best one per version (the lowest-ranked matching tag, then the highest build tag)."""
-
-    def __init__(self, machine: Machine, tags: Sequence[Tag]) -> None:
-        self.rank = {tag: position for position, tag in enumerate(tags)}
-        self._interpreters = {tag.interpreter for tag in tags}
-        self._abis = {tag.abi for tag in tags}
-        self._platforms = {tag.platform for tag in tags}
-        self._pairs = {(tag.interpreter, tag.abi) for tag in tags}
-        self._platform_key = machine.platform_key
-        python = machine.python.version if machine.python else None
-        self._python = Version(python) if python else None
-
-    def may_fit(self, filename: str) -> bool:
-        """A cheap look at a wheel name's last three fields before parsing it: a real index page lists a
-        thousand files for every Python and platform, and only a few can install here."""
-        parts = filename[:-4].lower().split("-") if filename.endswith(".whl") else []
-        if len(parts) < 5:
-            return False
-        python, abi, platform = parts[-3], parts[-2], parts[-1]
-        return (
-            not self._interpreters.isdisjoint(python.split("."))
-            and not self._abis.isdisjoint(abi.split("."))
-            and not self._platforms.isdisjoint(platform.split("."))
-        )
-
-    def admits_python(self, dist: DistFile) -> bool:
-        """PEP 503 `data-requires-python`, as pip and uv honour it (matters for `py3-none` wheels)."""
-        if dist.requires_python is None or self._python is None:
-            return True
-        from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-        try:
-            return SpecifierSet(dist.requires_python).contains(self._python, prereleases=True)
-        except InvalidSpecifier:
-            return True
-
-    def why_none(self, package: str, files: Iterable[DistFile], spec: SpecifierSet) -> str | None:
-        """Why no file of the newest version `spec` admits installs here, from the files themselves (`its
-        cp314 wheels are for macosx_14_0_arm64`); None when no version matches at all."""
-        by_version: dict[Version, list[DistFile]] = {}
-        for dist in files:
-            wheel = dist.wheel
-            if wheel is not None and spec.contains(wheel.version.public, prereleases=True):
-                by_version.setdefault(Version(wheel.version.public), []).append(dist)
-        if not by_version:
-            return None
-        from torchsmith.knowledge.inventory import platform_of
-
-        version = max(by_version)
-        tags = [t for d in by_version[version] if (w := d.wheel) is not None for t in w.tags]
-        python = [t for t in tags if (t.interpreter, t.abi) in self._pairs]
-        here = [t for t in python if platform_of(f"x-0-py3-none-{t.platform}.whl") == self._platform_key]
-        if here:
-            platforms = ", ".join(f"`{p}`" for p in sorted({t.platform for t in here}))
-            return f"{package} {version} has no file for this platform; for this Python it has {platforms}"
-        if python:
-            return f"{package} {version} has files for this Python on other platforms only"
-        pythons = sorted({t.abi if t.abi not in ("none", "abi3") else t.interpreter for t in tags})
-        return f"{package} {version} has no file for this Python: its wheels are for {', '.join(pythons)}"
-
-    def best(self, files: Iterable[DistFile]) -> list[tuple[Version, DistFile]]:
-        """(version, best file) for every version with a file installable here, newest first."""
-        best: dict[Version, tuple[int, tuple[int, str], DistFile]] = {}
-        for dist in files:
-            if not self.may_fit(dist.filename):
-                continue
-            wheel = dist.wheel
-            if wheel is None or dist.yanked or not self.admits_python(dist):
-                continue
-            ranks = [self.rank[tag] for tag in wheel.tags if tag in self.rank]
-            if not ranks:
-                continue
-            # the highest build tag wins (`torch-2.10.0-3-...` over `-2-` over none), as in pip and uv
-            rank, build = min(ranks), (-wheel.build[0], wheel.build[1]) if wheel.build else (0, "")
-            current = best.get(wheel.version)
-            if current is None or (rank, build) < (current[0], current[1]):
-                best[wheel.version] = (rank, build, dist)
-        return [(version, dist) for version, (_, _, dist) in sorted(best.items(), reverse=True)]
 
 
 class KnowledgeCatalog:
@@ -309,7 +201,7 @@ class KnowledgeCatalog:
             seen = {Version(c.version.public) for c in result}
             for version, dist in self._pypi_neutral(name):
                 if Version(version.public) not in seen:
-                    result.append(_candidate(name, version, backend.name, _PYPI, dist, "pypi"))
+                    result.append(_candidate(name, version, backend.name, PYPI_SIMPLE, dist, "pypi"))
             result.sort(key=lambda c: c.version, reverse=True)
         return result
 
@@ -362,22 +254,6 @@ class KnowledgeCatalog:
             return self._client.metadata(candidate.file)
         except (TorchsmithError, OSError, ValueError):
             return None
-
-
-def pypi_neutral(selector: FileSelector, package: str, machine: Machine) -> list[tuple[Version, DistFile]]:
-    """Backend-neutral PyPI wheels of a companion (`py3-none-<platform>`, no local label), such as torchaudio
-    2.11.1, which serve every backend's torch though only PyPI has them: from the shipped inventory's PyPI
-    rows, with PyPI's URLs and sha256 (PyPI files never change)."""
-    if package == "torch":
-        return []
-    from torchsmith.knowledge import inventory
-
-    files = [
-        f
-        for f in inventory.shipped().files(package, inventory.PYPI, machine.platform_key, "")
-        if f.filename.split("-")[-3].startswith("py3") and "+" not in f.filename
-    ]
-    return selector.best(files)
 
 
 def _candidate(
@@ -463,10 +339,14 @@ class IndexCatalog:
         result = [
             Candidate(name, version, backend.name, index, dist) for version, dist in self.selector.best(files)
         ]
-        if self.pypi_index is not None and self.pypi_index.rstrip("/") == _PYPI and backend.kind != "jetson":
+        if (
+            self.pypi_index is not None
+            and self.pypi_index.rstrip("/") == PYPI_SIMPLE
+            and backend.kind != "jetson"
+        ):
             seen = {Version(c.version.public) for c in result}
             for version, dist in pypi_neutral(self.selector, name, self.machine):
                 if Version(version.public) not in seen:
-                    result.append(Candidate(name, version, backend.name, _PYPI, dist, source="pypi"))
+                    result.append(Candidate(name, version, backend.name, PYPI_SIMPLE, dist, source="pypi"))
             result.sort(key=lambda c: c.version, reverse=True)
         return result
