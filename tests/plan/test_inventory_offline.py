@@ -82,3 +82,32 @@ def test_a_refresh_of_another_mirror_is_not_used(local_index: LocalIndex, tmp_pa
                                     "TORCHSMITH_INDEX_URL": "https://mirror.example/whl"})  # fmt: skip
     plan = make_plan(["torch"], machine=machine("h100-driver580"), settings=other)
     assert plan.packages[0].version == "2.14.1+cu130"  # the shipped inventory, not the other index's refresh
+
+
+def test_online_plan_takes_the_pypi_only_torchaudio(local_index: LocalIndex, tmp_path: Path) -> None:
+    # PyPI torchaudio 2.11.1 (`torchaudio-2.11.1-py3-none-manylinux_2_28_x86_64.whl`, sha256 0173b5b5…, read
+    # from https://pypi.org/simple/torchaudio/ and checked against the downloaded file; METADATA
+    # `Requires-Dist: torch>=2.11`) exists only on PyPI. With PyPI as the default index, a torch 2.13.0 plan
+    # pairs it, pinned by PyPI's URL and hash, while torch comes from the backend index.
+    settings = IndexSettings.from_env({"TORCHSMITH_INDEX_URL": local_index.base,
+                                       "TORCHSMITH_CACHE_DIR": str(tmp_path / "cache")})  # fmt: skip
+    plan = make_plan(["torch", "torchaudio"], machine=machine("h100-driver580"), settings=settings)
+    torch, audio = plan.packages
+    assert (torch.version, audio.version) == ("2.13.0+cu130", "2.11.1")
+    assert audio.filename == "torchaudio-2.11.1-py3-none-manylinux_2_28_x86_64.whl"
+    assert audio.sha256 == "0173b5b51e1368aa88de3cbe4e98508b5e9df4d8d59356c4e1fbc830c96191ef"
+    assert audio.url is not None and audio.url.startswith("https://files.pythonhosted.org/packages/")
+    assert audio.index == "https://pypi.org/simple"
+    assert any(
+        "torchaudio 2.11.1 pairs with torch 2.13.0" in r and "taken from PyPI" in r for r in plan.reasons
+    )
+    assert not any("torchaudio" in r and "same `cu130` index" in r for r in plan.reasons)
+
+
+def test_with_a_private_default_index_the_pypi_only_torchaudio_is_not_assumed(
+    local_index: LocalIndex, tmp_path: Path
+) -> None:
+    # the local "PyPI" (UV_INDEX_URL) is not pypi.org: its holdings are not known from PyPI's snapshot
+    plan = make_plan(["torch", "torchaudio"], machine=machine("h100-driver580"),
+                     settings=_settings(local_index, tmp_path / "cache", offline=False))  # fmt: skip
+    assert [p.version for p in plan.packages] == ["2.11.0+cu130", "2.11.0+cu130"]

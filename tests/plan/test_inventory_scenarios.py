@@ -106,6 +106,24 @@ CASES = [
          None),
     Case("mac11-py312-tv024-ok", MAC, ("torch==2.9.0", "torchvision"), "3.12", MAC11, "cpu",
          {"torch": "2.9.0", "torchvision": "0.24.0"}),
+    # Windows: PyPI `torch-2.12.0-cp313-cp313t-win_amd64.whl` exists, 2.12.1 has no cp313t; the cpu index's
+    # Windows files are `+cpu … win_amd64` (`torch-2.5.1%2Bcpu-cp312-cp312-win_amd64.whl`).
+    Case("win-py313t-cpu-212", CPU, ("torch==2.12.*",), "3.13t", "win_amd64", "cpu", {"torch": "2.12.0+cpu"},
+         {"torch": "torch-2.12.0+cpu-cp313-cp313t-win_amd64.whl"}, forced="cpu"),
+    # PyPI: torch 2.8.0 is the last with cp39 wheels (2.9.0's start at cp310).
+    Case("win-py39-cpu-newest", CPU, ("torch",), "3.9", "win_amd64", "cpu", {"torch": "2.8.0+cpu"},
+         {"torch": "torch-2.8.0+cpu-cp39-cp39-win_amd64.whl"}, forced="cpu"),
+    # WSL2 is Linux: torch 2.7.1's cp313t wheels exist on PyPI for manylinux
+    # (`…-cp313-cp313t-manylinux_2_28…`), and every 2.7 Linux x86_64 file is manylinux_2_28.
+    Case("wsl2-py313t-cu126", "wsl2-rtx3080", ("torch==2.7.*",), "3.13t", None, "cu126",
+         {"torch": "2.7.1+cu126"}, {"torch": "torch-2.7.1+cu126-cp313-cp313t-manylinux_2_28_x86_64.whl"}),
+    # ROCm: rocm7.2 wheels exist for torch 2.11–2.13 (torch_releases.toml, RELEASE.md + build matrix); a
+    # free-threaded 3.13 gets 2.12.0, the last patch with cp313t on PyPI.
+    Case("rocm72-py313t", "rx7900xtx-rocm6.4", ("torch",), "3.13t", None, "rocm7.2",
+         {"torch": "2.12.0+rocm7.2"}, forced="rocm7.2"),
+    # XPU: 2.14 has Linux xpu wheels and PyPI cp314t since 2.9.0; 2.15's Linux backends are a gap.
+    Case("xpu-py314t", "intel-arc-a770", ("torch",), "3.14t", None, "xpu", {"torch": "2.14.1+xpu"},
+         forced="xpu"),
 ]  # fmt: skip
 
 

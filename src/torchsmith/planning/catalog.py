@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote
 
 from packaging.tags import Tag
@@ -28,6 +28,16 @@ from torchsmith.index.simple import DistFile
 from torchsmith.knowledge import jetson
 from torchsmith.knowledge.refresh import RefreshResult
 from torchsmith.machine.model import Machine
+from torchsmith.planning.selection import (
+    PYPI_SIMPLE,
+    FileSelector,
+    load_missing,
+    pypi_neutral,
+    remember_missing,
+)
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
 
 __all__ = ["Candidate", "Catalog", "FileSelector", "IndexCatalog", "KnowledgeCatalog"]
 
@@ -61,39 +71,8 @@ class Catalog(Protocol):
     def requires_dist(self, candidate: Candidate) -> list[str] | None:
         """The candidate's `Requires-Dist` (PEP 658 metadata); None when unknown (offline, no metadata)."""
 
-
-MISSING_PAGES = "index-missing.json"
-"""Project pages an index answered 404 for (a cache-dir file): offline, a page seen missing has no files."""
-
-
-def _missing_path(http_cache: Path) -> Path:
-    return http_cache.parent / MISSING_PAGES
-
-
-def load_missing(http_cache: Path) -> set[str]:
-    """Page URLs the index was seen not to have (empty when unknown)."""
-    import json
-
-    try:
-        data = json.loads(_missing_path(http_cache).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return set()
-    return {str(url) for url in data} if isinstance(data, list) else set()
-
-
-def remember_missing(http_cache: Path, missing: set[str], present: set[str]) -> None:
-    """Record pages seen missing (and forget those seen again); the cache is optional, so errors pass."""
-    import contextlib
-    import json
-
-    from torchsmith.fileio import atomic_write_text
-
-    known = load_missing(http_cache)
-    updated = (known | missing) - present
-    if updated != known:
-        with contextlib.suppress(OSError):
-            http_cache.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(_missing_path(http_cache), json.dumps(sorted(updated)))
+    def why_none(self, backend: Backend, package: str, spec: SpecifierSet) -> str | None:
+        """Why `backend` has no file of `package` matching `spec` for the machine, read from its files."""
 
 
 def _index_for(backend: Backend, index_base: str, jetson_base: str) -> str:
@@ -138,62 +117,6 @@ def _nv_order(version: Version) -> tuple[Version, tuple[int, ...]]:
     return Version(version.public), (int(stamp[1]), int(stamp[2])) if stamp else ()
 
 
-class FileSelector:
-    """The one file-level selection: which of a page's (or the inventory's) files install on the machine,
-    and the best one per version (the lowest-ranked matching tag, then the highest build tag)."""
-
-    def __init__(self, machine: Machine, tags: Sequence[Tag]) -> None:
-        self.rank = {tag: position for position, tag in enumerate(tags)}
-        self._interpreters = {tag.interpreter for tag in tags}
-        self._abis = {tag.abi for tag in tags}
-        self._platforms = {tag.platform for tag in tags}
-        python = machine.python.version if machine.python else None
-        self._python = Version(python) if python else None
-
-    def may_fit(self, filename: str) -> bool:
-        """A cheap look at a wheel name's last three fields before parsing it: a real index page lists a
-        thousand files for every Python and platform, and only a few can install here."""
-        parts = filename[:-4].lower().split("-") if filename.endswith(".whl") else []
-        if len(parts) < 5:
-            return False
-        python, abi, platform = parts[-3], parts[-2], parts[-1]
-        return (
-            not self._interpreters.isdisjoint(python.split("."))
-            and not self._abis.isdisjoint(abi.split("."))
-            and not self._platforms.isdisjoint(platform.split("."))
-        )
-
-    def admits_python(self, dist: DistFile) -> bool:
-        """PEP 503 `data-requires-python`, as pip and uv honour it (matters for `py3-none` wheels)."""
-        if dist.requires_python is None or self._python is None:
-            return True
-        from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-        try:
-            return SpecifierSet(dist.requires_python).contains(self._python, prereleases=True)
-        except InvalidSpecifier:
-            return True
-
-    def best(self, files: Iterable[DistFile]) -> list[tuple[Version, DistFile]]:
-        """(version, best file) for every version with a file installable here, newest first."""
-        best: dict[Version, tuple[int, tuple[int, str], DistFile]] = {}
-        for dist in files:
-            if not self.may_fit(dist.filename):
-                continue
-            wheel = dist.wheel
-            if wheel is None or dist.yanked or not self.admits_python(dist):
-                continue
-            ranks = [self.rank[tag] for tag in wheel.tags if tag in self.rank]
-            if not ranks:
-                continue
-            # the highest build tag wins (`torch-2.10.0-3-...` over `-2-` over none), as in pip and uv
-            rank, build = min(ranks), (-wheel.build[0], wheel.build[1]) if wheel.build else (0, "")
-            current = best.get(wheel.version)
-            if current is None or (rank, build) < (current[0], current[1]):
-                best[wheel.version] = (rank, build, dist)
-        return [(version, dist) for version, (_, _, dist) in sorted(best.items(), reverse=True)]
-
-
 class KnowledgeCatalog:
     """The offline catalog: per backend and project, the files of the cached index page, else of the last
     `torchsmith knowledge refresh` of this index (`refreshed`), else of the shipped inventory, through the
@@ -215,7 +138,6 @@ class KnowledgeCatalog:
         self.jetson_base = jetson_base
         base = index_base.rstrip("/")
         self.refreshed = refreshed if refreshed is not None and refreshed.index_base == base else None
-        self.tags = {str(tag) for tag in tags}
         self.selector = FileSelector(machine, tags)
         self._client: IndexClient | None = None
         self._missing: set[str] = set()
@@ -223,6 +145,7 @@ class KnowledgeCatalog:
             self._client = IndexClient(cache_dir / "http", offline=True)
             self._missing = load_missing(self._client.cache.root)
         self._candidates: dict[tuple[str, str], list[Candidate]] = {}
+        self._neutral: dict[str, list[tuple[Version, DistFile]]] = {}
         self.sources: dict[tuple[str, str], str] = {}
         """(backend, package) -> where its files came from (`cache`, `refresh`, `inventory`)."""
 
@@ -265,18 +188,9 @@ class KnowledgeCatalog:
         )
 
     def _pypi_neutral(self, package: str) -> list[tuple[Version, DistFile]]:
-        """Backend-neutral PyPI wheels of a companion (`py3-none-<platform>`, no local label), such as
-        torchaudio 2.11.1, which serve every backend's torch: only PyPI has them."""
-        if package == "torch":
-            return []
-        from torchsmith.knowledge import inventory
-
-        files = [
-            f
-            for f in inventory.shipped().files(package, inventory.PYPI, self.machine.platform_key, "")
-            if f.filename.split("-")[-3].startswith("py3") and "+" not in f.filename
-        ]
-        return self.selector.best(files)
+        if package not in self._neutral:
+            self._neutral[package] = pypi_neutral(self.selector, package, self.machine)
+        return self._neutral[package]
 
     def candidates(self, backend: Backend, package: str) -> list[Candidate]:
         name = canonicalize_name(package)
@@ -299,9 +213,7 @@ class KnowledgeCatalog:
             seen = {Version(c.version.public) for c in result}
             for version, dist in self._pypi_neutral(name):
                 if Version(version.public) not in seen:
-                    result.append(
-                        _candidate(name, version, backend.name, "https://pypi.org/simple", dist, "pypi")
-                    )
+                    result.append(_candidate(name, version, backend.name, PYPI_SIMPLE, dist, "pypi"))
             result.sort(key=lambda c: c.version, reverse=True)
         return result
 
@@ -330,6 +242,22 @@ class KnowledgeCatalog:
             if not verdict.ok and verdict.hard:
                 result.append(Candidate("torch", version, backend.name, index, None, source="rule"))
         return result
+
+    def why_none(self, backend: Backend, package: str, spec: SpecifierSet) -> str | None:
+        if backend.kind == "jetson":
+            return None
+        name = canonicalize_name(package)
+        index = _index_for(backend, self.index_base, self.jetson_base)
+        source, _, _ = self._files(backend, name, index)
+        if source == "inventory":
+            from torchsmith.knowledge import inventory
+
+            files: Sequence[DistFile] = inventory.shipped().files(name, backend.name, None, index)
+        elif source == "refresh" and self.refreshed is not None:
+            files = self.refreshed.files(backend.name, name)
+        else:
+            files = self._cached_page(index, name) or ()
+        return self.selector.why_none(name, files, spec)
 
     def requires_dist(self, candidate: Candidate) -> list[str] | None:
         if candidate.file is None or self._client is None or candidate.file.core_metadata is False:
@@ -361,12 +289,16 @@ class IndexCatalog:
         tags: Sequence[Tag],
         index_base: str,
         jetson_base: str,
+        pypi_index: str | None = None,
     ) -> None:
+        """`pypi_index`: the default index; when it is PyPI itself, companions only PyPI has (torchaudio
+        2.11.1) are offered from the inventory's PyPI rows."""
         self.client = client
         self.machine = machine
         self.selector = FileSelector(machine, tags)
         self.index_base = index_base
         self.jetson_base = jetson_base
+        self.pypi_index = pypi_index
         self._pages: dict[tuple[str, str], tuple[DistFile, ...] | None] = {}
         self._candidates: dict[tuple[str, str], list[Candidate]] = {}
 
@@ -399,6 +331,11 @@ class IndexCatalog:
             return None
         return self.client.metadata(candidate.file)
 
+    def why_none(self, backend: Backend, package: str, spec: SpecifierSet) -> str | None:
+        if backend.kind == "jetson":
+            return None
+        return self.selector.why_none(canonicalize_name(package), self._files(backend, package) or (), spec)
+
     def candidates(self, backend: Backend, package: str) -> list[Candidate]:
         key = (backend.name, canonicalize_name(package))
         if key not in self._candidates:  # the search asks again for every torch version it tries
@@ -411,6 +348,17 @@ class IndexCatalog:
         files = self._files(backend, package) or ()
         index = _index_for(backend, self.index_base, self.jetson_base)
         name = canonicalize_name(package)
-        return [
+        result = [
             Candidate(name, version, backend.name, index, dist) for version, dist in self.selector.best(files)
         ]
+        if (
+            self.pypi_index is not None
+            and self.pypi_index.rstrip("/") == PYPI_SIMPLE
+            and backend.kind != "jetson"
+        ):
+            seen = {Version(c.version.public) for c in result}
+            for version, dist in pypi_neutral(self.selector, name, self.machine):
+                if Version(version.public) not in seen:
+                    result.append(Candidate(name, version, backend.name, PYPI_SIMPLE, dist, source="pypi"))
+            result.sort(key=lambda c: c.version, reverse=True)
+        return result

@@ -193,9 +193,9 @@ def _catalog(machine: Machine, settings: IndexSettings, reporter: Reporter) -> t
         catalog = _knowledge_catalog(machine, settings)
         return catalog, _offline_note(catalog, "offline (`TORCHSMITH_OFFLINE`)")
     client = settings.client(reporter)
-    return IndexCatalog(
-        client, machine, machine_tags(machine), settings.index_base, settings.jetson_index_base
-    ), None
+    tags = machine_tags(machine)
+    base, jetson = settings.index_base, settings.jetson_index_base
+    return IndexCatalog(client, machine, tags, base, jetson, pypi_index=settings.default_index), None
 
 
 def _backends(machine: Machine, backend: str) -> tuple[list[Backend], bool]:
@@ -245,7 +245,11 @@ def _search(
     for backend in backends:
         if not by_backend[backend.name]:
             search.failures.setdefault(backend.name, []).append(
-                (Version("0"), explain.no_versions(search.reqs, backend, search.catalog.offline))
+                (
+                    Version("0"),
+                    search.catalog.why_none(backend, "torch", search.reqs.family["torch"])
+                    or explain.no_versions(search.reqs, backend, search.catalog.offline),
+                )
             )
     return accelerated, cpu
 
@@ -388,8 +392,16 @@ def _finish(
         chosen.backend,
         chosen.verdict.notes,
         newer_cpu=None if newer else newer_cpu,
-        companions=[(c.package, Version(c.version.public)) for c in chosen.packages[1:]],
+        companions=[
+            (c.package, Version(c.version.public)) for c in chosen.packages[1:] if c.source != "pypi"
+        ],
     )
+    reasons += [
+        f"{c.package} {c.version} pairs with torch {chosen.torch}: a backend-neutral (`py3-none`) release "
+        f"the `{chosen.backend}` index is not known to carry; taken from PyPI"
+        for c in chosen.packages[1:]
+        if c.source == "pypi"
+    ]
     if newer:
         cpu_hint = f"; `--backend cpu` gets torch {newer_cpu} on the CPU" if newer_cpu else ""
         reasons.append(newer + cpu_hint)
