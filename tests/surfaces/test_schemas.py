@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
+from tests.distro.conftest import DistroDir, distro_dir, member  # noqa: F401 - the fixture
 from tests.install.test_install import ROOT as CPU_ROOT
 from tests.install.test_install import InstallIndex, install_index, uv_env  # noqa: F401 - fixtures
 from tests.support.fixtures import LocalIndex
@@ -25,14 +27,37 @@ SCHEMAS = REPO / "docs" / "schemas"
 MACHINES = REPO / "tests" / "machines"
 
 
-def validated(name: str, out: str) -> dict[str, Any]:
+def validated(name: str, out: str, definition: str | None = None) -> dict[str, Any]:
+    """`out` parsed and validated against docs/schemas/NAME; with `definition`, also against that one
+    action's document (`#/$defs/DEFINITION`), since the distro schema accepts any action's."""
     document = json.loads(out)
     schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.Draft202012Validator(schema).validate(document)
+    if definition is not None:
+        jsonschema.Draft202012Validator(action_schema(schema, definition)).validate(document)
     assert document["schema_version"] == SCHEMA_VERSION == 1
     assert next(iter(document)) == "schema_version"  # first key: visible at a glance
+    assert_renames_fail(name, document, definition)
     return dict(document)
+
+
+def action_schema(schema: dict[str, Any], definition: str) -> dict[str, Any]:
+    return {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"}
+
+
+def assert_renames_fail(name: str, document: dict[str, Any], definition: str | None = None) -> None:
+    """The schema is strict enough that renaming any top-level key of a real document fails it."""
+    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(
+        schema if definition is None else action_schema(schema, definition)
+    )
+    loose = [
+        key
+        for key in document
+        if validator.is_valid({(f"{key}_renamed" if k == key else k): v for k, v in document.items()})
+    ]
+    assert not loose, f"{name} {definition or ''}: renamed, these keys still validate: {loose}"
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str, code: int = 0) -> str:
@@ -43,7 +68,8 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str, code: int = 0) -> str:
 def test_every_schema_is_valid_and_named_for_a_command() -> None:
     names = sorted(p.name.removesuffix(".schema.json") for p in SCHEMAS.glob("*.schema.json"))
     assert names == [
-        "distro", "doctor", "export", "install", "knowledge-refresh", "lint", "matrix", "plan", "probe",
+        "config", "distro", "doctor", "export", "install", "knowledge-refresh", "lint", "matrix", "plan",
+        "probe",
     ]  # fmt: skip
     for name in names:
         schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text())
@@ -101,6 +127,8 @@ def test_export_and_lint(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     broken.write_text("--index-url https://download.pytorch.org/whl/cu126\ntorch\n")
     lint = validated("lint", run(capsys, "lint", str(broken.parent), "--json"))
     assert [f["severity"] for f in lint["findings"]] == ["warning"]
+    # ruff's spelling of the same document
+    assert validated("lint", run(capsys, "lint", str(broken.parent), "--output-format", "json")) == lint
 
 
 def test_knowledge_refresh(
@@ -109,13 +137,125 @@ def test_knowledge_refresh(
 ) -> None:  # fmt: skip
     monkeypatch.setenv("TORCHSMITH_CACHE_DIR", str(tmp_path))
     out = run(capsys, "knowledge", "refresh", "--index-base", local_index.base, "--json", "-q")
-    assert "cpu" in validated("knowledge-refresh", out)["backends"]
+    document = validated("knowledge-refresh", out)
+    assert "cpu" in document["backends"]
 
 
-def test_distro(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`config --json` with every section filled: an extra index with credentials in its URL, a proxy with
+    credentials, an insecure host, a netrc file; the secrets are masked and the document keeps its shape."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine index.example.org login bob password netrc-secret\n")
+    netrc.chmod(0o600)
+    for key, value in {
+        "HOME": str(tmp_path),
+        "NETRC": str(netrc),
+        "TORCHSMITH_CACHE_DIR": str(tmp_path / "cache"),
+        "UV_INDEX_URL": "https://index.example.org/simple",
+        "UV_EXTRA_INDEX_URL": "https://alice:url-secret@extra.example.org/simple",
+        "HTTPS_PROXY": "http://carol:proxy-secret@proxy.example.org:3128",
+        "NO_PROXY": "localhost,127.0.0.1",
+        "UV_INSECURE_HOST": "extra.example.org",
+    }.items():
+        monkeypatch.setenv(key, value)
+    out = run(capsys, "config", "--json")
+    assert "secret" not in out
+    document = validated("config", out)
+    assert [row["role"] for row in document["indexes"]] == ["pytorch", "jetson", "default", "extra"]
+    assert document["netrc"]["hosts"] == ["index.example.org"]
+    assert document["tls"]["insecure_hosts"][0]["host"] == "extra.example.org"
+    assert list(document["proxies"]) == ["HTTPS_PROXY"]
+
+
+def test_distro_without_results(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The actions that need only `distro.toml`: the commented one `init` writes, with a matrix that has
+    each kind of runner and cells no torch build exists for, which `workflow` prunes: torch 2.9 and later
+    publish no cp39 wheels (pytorch/pytorch#161167, revised to drop Python 3.9 from release 2.9;
+    pytorch/vision#9239 "Update min version to 3.10 for release 2.9")."""
     monkeypatch.chdir(tmp_path)
-    validated("distro", run(capsys, "distro", "init", "--json"))
-    validated("distro", run(capsys, "distro", "matrix", "--json"))
+    init = validated("distro", run(capsys, "distro", "init", "--json"), "init")
+    assert init["written"] is True
+    path = Path(init["path"])
+    text = path.read_text()
+    for old, new in (
+        ('backends = ["cpu", "cu126"]', 'backends = ["cpu", "cu126", "rocm6.4", "xpu"]'),
+        ('pythons = ["3.11", "3.12"]', 'pythons = ["3.9", "3.11"]'),
+    ):
+        assert old in text
+        text = text.replace(old, new)
+    path.write_text(text)
+    matrix = validated("distro", run(capsys, "distro", "matrix", "--json"), "matrix")
+    github = validated(
+        "distro", run(capsys, "distro", "matrix", "--format", "github", "--json"), "matrix-github"
+    )
+    assert len(matrix["cells"]) == len(github["include"]) == 16
+    assert {c["runner"] for c in github["include"]} == {"cpu", "nvidia", "amd", "intel"}
+    workflow = validated(
+        "distro", run(capsys, "distro", "workflow", "-o", "distro.yml", "--json"), "workflow"
+    )
+    assert workflow["workflow"] == (tmp_path / "distro.yml").read_text()
+    assert {p["cell"] for p in workflow["pruned"]} >= {
+        f"torch{t}-{b}-py3.9" for t in ("2.9", "2.11") for b in ("cpu", "cu126", "rocm6.4", "xpu")
+    }
+    assert all(c.endswith("-py3.11") for c in workflow["cells"])
+
+
+@pytest.mark.slow
+def test_distro_with_results(
+    distro_dir: Callable[[], DistroDir],  # noqa: F811 - the fixture imported above
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """affected, bounds, test (tier 0), report (`--json` and `--format json`) and promote, on a registry of
+    real wheels served on 127.0.0.1 (tests/distro/conftest.py): alpha and gamma are promoted at tier 0
+    (`required-tier = 0`, no test), ext is skipped in the torch 2.11 cell (it pins `torch==2.9.*`) and
+    beta's test makes it need tier 2, so both are blocked; beta's bare `torch` is a bound violation."""
+    d = distro_dir()
+    d.write(
+        member("alpha", "alpha-1.0-py3-none-any.whl", test=False)
+        + member("ext", "ext-1.0-py3-none-any.whl", "exact-abi", test=False)
+        + member("beta", "beta-1.0-py3-none-any.whl")
+        + member("gamma", "gamma-1.0-py3-none-any.whl", test=False),
+        extra="required-tier = 0",
+    )
+    env = {
+        "TORCHSMITH_INDEX_URL": d.settings.index_base,
+        "UV_INDEX_URL": d.settings.default_index,
+        "TORCHSMITH_CACHE_DIR": str(d.settings.cache_dir),
+        **d.env,
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+
+    def distro(*argv: str, code: int = 0) -> str:
+        return run(capsys, "-q", "distro", *argv, "--distro", str(d.path), code=code)
+
+    documents = {
+        "affected": validated("distro", distro("affected", "alpha", "--json"), "affected"),
+        "bounds": validated("distro", distro("bounds", "--json", code=1), "bounds"),
+        "test": validated("distro", distro("test", "--tier", "0", "--json"), "test"),
+        "report": validated("distro", distro("report", "--json"), "report"),
+        "promote": validated("distro", distro("promote", "--json", code=1), "promote"),
+    }
+    assert documents["affected"]["affected"] == ["alpha", "beta"]
+    assert [(m["member"], m["ok"]) for m in documents["bounds"]["members"]] == [
+        ("alpha", True), ("ext", True), ("beta", False), ("gamma", True),
+    ]  # fmt: skip
+    assert [c["cell"]["id"] for c in documents["test"]["cells"]] == [
+        "torch2.9-cpu-py3.11", "torch2.11-cpu-py3.11",
+    ]  # fmt: skip
+    statuses = {o["status"] for c in documents["test"]["cells"] for o in c["outcomes"]}
+    assert statuses == {"pass", "skipped"}
+    assert documents["promote"]["promoted"] == ["alpha==1.0", "gamma==1.0"]
+    assert [b["member"] for b in documents["promote"]["blocked"]] == ["ext", "beta"]
+    # the report in `--format json` is the very document `--json` prints
+    assert validated("distro", distro("report", "--format", "json"), "report") == documents["report"]
+    # a test run is not a report: the report's own key is required of it
+    schema = json.loads((SCHEMAS / "distro.schema.json").read_text())
+    report_only = jsonschema.Draft202012Validator(action_schema(schema, "report"))
+    assert not report_only.is_valid(documents["test"])
 
 
 @pytest.mark.slow
