@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,16 +46,38 @@ def action_schema(schema: dict[str, Any], definition: str) -> dict[str, Any]:
     return {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"}
 
 
+MAPS = {"deps", "proxies"}
+"""Objects keyed by data (member names, variable names), not by the schema: their keys may be anything."""
+NESTED = {"config", "distro"}
+"""The schemas checked at every depth; the others at the top level (knowledge-refresh's nested objects are
+all maps: backend → version → tags)."""
+
+
+def renamings(value: Any, is_map: bool = False) -> Iterator[tuple[str, Any]]:
+    """(path, a copy of `value` with that one key renamed), for every key of every object in it (the first
+    item of each list stands for the others)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not is_map:
+                yield key, {(f"{key}_renamed" if k == key else k): v for k, v in value.items()}
+            for path, inner in renamings(item, key in MAPS):
+                yield f"{key}.{path}", {**value, key: inner}
+    elif isinstance(value, list) and value:
+        for path, inner in renamings(value[0]):
+            yield f"[0].{path}", [inner, *value[1:]]
+
+
 def assert_renames_fail(name: str, document: dict[str, Any], definition: str | None = None) -> None:
-    """The schema is strict enough that renaming any top-level key of a real document fails it."""
+    """The schema is strict enough that renaming a key of a real document fails it: any key for the schemas
+    in NESTED, a top-level key for the others."""
     schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text())
     validator = jsonschema.Draft202012Validator(
         schema if definition is None else action_schema(schema, definition)
     )
     loose = [
-        key
-        for key in document
-        if validator.is_valid({(f"{key}_renamed" if k == key else k): v for k, v in document.items()})
+        path
+        for path, renamed in renamings(document)
+        if (name in NESTED or "." not in path) and validator.is_valid(renamed)
     ]
     assert not loose, f"{name} {definition or ''}: renamed, these keys still validate: {loose}"
 
@@ -208,10 +230,11 @@ def test_distro_with_results(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """affected, bounds, test (tier 0), report (`--json` and `--format json`) and promote, on a registry of
-    real wheels served on 127.0.0.1 (tests/distro/conftest.py): alpha and gamma are promoted at tier 0
-    (`required-tier = 0`, no test), ext is skipped in the torch 2.11 cell (it pins `torch==2.9.*`) and
-    beta's test makes it need tier 2, so both are blocked; beta's bare `torch` is a bound violation."""
+    """affected, bounds, test (tiers 0 and 1), report (`--json` and `--format json`) and promote --mirror,
+    on a registry of real wheels with torch served on 127.0.0.1 (tests/distro/conftest.py): alpha and gamma
+    are promoted (`required-tier = 0`, no test), ext is skipped in the torch 2.11 cell (it pins
+    `torch==2.9.*`) and beta's test makes it need tier 2, so both are blocked; beta's bare `torch` is a
+    bound violation."""
     d = distro_dir()
     d.write(
         member("alpha", "alpha-1.0-py3-none-any.whl", test=False)
@@ -232,12 +255,14 @@ def test_distro_with_results(
     def distro(*argv: str, code: int = 0) -> str:
         return run(capsys, "-q", "distro", *argv, "--distro", str(d.path), code=code)
 
+    tier0 = validated("distro", distro("test", "--tier", "0", "--json"), "test")
+    assert tier0["tier"] == 0 and all(c["installed"] == [] for c in tier0["cells"])
     documents = {
         "affected": validated("distro", distro("affected", "alpha", "--json"), "affected"),
         "bounds": validated("distro", distro("bounds", "--json", code=1), "bounds"),
-        "test": validated("distro", distro("test", "--tier", "0", "--json"), "test"),
+        "test": validated("distro", distro("test", "--tier", "1", "--json"), "test"),
         "report": validated("distro", distro("report", "--json"), "report"),
-        "promote": validated("distro", distro("promote", "--json", code=1), "promote"),
+        "promote": validated("distro", distro("promote", "--mirror", "--json", code=1), "promote"),
     }
     assert documents["affected"]["affected"] == ["alpha", "beta"]
     assert [(m["member"], m["ok"]) for m in documents["bounds"]["members"]] == [
@@ -248,7 +273,10 @@ def test_distro_with_results(
     ]  # fmt: skip
     statuses = {o["status"] for c in documents["test"]["cells"] for o in c["outcomes"]}
     assert statuses == {"pass", "skipped"}
+    installed = {p["name"] for c in documents["test"]["cells"] for p in c["installed"]}
+    assert {"torch", "alpha", "beta", "gamma"} <= installed
     assert documents["promote"]["promoted"] == ["alpha==1.0", "gamma==1.0"]
+    assert any(f.startswith("torch-2.9.1+cpu-") for f in documents["promote"]["mirrored"])
     assert [b["member"] for b in documents["promote"]["blocked"]] == ["ext", "beta"]
     # the report in `--format json` is the very document `--json` prints
     assert validated("distro", distro("report", "--format", "json"), "report") == documents["report"]
