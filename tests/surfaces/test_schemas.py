@@ -46,11 +46,11 @@ def action_schema(schema: dict[str, Any], definition: str) -> dict[str, Any]:
     return {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"}
 
 
-MAPS = {"deps", "proxies"}
-"""Objects keyed by data (member names, variable names), not by the schema: their keys may be anything."""
-NESTED = {"config", "distro"}
-"""The schemas checked at every depth; the others at the top level (knowledge-refresh's nested objects are
-all maps: backend → version → tags)."""
+MAPS = {"deps", "proxies", "backends", "manylinux"}
+"""Objects keyed by data (member names, variables, platforms), not by the schema: any key is valid."""
+NESTED = {"config", "distro", "plan", "export", "lint", "matrix"}
+"""The schemas checked at every depth. probe, install and doctor are checked at the top level only (their
+nested objects still have optional keys); knowledge-refresh's nested objects are all maps."""
 
 
 def renamings(value: Any, is_map: bool = False) -> Iterator[tuple[str, Any]]:
