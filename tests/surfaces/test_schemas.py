@@ -19,6 +19,8 @@ import pytest
 from tests.distro.conftest import DistroDir, distro_dir, member  # noqa: F401 - the fixture
 from tests.install.test_install import ROOT as CPU_ROOT
 from tests.install.test_install import InstallIndex, install_index, uv_env  # noqa: F401 - fixtures
+from tests.machines.test_machines import MACHINES as MACHINE_NAMES
+from tests.machines.test_machines import probe_json
 from tests.support.fixtures import LocalIndex
 from torchsmith.cli import SCHEMA_VERSION, main
 
@@ -48,9 +50,9 @@ def action_schema(schema: dict[str, Any], definition: str) -> dict[str, Any]:
 
 MAPS = {"deps", "proxies", "backends", "manylinux"}
 """Objects keyed by data (member names, variables, platforms), not by the schema: any key is valid."""
-NESTED = {"config", "distro", "plan", "export", "lint", "matrix"}
-"""The schemas checked at every depth. probe, install and doctor are checked at the top level only (their
-nested objects still have optional keys); knowledge-refresh's nested objects are all maps."""
+NESTED = {"config", "distro", "export", "lint", "matrix", "plan", "probe"}
+"""The schemas checked at every depth. install and doctor are checked at the top level only (their nested
+objects still have optional keys); knowledge-refresh's nested objects are all maps."""
 
 
 def renamings(value: Any, is_map: bool = False) -> Iterator[tuple[str, Any]]:
@@ -105,6 +107,14 @@ def test_probe(machine: str, capsys: pytest.CaptureFixture[str], monkeypatch: py
     monkeypatch.setenv("PATH", f"{root}/usr/bin:{root}/usr/sbin")
     document = validated("probe", run(capsys, "probe", "--json", "--root", str(root)))
     assert document["os"] == "linux"
+
+
+@pytest.mark.parametrize("machine", MACHINE_NAMES)
+def test_probe_every_fake_machine(machine: str) -> None:
+    """Every machine under tests/machines, some of which (macOS, a forced CUDA) need a probe context the
+    command line cannot give: the document `probe --json` prints is this one plus `schema_version`."""
+    document = validated("probe", json.dumps({"schema_version": SCHEMA_VERSION, **probe_json(machine)}))
+    assert document["os"] in ("linux", "macos")
 
 
 def test_probe_document_plans_again_with_its_schema_version(
