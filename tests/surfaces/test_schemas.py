@@ -17,6 +17,7 @@ import jsonschema
 import pytest
 
 from tests.distro.conftest import DistroDir, distro_dir, member  # noqa: F401 - the fixture
+from tests.doctor.conftest import torch_venv  # noqa: F401 - the session fixture
 from tests.install.test_install import ROOT as CPU_ROOT
 from tests.install.test_install import InstallIndex, install_index, uv_env  # noqa: F401 - fixtures
 from tests.machines.test_machines import MACHINES as MACHINE_NAMES
@@ -50,9 +51,8 @@ def action_schema(schema: dict[str, Any], definition: str) -> dict[str, Any]:
 
 MAPS = {"deps", "proxies", "backends", "manylinux"}
 """Objects keyed by data (member names, variables, platforms), not by the schema: any key is valid."""
-NESTED = {"config", "distro", "export", "lint", "matrix", "plan", "probe"}
-"""The schemas checked at every depth. install and doctor are checked at the top level only (their nested
-objects still have optional keys); knowledge-refresh's nested objects are all maps."""
+NESTED = {"config", "distro", "doctor", "export", "install", "lint", "matrix", "plan", "probe"}
+"""The schemas checked at every depth: all but knowledge-refresh, whose nested objects are all maps."""
 
 
 def renamings(value: Any, is_map: bool = False) -> Iterator[tuple[str, Any]]:
@@ -141,6 +141,22 @@ def test_doctor(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["doctor", "--python", sys.executable, "--no-device-test", "--root", root, "--json", "-q"])
     document = validated("doctor", capsys.readouterr().out)
     assert code == (0 if document["healthy"] else 1)
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_doctor_on_real_torch(
+    torch_venv: Path,  # noqa: F811 - the fixture imported above
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The real torch 2.13.0 CPU build, device test included: the `torch` and `device_tests` sections."""
+    root = str(MACHINES / "cpu-container")
+    document = validated(
+        "doctor", run(capsys, "doctor", "--python", str(torch_venv), "--root", root, "--json", "-q")
+    )
+    assert document["environment"]["torch"]["version"] == "2.13.0+cpu"
+    assert document["environment"]["torch"]["build"] == "cpu"
+    assert [t["device"] for t in document["environment"]["device_tests"]] == ["cpu"]
 
 
 def test_export_and_lint(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
