@@ -23,6 +23,7 @@ from tests.install.test_install import InstallIndex, install_index, uv_env  # no
 from tests.machines.test_machines import MACHINES as MACHINE_NAMES
 from tests.machines.test_machines import probe_json
 from tests.support.fixtures import LocalIndex
+from tests.support.wheels import make_wheel
 from torchsmith.cli import SCHEMA_VERSION, main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -310,6 +311,43 @@ def test_distro_with_results(
     schema = json.loads((SCHEMAS / "distro.schema.json").read_text())
     report_only = jsonschema.Draft202012Validator(action_schema(schema, "report"))
     assert not report_only.is_valid(documents["test"])
+
+
+@pytest.mark.slow
+def test_distro_failures(
+    distro_dir: Callable[[], DistroDir],  # noqa: F811 - the fixture imported above
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The states a tier-2 run can end in, in the same documents: alpha 2.0 renamed `double`, so beta's test
+    fails; gamma's test fails once per cell, then passes (flaky); the torch 2.11 cell is given a `+cu126`
+    torch build by `[torch-wheels]`, so it errors before anything runs."""
+    d = distro_dir()
+    wrong = make_wheel(d.root / "torchwheels", "torch", "2.11.0+cu126", "cp311", "cp311", "linux_x86_64")
+    d.write(
+        member("alpha", "alpha-2.0-py3-none-any.whl")
+        + member("beta", "beta-1.0-py3-none-any.whl")
+        + member("gamma", "gamma-1.0-py3-none-any.whl"),
+        extra=f'\n[torch-wheels]\n"torch2.11-cpu-py3.11" = "{wrong}"\n',
+    )
+    for key, value in {
+        "TORCHSMITH_INDEX_URL": d.settings.index_base,
+        "UV_INDEX_URL": d.settings.default_index,
+        "TORCHSMITH_CACHE_DIR": str(d.settings.cache_dir),
+        **d.env,
+    }.items():
+        monkeypatch.setenv(key, value)
+    out = run(capsys, "-q", "distro", "test", "--tier", "2", "--distro", str(d.path), "--json", code=1)
+    test = validated("distro", out, "test")
+    ran, errored = test["cells"]
+    assert {o["member"]: o["status"] for o in ran["outcomes"]} == {
+        "alpha": "pass", "beta": "fail", "gamma": "flaky",
+    }  # fmt: skip
+    assert errored["error"].startswith("`[torch-wheels]` file") and errored["torch"] is None
+    report = validated(
+        "distro", run(capsys, "distro", "report", "--distro", str(d.path), "--json", code=1), "report"
+    )
+    assert not any(p["promotable"] for p in report["promotion"])
 
 
 @pytest.mark.slow
