@@ -2,7 +2,10 @@
 
 The documents are real outputs of `main([...])` (fake machine roots, the local index, real uv), validated
 with the `jsonschema` library against the schemas users are pointed at; a schema that drifted from the
-output, or an output that lost `schema_version`, fails here.
+output, or an output that lost `schema_version`, fails here. Each document is also renamed one key at a time,
+at every depth: each rename must fail its schema, so a key renamed in the code (or a key the schema forgot
+to require) fails here too. distro's schema holds one document per action (`#/$defs/ACTION`); each output
+is validated against its own.
 """
 
 from __future__ import annotations
