@@ -69,7 +69,7 @@ def test_tier0_run_report_bounds_round_trip(distro_dir: Callable[[], DistroDir])
     report = make_report(distro_path=d.path, format="json")
     data = json.loads(report.text)
     assert data["tier"] == 0 and data["graph"]["deps"] == {"alpha": [], "ext": [], "beta": ["alpha"]}
-    assert report.to_json() == data and report.exit_code == 0
+    assert {"schema_version": 1, **report.to_json()} == data and report.exit_code == 0
     # the results feed the bound check: ext's pin is exactly its passing torch
     bounds = check_bounds(distro_path=d.path, settings=d.settings)
     assert [(r.member, r.recommended) for r in bounds.rows] == [

@@ -267,8 +267,11 @@ def make_report(
         if not files:
             raise DistroError(f"no results in `{folder}`", hint="run `torchsmith distro test` first")
     run = load_results(files, absolute_logs=format == "html")
-    if format == "json":
-        text = json.dumps(ReportResult(run, format, "").to_json(), indent=2) + "\n"
+    if format == "json":  # the same document as `--json`: `schema_version` first (docs/schemas/distro)
+        from torchsmith.cli import SCHEMA_VERSION
+
+        document = {"schema_version": SCHEMA_VERSION, **ReportResult(run, format, "").to_json()}
+        text = json.dumps(document, indent=2) + "\n"
     elif format == "markdown":
         text = render_markdown(run)
     else:
