@@ -586,3 +586,31 @@ def test_install_gpu_flag_reaches_the_plan() -> None:
         )
     assert code == 2
     assert "this machine has GPUs 0–1" in err.getvalue()
+
+
+def test_arc_before_25_has_no_xpu_wheels() -> None:
+    # PyTorch "Getting Started on Intel GPU": prebuilt XPU wheels start with PyTorch 2.5; 2.4 was source-only.
+    doc = with_(linux(), intel={"gpus": [{"name": "Intel Arc A770", "device_id": "0x56a0"}]})
+    p = plan(doc, ["torch==2.4.*"])
+    assert p.backend == "cpu"
+
+
+def test_core_ultra_windows_xpu() -> None:
+    # Same source: Intel Core Ultra (Meteor Lake, Arc graphics, PCI 0x7D55) is supported on Windows.
+    doc = with_(windows(), intel={"gpus": [{"name": "Intel(R) Arc(TM) Graphics", "device_id": "0x7D55"}]})
+    assert plan(doc, ["torch==2.7.*"]).backend == "xpu"
+
+
+def test_rx7900xtx_rocm() -> None:
+    # ROCm compatibility matrix: gfx1100 (Radeon RX 7900 XTX) is supported; PyTorch 2.8 ships ROCm 6.4 wheels.
+    p = plan(with_(linux(), amd=amd(("AMD Radeon RX 7900 XTX", "gfx1100"))), ["torch==2.8.*"])
+    assert p.backend == "rocm6.4"
+
+
+def test_gfx1031_gets_cpu_with_the_override_for_this_torch() -> None:
+    # ROCm docs list gfx1030 but not gfx1031 (RX 6700 XT); HSA_OVERRIDE_GFX_VERSION=10.3.0 makes it report
+    # gfx1030. The suggested backend must exist for the requested torch (2.8: ROCm 6.3/6.4).
+    p = plan(with_(linux(), amd=amd(("AMD Radeon RX 6700 XT", "gfx1031"))), ["torch==2.8.*"])
+    assert p.backend == "cpu"
+    line = next(r for r in p.reasons if "HSA_OVERRIDE_GFX_VERSION=10.3.0" in r)
+    assert "--backend rocm6.4" in line or "--backend rocm6.3" in line

@@ -286,7 +286,7 @@ def why_cpu(rejected: Sequence[Rejection]) -> str:
     )
 
 
-def gpu_without_backend(machine: Machine) -> str:
+def gpu_without_backend(machine: Machine, torch: Version | None = None) -> str:
     overridden = (
         machine.nvidia
         and machine.nvidia.driver
@@ -310,7 +310,16 @@ def gpu_without_backend(machine: Machine) -> str:
         for gpu in machine.amd.gpus:
             override = rocm.gfx_override(gpu.gfx) if gpu.gfx else None
             if override:
-                newest = next(iter(rocm.backends_for_gfx(_override_target(override))), None)
+                release = releases.release_for(torch) if torch is not None else None
+                shipped = release.backends.get(machine.platform_key, ()) if release is not None else None
+                newest = next(
+                    (
+                        b
+                        for b in rocm.backends_for_gfx(_override_target(override))
+                        if shipped is None or b in shipped
+                    ),
+                    None,
+                )
                 backend = f" and plan with `--backend {newest}`" if newest else ""
                 return (
                     f"CPU build chosen: no PyTorch ROCm build is compiled for {gpu.name} ({gpu.gfx}); ROCm "

@@ -413,7 +413,7 @@ def _finish(
     if chosen.backend.kind == "cpu" and any(b.kind != "cpu" for b in backends):
         reasons.append(explain.why_cpu(rejected))
     elif chosen.backend.kind == "cpu" and explain.has_gpu(machine):
-        reasons.append(explain.gpu_without_backend(machine))
+        reasons.append(explain.gpu_without_backend(machine, chosen.torch))
     return Plan(
         backend=chosen.backend.name,
         packages=packages,
