@@ -227,7 +227,10 @@ def _gpu_arch(torch: Version, backend: Backend, machine: Machine, release: Relea
     key = machine.platform_key
     archs = cuda_arches.arch_list(torch, backend.name, key) if release is not None else None
     sibling = None
-    if archs is None and key != "linux-x86_64" and release is not None:
+    assumed = archs is not None and archs.confidence == "low"
+    if assumed:  # a list assumed from neighbouring releases is evidence, not a known fact
+        sibling, archs = archs, None
+    elif archs is None and key != "linux-x86_64" and release is not None:
         sibling = cuda_arches.arch_list(torch, backend.name, "linux-x86_64")
     unknown: list[str] = []
     unread: dict[str, list[str]] = {}  # GPU name -> indices whose architecture could not be read
@@ -269,7 +272,13 @@ def _gpu_arch(torch: Version, backend: Backend, machine: Machine, release: Relea
         unknown.append(
             f"the architecture of {which} `{name}` could not be read (`sm ?`), so `{backend}` is unchecked"
         )
-    what = "torch newer than the tables" if release is None else "a gap in torchsmith's tables"
+    what = (
+        "torch newer than the tables"
+        if release is None
+        else "assumed from neighbouring releases"
+        if assumed
+        else "a gap in torchsmith's tables"
+    )
     for sm, labels in gap.items():
         unknown.append(
             f"whether the `{backend}` build of torch {torch} for `{key}` has {sm} code for "
