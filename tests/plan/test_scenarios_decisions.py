@@ -632,3 +632,17 @@ def test_gfx1031_gets_cpu_with_the_override_for_this_torch() -> None:
     assert p.backend == "cpu"
     line = next(r for r in p.reasons if "HSA_OVERRIDE_GFX_VERSION=10.3.0" in r)
     assert "--backend rocm6.4" in line or "--backend rocm6.3" in line
+
+
+def test_conda_override_wins_over_an_older_driver() -> None:
+    # conda docs: CONDA_OVERRIDE_CUDA replaces the detected `__cuda` (to build for another machine); with an
+    # override of 12.4 on a driver-470 host the environment is for CUDA 12.4: torch 2.6's cu124 build, with a
+    # warning that this host's driver must be updated to run it.
+    doc = with_(
+        linux(),
+        nvidia=nvidia("470.82.01", ("RTX 3080", "8.6"), cuda="11.4"),
+        virtual_packages=["__cuda=12.4=0"],
+    )
+    p = plan(doc, ["torch==2.6.*"])
+    assert p.backend == "cu124"
+    assert any("CONDA_OVERRIDE_CUDA=12.4" in w and "update the driver" in w for w in p.warnings)

@@ -54,16 +54,21 @@ def _parse(text: str | None) -> Version | None:
 
 
 def override_cuda(machine: Machine) -> Version | None:
-    """The CUDA version of a `__cuda` virtual package on a machine without an NVIDIA driver: only
-    `CONDA_OVERRIDE_CUDA` puts it there (conda and pixi document it for building CUDA environments on
-    GPU-less hosts), so it states the user's intent to plan for a driver of that CUDA."""
-    if machine.nvidia is not None and machine.nvidia.driver is not None:
-        return None
+    """The CUDA version `CONDA_OVERRIDE_CUDA` asked for, as the machine's `__cuda` virtual package records it:
+    on a machine without an NVIDIA driver only the override puts it there (conda and pixi document it for
+    building CUDA environments on GPU-less hosts); with a driver, a `__cuda` other than the driver's own CUDA
+    version is the override. Either way it states the user's intent to plan for a driver of that CUDA."""
+    recorded = None
     for package in machine.virtual_packages:
         name, _, rest = package.partition("=")
         if name == "__cuda":
-            return _parse(rest.split("=", 1)[0])
-    return None
+            recorded = _parse(rest.split("=", 1)[0])
+    if recorded is None or machine.nvidia is None or machine.nvidia.driver is None:
+        return recorded
+    own = _parse(machine.nvidia.cuda_driver)
+    if own is None or own.release[:2] == recorded.release[:2]:
+        return None
+    return recorded
 
 
 def _driver_facts(machine: Machine, ctx: ProbeContext | None) -> tuple[Version | None, Version | None]:

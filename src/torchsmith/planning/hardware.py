@@ -130,12 +130,24 @@ def cuda_rule(release: Release | None, torch: Version, backend: Backend, machine
     floor = cuda_drivers.min_driver(backend.cuda, os_key)
     own = _v(nvidia.cuda_driver) or cuda_drivers.cuda_for_driver(driver, os_key)
     own_text = f" (supports CUDA up to {own})" if own else ""
+    override = override_cuda(machine)
+    notes: list[str] = []
+    if override is not None and backend.cuda.release[:2] > override.release[:2]:
+        return Verdict(
+            f"`CONDA_OVERRIDE_CUDA={override}` asks for a driver of CUDA {override}; `{backend}` needs CUDA "
+            f"{backend.cuda.major}.{backend.cuda.minor}"
+        )
     if floor is not None and driver < floor:
         needed = cuda_drivers.format_driver(floor)
-        return Verdict(
-            f"driver {nvidia.driver}{own_text}; `{backend}` needs driver >= {needed}, so it is rejected"
+        if override is None:
+            return Verdict(
+                f"driver {nvidia.driver}{own_text}; `{backend}` needs driver >= {needed}, so it is rejected"
+            )
+        notes.append(
+            f"`{backend}` needs driver >= {needed} and this machine has {nvidia.driver}; planned because "
+            f"`CONDA_OVERRIDE_CUDA={override}` asks for a CUDA {override} environment (update the driver "
+            "before running it here)"
         )
-    notes: list[str] = []
     unknown: list[str] = []
     if floor is None:
         unknown.append(

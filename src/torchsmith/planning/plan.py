@@ -398,9 +398,7 @@ def _finish(
         reasons.append(f"`{chosen.backend}` because the requirements pin the local label `+{label}`")
     # A forced backend's problems are warnings too, so they show however the plan is read.
     warnings += [note for note in chosen.verdict.notes if note.startswith("forced ")]
-    warnings += [
-        note for note in chosen.verdict.notes if note.startswith("no NVIDIA GPU was found on this machine")
-    ]
+    warnings += [note for note in chosen.verdict.notes if "`CONDA_OVERRIDE_CUDA=" in note]
     unknown = chosen.verdict.unknown
     warnings += [
         f"unverified: {fact}; no build of torch {chosen.torch} for this machine is known to run here, so "
