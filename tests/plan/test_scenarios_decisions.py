@@ -646,3 +646,14 @@ def test_conda_override_wins_over_an_older_driver() -> None:
     p = plan(doc, ["torch==2.6.*"])
     assert p.backend == "cu124"
     assert any("CONDA_OVERRIDE_CUDA=12.4" in w and "update the driver" in w for w in p.warnings)
+
+
+def test_conda_override_with_gpu_but_no_driver() -> None:
+    # conda docs: CONDA_OVERRIDE_CUDA is how an environment is built for CUDA where the driver is absent
+    # (a fresh host before the driver install); the GPU seen on PCI (RTX 3080, sm_86) is still checked.
+    doc = with_(
+        linux(), nvidia=nvidia(None, ("NVIDIA GeForce RTX 3080", "8.6")), virtual_packages=["__cuda=12.6=0"]
+    )
+    p = plan(doc, ["torch==2.8.*"])
+    assert p.backend == "cu126"
+    assert any("no NVIDIA driver is loaded" in w for w in p.warnings)

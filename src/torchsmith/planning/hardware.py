@@ -120,12 +120,21 @@ def cuda_rule(release: Release | None, torch: Version, backend: Backend, machine
         return _no_nvidia(backend, machine)
     driver = _v(nvidia.driver)
     if driver is None:
-        if override_cuda(machine) is not None and not nvidia.gpus:
-            return _no_nvidia(backend, machine)
-        return Verdict(
-            f"`{backend}` needs the NVIDIA driver, which is not loaded (GPU seen on PCI only); install the "
-            "driver (e.g. `sudo ubuntu-drivers install`) and reboot"
+        override = override_cuda(machine)
+        if override is None:
+            return Verdict(
+                f"`{backend}` needs the NVIDIA driver, which is not loaded (GPU seen on PCI only); install "
+                "the driver (e.g. `sudo ubuntu-drivers install`) and reboot"
+            )
+        intent = _no_nvidia(backend, machine)
+        if not intent.ok or not nvidia.gpus:
+            return intent
+        arch = _gpu_arch(torch, backend, machine, release)
+        note = (
+            f"no NVIDIA driver is loaded; `{backend}` is planned because `CONDA_OVERRIDE_CUDA={override}` "
+            "asks for that CUDA (install the driver before running it here)"
         )
+        return Verdict(arch.why, (note,), unknown=arch.unknown, doubt=arch.doubt)
     os_key = machine.driver_os
     floor = cuda_drivers.min_driver(backend.cuda, os_key)
     own = _v(nvidia.cuda_driver) or cuda_drivers.cuda_for_driver(driver, os_key)
