@@ -125,3 +125,11 @@ def test_canonical_machine_is_unchanged() -> None:
         amd=AmdInfo(rocm=None, gpus=(AmdGpu("MI250X", "gfx90a"),)),
     )
     assert normalize.normalize_machine(machine) is machine
+
+
+@pytest.mark.parametrize(
+    ("printed", "expected"), [("R35.5.0", "35.5.0"), ("r36.4", "36.4.0"), ("35.5", "35.5.0")]
+)
+def test_l4t_release(printed: str, expected: str) -> None:
+    # /etc/nv_tegra_release `# R35 (release), REVISION: 5.0` is L4T 35.5.0; jtop and scripts print `R35.5.0`.
+    assert normalize.l4t_release(printed) == expected

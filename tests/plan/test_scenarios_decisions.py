@@ -657,3 +657,9 @@ def test_conda_override_with_gpu_but_no_driver() -> None:
     p = plan(doc, ["torch==2.8.*"])
     assert p.backend == "cu126"
     assert any("no NVIDIA driver is loaded" in w for w in p.warnings)
+
+
+def test_jetson_l4t_written_with_r_prefix() -> None:
+    # jtop prints the L4T release as `R35.5.0`; it is JetPack 5.1.3 and takes NVIDIA's jp/v512 wheel.
+    p = plan(jetson("R35.5.0", "NVIDIA Jetson AGX Orin Developer Kit", "3.8"))
+    assert p.package("torch").version == "2.1.0a0+41361538.nv23.06"  # type: ignore[union-attr]
