@@ -133,3 +133,17 @@ def test_canonical_machine_is_unchanged() -> None:
 def test_l4t_release(printed: str, expected: str) -> None:
     # /etc/nv_tegra_release `# R35 (release), REVISION: 5.0` is L4T 35.5.0; jtop and scripts print `R35.5.0`.
     assert normalize.l4t_release(printed) == expected
+
+
+def test_m_abi_is_normalised_but_wheel_tags_keep_it() -> None:
+    # PEP 3149: CPython 3.7 wheels are tagged `cp37-cp37m` (torch-1.13.1-cp37-cp37m-manylinux1_x86_64.whl on
+    # PyPI); the machine says `cp37`, and the tags it accepts must still match those files.
+    from torchsmith.machine.model import Libc
+    from torchsmith.planning.tags import machine_tags
+
+    machine = normalize.normalize_machine(
+        Machine(os="linux", arch="x86_64", libc=Libc("glibc", "2.35"), python=PythonInfo("3.7", abi="cp37m"))
+    )
+    assert machine.python is not None and machine.python.abi == "cp37"
+    tags = {str(tag) for tag in machine_tags(machine)}
+    assert "cp37-cp37m-manylinux1_x86_64" in tags
