@@ -663,3 +663,18 @@ def test_jetson_l4t_written_with_r_prefix() -> None:
     # jtop prints the L4T release as `R35.5.0`; it is JetPack 5.1.3 and takes NVIDIA's jp/v512 wheel.
     p = plan(jetson("R35.5.0", "NVIDIA Jetson AGX Orin Developer Kit", "3.8"))
     assert p.package("torch").version == "2.1.0a0+41361538.nv23.06"  # type: ignore[union-attr]
+
+
+def test_wsl2_gtx1080_gets_cu126() -> None:
+    # WSL2 runs Linux wheels on the Windows host's driver (NVIDIA CUDA on WSL guide); RELEASE.md: Linux cu126
+    # keeps sm_60 SASS (runs on sm_61), cu128+/cu130 start at sm_75.
+    doc = with_(linux(), wsl=True, nvidia=nvidia("581.57", ("NVIDIA GeForce GTX 1080", "6.1")))
+    p = plan(doc)
+    assert p.backend == "cu126" and p.verified
+
+
+def test_wsl2_rtx5090_torch27_cu128() -> None:
+    # PyTorch 2.7 release notes: Blackwell (sm_120) in the CUDA 12.8 builds; WSL2 uses the Linux wheels.
+    doc = with_(linux(), wsl=True, nvidia=nvidia("576.02", ("NVIDIA GeForce RTX 5090", "12.0")))
+    p = plan(doc, ["torch==2.7.*"])
+    assert p.backend == "cu128"
