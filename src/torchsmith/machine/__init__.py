@@ -95,11 +95,8 @@ def load_machine(path: str | Path) -> Machine:
             hint="`os` and `arch` are required; see `torchsmith probe --json` for the shape",
         ) from error
     normalized = normalize_machine(machine)
-    rewritten = (normalized.nvidia, normalized.amd, normalized.intel) != (
-        machine.nvidia,
-        machine.amd,
-        machine.intel,
-    )
+    hardware = ("nvidia", "amd", "intel", "jetson")
+    rewritten = any(getattr(normalized, key) != getattr(machine, key) for key in hardware)
     if "backends" not in data or rewritten:  # derived facts: work them out from the hardware described
         normalized = dataclasses.replace(normalized, backends=runnable.runnable_backends(normalized))
     return normalized
