@@ -147,3 +147,19 @@ def test_m_abi_is_normalised_but_wheel_tags_keep_it() -> None:
     assert machine.python is not None and machine.python.abi == "cp37"
     tags = {str(tag) for tag in machine_tags(machine)}
     assert "cp37-cp37m-manylinux1_x86_64" in tags
+
+
+def test_probe_path_normalises_and_keeps_the_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The probe applies the same boundary as `--machine` files: a Windows detector reporting the
+    # driver-store version (`Get-CimInstance Win32_VideoController` DriverVersion) yields NVIDIA's 581.57.
+    from tests.machines.test_machines import context_for
+    from torchsmith.machine import nvidia, probe_context
+
+    def detect(ctx: object) -> NvidiaInfo:
+        return NvidiaInfo(driver="32.0.15.8157", cuda_driver=None, gpus=(NvidiaGpu("RTX 4090", "8.9"),))
+
+    monkeypatch.setattr(nvidia, "detect", detect)
+    machine = probe_context(context_for("cpu-container"))
+    assert machine.nvidia is not None and machine.nvidia.driver == "581.57"
+    assert any("driver-store" in w for w in machine.warnings)
+    assert "cu130" in machine.backends

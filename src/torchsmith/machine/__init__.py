@@ -70,7 +70,7 @@ def probe_context(ctx: ProbeContext) -> Machine:
     )
     machine = dataclasses.replace(machine, virtual_packages=virtual.virtual_packages(machine, ctx))
     machine = dataclasses.replace(machine, backends=runnable.runnable_backends(machine, ctx))
-    return dataclasses.replace(machine, warnings=tuple(ctx.warnings))
+    return dataclasses.replace(machine, warnings=tuple(ctx.warnings) + machine.warnings)
 
 
 def load_machine(path: str | Path) -> Machine:
