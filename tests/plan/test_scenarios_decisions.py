@@ -678,3 +678,14 @@ def test_wsl2_rtx5090_torch27_cu128() -> None:
     doc = with_(linux(), wsl=True, nvidia=nvidia("576.02", ("NVIDIA GeForce RTX 5090", "12.0")))
     p = plan(doc, ["torch==2.7.*"])
     assert p.backend == "cu128"
+
+
+def test_v100_and_5090_newest_torch_serving_both() -> None:
+    # pytorch#160269 kept Volta (sm_70) in the 2.8 cu128 builds and 2.9/2.10 kept it (build_cuda.sh);
+    # RFC pytorch#172352 dropped it from 2.11's cu128; cu130 starts at sm_75 and cu126 stops at sm_90. So
+    # torch 2.10 cu128 is the newest build with both sm_70 and sm_120; the RTX 5090 alone could have 2.11+.
+    doc = with_(linux(), nvidia=nvidia("580.65.06", ("Tesla V100-SXM2-32GB", "7.0"), ("RTX 5090", "12.0")))
+    p = plan(doc)
+    assert p.backend == "cu128" and p.gpus is None
+    assert p.package("torch").version.startswith("2.10.")  # type: ignore[union-attr]
+    assert any("serves every GPU" in r and "--gpu 1" in r for r in p.reasons)

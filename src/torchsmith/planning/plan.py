@@ -355,7 +355,19 @@ def make_plan(
             warnings += gpu_policy.left_out(
                 full_machine, indices, "no build of the requested torch serves every GPU"
             )
-    return _finish(outcome, reqs, settings, warnings, kept)
+    extra: list[str] = []
+    if outcome.accelerated is not None and gpus is None and len(gpu_policy.kinds(machine)) > 1:
+        alone = _fallback(machine, reqs, catalog, forced, backend)
+        if alone is not None and alone[0].accelerated is not None:
+            best = alone[0].accelerated
+            if best.torch > outcome.accelerated.torch:
+                which = ", ".join(gpu_policy.gpu_label(machine, i) for i in alone[1])
+                extra.append(
+                    f"torch {outcome.accelerated.torch} is the newest whose build serves every GPU; "
+                    f"`--gpu {','.join(map(str, alone[1]))}` plans torch {best.torch} (`{best.backend}`) for "
+                    f"{which} alone"
+                )
+    return _finish(outcome, reqs, settings, warnings, kept, extra)
 
 
 def _finish(
@@ -364,6 +376,7 @@ def _finish(
     settings: IndexSettings,
     warnings: list[str],
     kept: tuple[int, ...] | None,
+    extra: Sequence[str] = (),
 ) -> Plan:
     machine, search, by_backend = outcome.machine, outcome.search, outcome.by_backend
     backends = [parse_backend(n) for n in by_backend]
@@ -393,6 +406,7 @@ def _finish(
     if newer:
         cpu_hint = f"; `--backend cpu` gets torch {newer_cpu} on the CPU" if newer_cpu else ""
         reasons.append(newer + cpu_hint)
+    reasons.extend(extra)
     if reqs.labels and search.forced:
         label = next(iter(reqs.labels.values()))
         reasons.append(f"`{chosen.backend}` because the requirements pin the local label `+{label}`")
