@@ -25,13 +25,13 @@ from torchsmith.index.settings import IndexSettings
 from torchsmith.machine.model import Machine
 from torchsmith.planning import explain
 from torchsmith.planning import gpus as gpu_policy
-from torchsmith.planning.catalog import Candidate, Catalog, IndexCatalog
+from torchsmith.planning.catalog import Candidate, Catalog, IndexCatalog, KnowledgeCatalog
 from torchsmith.planning.commands import install_commands
 from torchsmith.planning.model import Plan, PlannedPackage, Rejection
 from torchsmith.planning.packages import nameless_urls, planned_package
 from torchsmith.planning.requirements import Requirements, label_backend, parse_requirements
 from torchsmith.planning.rules import Verdict, check
-from torchsmith.planning.sources import catalog_for, knowledge_catalog, offline_note
+from torchsmith.planning.tags import machine_tags
 from torchsmith.report import NullReporter, Reporter
 
 __all__ = ["Plan", "PlannedPackage", "Rejection", "make_plan"]
@@ -164,6 +164,38 @@ class _Search:
                 return candidate
         self._fail(backend, public, f"no {name} {wanted} wheel for this machine on `{torch.index}`")
         return None
+
+
+def _knowledge_catalog(machine: Machine, settings: IndexSettings) -> KnowledgeCatalog:
+    """The offline catalog: shipped tables plus the last `knowledge refresh` of these indexes, if any."""
+    from torchsmith.knowledge.refresh import load_refreshed
+
+    refreshed = load_refreshed(settings.cache_dir)
+    base, jetson = settings.index_base, settings.jetson_index_base
+    return KnowledgeCatalog(machine, base, jetson, refreshed=refreshed, tags=machine_tags(machine))
+
+
+def _offline_note(catalog: KnowledgeCatalog, why: str) -> str:
+    seen = (
+        f"; versions the indexes listed at `knowledge refresh` ({catalog.refreshed.generated}) included"
+        if catalog.refreshed is not None
+        else ""
+    )
+    return (
+        f"{why}: planned from torchsmith's shipped knowledge only (versions and backends, no file names "
+        f"or hashes){seen}"
+    )
+
+
+def _catalog(machine: Machine, settings: IndexSettings, reporter: Reporter) -> tuple[Catalog, str | None]:
+    """The index catalog, or the knowledge catalog offline (and the warning saying why)."""
+    if settings.offline:
+        catalog = _knowledge_catalog(machine, settings)
+        return catalog, _offline_note(catalog, "offline (`TORCHSMITH_OFFLINE`)")
+    client = settings.client(reporter)
+    return IndexCatalog(
+        client, machine, machine_tags(machine), settings.index_base, settings.jetson_index_base
+    ), None
 
 
 def _backends(machine: Machine, backend: str) -> tuple[list[Backend], bool]:
@@ -305,14 +337,14 @@ def make_plan(
             else []
         )
     backends, forced = _backends(machine, backend)
-    catalog, offline = catalog_for(machine, settings, reporter)
-    warnings[:0] = [offline] if offline else []
+    catalog, offline_note = _catalog(machine, settings, reporter)
+    warnings[:0] = [offline_note] if offline_note else []
     if isinstance(catalog, IndexCatalog):
         try:
             catalog.prefetch(backends, reqs.family)
         except IndexUnreachableError as error:
-            catalog = knowledge_catalog(machine, settings)
-            warnings.insert(0, offline_note(catalog, error.message))
+            catalog = _knowledge_catalog(machine, settings)
+            warnings.insert(0, _offline_note(catalog, error.message))
     outcome = _run(machine, reqs, catalog, backends, forced)
     kept: tuple[int, ...] | None = tuple(sorted(set(gpus))) if gpus is not None else None
     if outcome.accelerated is None and gpus is None and gpu_policy.gpu_count(machine) > 1:
