@@ -689,3 +689,12 @@ def test_v100_and_5090_newest_torch_serving_both() -> None:
     assert p.backend == "cu128" and p.gpus is None
     assert p.package("torch").version.startswith("2.10.")  # type: ignore[union-attr]
     assert any("serves every GPU" in r and "--gpu 1" in r for r in p.reasons)
+
+
+def test_jetpack61_offline_newer_torch_is_called_a_knowledge_gap() -> None:
+    # NVIDIA forum (JetPack 6.1): torch 2.4-2.6 builds live on the jp6/cu126 index; offline torchsmith knows
+    # only the jp/v61 redist wheel (2.5.0a0), so `torch>=2.6` is a gap in its knowledge, not "wrong Python".
+    p = plan(jetson("36.4.0", "NVIDIA Jetson AGX Orin Developer Kit", "3.10"), ["torch>=2.6"])
+    why = {r.backend: r.why for r in p.rejected}["jp6-cu126"]
+    assert "gap in its knowledge" in why and "plan online" in why
+    assert "use the system Python" not in why

@@ -63,22 +63,37 @@ def no_companion(name: str, torch: Version) -> str:
     return f"torchsmith knows no {name} release paired with torch {torch}"
 
 
-def no_versions(reqs: Requirements, backend: Backend, offline: bool) -> str:
+def no_versions(reqs: Requirements, backend: Backend, offline: bool, machine: Machine | None = None) -> str:
+    spec = reqs.spec_text("torch")
     if backend.kind == "jetson":
         from torchsmith.knowledge import jetson
         from torchsmith.machine.runnable import jetson_backend_name
 
-        pythons = sorted(
-            {r.python for r in jetson.jetpack_releases() if jetson_backend_name(r) == backend.name}
-        )
-        if pythons:
+        own = [r for r in jetson.jetpack_releases() if jetson_backend_name(r) == backend.name]
+        pythons = sorted({r.python for r in own})
+        python = machine.python.version if machine is not None and machine.python else None
+        here = python is not None and any(python.startswith(f"{p}.") or python == p for p in pythons)
+        if pythons and not here:
             return (
                 f"NVIDIA's `{backend}` wheels are built for CPython {', '.join(pythons)} (the JetPack's own "
-                f"Python) and none matches `{reqs.spec_text('torch')}` for this Python; use the system "
+                f"Python) and none matches `{spec}` for this Python; use the system "
                 f"Python {pythons[-1]} (e.g. `python{pythons[-1]} -m venv`)"
             )
+        if here and offline:
+            known = sorted({w.wheel_filename.split("-")[1] for r in own for w in r.wheels})
+            listed = f" ({', '.join(known)})" if known else ""
+            indexed = any(r.backend == backend.name for r in own)
+            fix = (
+                "NVIDIA's index lists newer builds, so plan online (unset `TORCHSMITH_OFFLINE`)"
+                if indexed
+                else "build torch from source for this JetPack, or relax the requirement"
+            )
+            return (
+                f"offline, torchsmith knows only NVIDIA's direct wheels for `{backend}`{listed}, none "
+                f"matching `{spec}`: a gap in its knowledge, not a missing build; {fix}"
+            )
     where = "in torchsmith's knowledge" if offline else "on its index"
-    return f"no torch matching `{reqs.spec_text('torch')}` for this platform and Python {where}"
+    return f"no torch matching `{spec}` for this platform and Python {where}"
 
 
 def _cuda_for_driver(driver: str, machine: Machine) -> str | None:

@@ -245,7 +245,10 @@ def _search(
     for backend in backends:
         if not by_backend[backend.name]:
             search.failures.setdefault(backend.name, []).append(
-                (Version("0"), explain.no_versions(search.reqs, backend, search.catalog.offline))
+                (
+                    Version("0"),
+                    explain.no_versions(search.reqs, backend, search.catalog.offline, search.machine),
+                )
             )
     return accelerated, cpu
 
