@@ -698,3 +698,12 @@ def test_jetpack61_offline_newer_torch_is_called_a_knowledge_gap() -> None:
     why = {r.backend: r.why for r in p.rejected}["jp6-cu126"]
     assert "gap in its knowledge" in why and "plan online" in why
     assert "use the system Python" not in why
+
+
+def test_driver_too_old_for_any_cuda_build_is_named() -> None:
+    # NVIDIA CUDA compatibility guide: CUDA 11.x needs >= 450.80.02 on Linux; driver 390 (CUDA 9.1) is below
+    # every CUDA build PyTorch >= 1.13 ships, so the CPU plan must name the driver, not an empty override.
+    p = plan(with_(linux(), nvidia=nvidia("390.157", ("GeForce GTX 1080", "6.1"))))
+    assert p.backend == "cpu"
+    line = next(r for r in p.reasons if r.startswith("CPU build chosen"))
+    assert "390.157" in line and "CONDA_OVERRIDE_CUDA" not in line

@@ -305,12 +305,19 @@ def gpu_without_backend(machine: Machine, torch: Version | None = None) -> str:
     overridden = (
         machine.nvidia
         and machine.nvidia.driver
+        and machine.nvidia.cuda_driver
+        and machine.virtual_packages  # recorded by a probe: a driver's CUDA is missing only when emptied
         and not any(v.startswith("__cuda=") for v in machine.virtual_packages)
     )
     if overridden:
         return (
             "CPU build chosen: the NVIDIA driver is loaded but the machine reports no CUDA (`__cuda` "
             "absent: is `CONDA_OVERRIDE_CUDA` set to an empty value?)"
+        )
+    if machine.nvidia and machine.nvidia.driver and not machine.backends[:-1]:
+        return (
+            f"CPU build chosen: NVIDIA driver `{machine.nvidia.driver}` is below the minimum driver of every "
+            "CUDA build for this platform (or could not be read); update the driver and plan again"
         )
     if machine.nvidia and machine.nvidia.driver is None:
         return (
