@@ -707,3 +707,12 @@ def test_driver_too_old_for_any_cuda_build_is_named() -> None:
     assert p.backend == "cpu"
     line = next(r for r in p.reasons if r.startswith("CPU build chosen"))
     assert "390.157" in line and "CONDA_OVERRIDE_CUDA" not in line
+
+
+def test_amd_gpu_without_gfx_is_unknown_not_cpu() -> None:
+    # Issue 10: an unreadable architecture is an unknown fact, neither a pass nor a silent CPU plan. An AMD
+    # GPU whose gfx target rocminfo could not report gets the newest ROCm build, marked unverified.
+    p = plan(with_(linux(), amd=amd(("AMD Radeon Graphics", None))), ["torch==2.8.*"])
+    assert _kind(p.backend) == "rocm"
+    assert p.verified is False
+    assert any("gfx target" in w for w in p.warnings)

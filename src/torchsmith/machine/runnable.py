@@ -157,9 +157,14 @@ def _rocm_backends(machine: Machine, names: tuple[str, ...]) -> list[str]:
 
     assert machine.amd is not None
     targets = [gpu.gfx for gpu in machine.amd.gpus if gpu.gfx]
-    if not targets:
-        return []
     allowed = set(names)
+    if not targets:
+        # No gfx target could be read: every ROCm build is a candidate and the planner reports the unknown
+        # fact (an unreadable target is neither a pass nor a fail).
+        if not machine.amd.gpus:
+            return []
+        rocm_names = [n for n in names if parse_backend(n).kind == "rocm"]
+        return sorted(rocm_names, key=lambda n: parse_backend(n).version or Version("0"), reverse=True)
     common: list[str] | None = None
     for gfx in targets:
         supported = [b for b in rocm.backends_for_gfx(gfx) if b in allowed]
