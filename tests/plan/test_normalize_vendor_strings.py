@@ -125,3 +125,41 @@ def test_canonical_machine_is_unchanged() -> None:
         amd=AmdInfo(rocm=None, gpus=(AmdGpu("MI250X", "gfx90a"),)),
     )
     assert normalize.normalize_machine(machine) is machine
+
+
+@pytest.mark.parametrize(
+    ("printed", "expected"), [("R35.5.0", "35.5.0"), ("r36.4", "36.4.0"), ("35.5", "35.5.0")]
+)
+def test_l4t_release(printed: str, expected: str) -> None:
+    # /etc/nv_tegra_release `# R35 (release), REVISION: 5.0` is L4T 35.5.0; jtop and scripts print `R35.5.0`.
+    assert normalize.l4t_release(printed) == expected
+
+
+def test_m_abi_is_normalised_but_wheel_tags_keep_it() -> None:
+    # PEP 3149: CPython 3.7 wheels are tagged `cp37-cp37m` (torch-1.13.1-cp37-cp37m-manylinux1_x86_64.whl on
+    # PyPI); the machine says `cp37`, and the tags it accepts must still match those files.
+    from torchsmith.machine.model import Libc
+    from torchsmith.planning.tags import machine_tags
+
+    machine = normalize.normalize_machine(
+        Machine(os="linux", arch="x86_64", libc=Libc("glibc", "2.35"), python=PythonInfo("3.7", abi="cp37m"))
+    )
+    assert machine.python is not None and machine.python.abi == "cp37"
+    tags = {str(tag) for tag in machine_tags(machine)}
+    assert "cp37-cp37m-manylinux1_x86_64" in tags
+
+
+def test_probe_path_normalises_and_keeps_the_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The probe applies the same boundary as `--machine` files: a Windows detector reporting the
+    # driver-store version (`Get-CimInstance Win32_VideoController` DriverVersion) yields NVIDIA's 581.57.
+    from tests.machines.test_machines import context_for
+    from torchsmith.machine import nvidia, probe_context
+
+    def detect(ctx: object) -> NvidiaInfo:
+        return NvidiaInfo(driver="32.0.15.8157", cuda_driver=None, gpus=(NvidiaGpu("RTX 4090", "8.9"),))
+
+    monkeypatch.setattr(nvidia, "detect", detect)
+    machine = probe_context(context_for("cpu-container"))
+    assert machine.nvidia is not None and machine.nvidia.driver == "581.57"
+    assert any("driver-store" in w for w in machine.warnings)
+    assert "cu130" in machine.backends

@@ -62,13 +62,22 @@ def test_rtx5090_windows_never_gets_cuda126() -> None:
 
 
 def test_windows_gap_is_reported_as_unverified() -> None:
-    # PyTorch's Windows CUDA arch lists for 2.6-2.10 live in .ci/pytorch/windows/cuda1XX.bat, which
-    # torchsmith's tables do not record; the plan must say it could not verify, not pass silently.
-    p = plan(with_(windows(), nvidia=nvidia("581.57", ("NVIDIA GeForce RTX 4090", "8.9"))), ["torch==2.9.*"])
-    assert _kind(p.backend) == "cuda"
+    # PyTorch's Windows cu128/cu129 arch lists for 2.8 (.ci/pytorch/windows/cuda12X.bat at the 2.8 commit)
+    # are not in torchsmith's tables; an RTX 5090 can only use those builds (cu126 stops at sm_90), so the
+    # plan must say it could not verify, not pass silently.
+    p = plan(with_(windows(), nvidia=nvidia("581.57", ("NVIDIA GeForce RTX 5090", "12.0"))), ["torch==2.8.*"])
+    assert p.backend in ("cu128", "cu129")
     assert p.verified is False
     assert any("gap in torchsmith's tables" in w for w in p.warnings)
     assert p.to_json()["verified"] is False
+    assert p.to_json()["unknown_facts"]
+
+
+def test_known_build_preferred_over_unknown_ones() -> None:
+    # .ci/pytorch/windows/cuda126.bat lists 8.6, whose SASS runs on an sm_89 RTX 4090 (CUDA binary
+    # compatibility); the 2.8 cu128/cu129 Windows lists are unknown, so the build known to run wins.
+    p = plan(with_(windows(), nvidia=nvidia("581.57", ("NVIDIA GeForce RTX 4090", "8.9"))), ["torch==2.8.*"])
+    assert p.backend == "cu126" and p.verified
 
 
 def test_unreadable_architecture_is_unknown_not_a_pass() -> None:
@@ -516,9 +525,18 @@ def test_driver_floor_named_as_the_cap() -> None:
 
 
 def test_gap_is_called_a_gap_not_missing_gpu() -> None:
-    p = plan(with_(windows(), nvidia=nvidia("581.57", ("NVIDIA GeForce RTX 4090", "8.9"))), ["torch==2.9.*"])
+    p = plan(with_(windows(), nvidia=nvidia("581.57", ("NVIDIA GeForce RTX 5090", "12.0"))), ["torch==2.8.*"])
     assert "needs an NVIDIA GPU" not in text(p)
     assert "gap" in text(p)
+
+
+def test_assumed_arch_list_is_not_a_known_fact() -> None:
+    # torchsmith's cu118 2.6-2.7 Linux list is marked "assumed unchanged from 2.5" (low confidence); a plan
+    # resting on it must say so instead of claiming a verified build (unknown is not yes).
+    p = plan(with_(linux(), nvidia=nvidia("470.256.02", ("Tesla K80", "3.7"))), ["torch==2.7.*"])
+    assert p.backend == "cu118"
+    assert p.verified is False
+    assert any("assumed" in w for w in p.warnings)
 
 
 # --- macOS, Linux floors -----------------------------------------------------------------------------------
@@ -586,3 +604,115 @@ def test_install_gpu_flag_reaches_the_plan() -> None:
         )
     assert code == 2
     assert "this machine has GPUs 0–1" in err.getvalue()
+
+
+def test_arc_before_25_has_no_xpu_wheels() -> None:
+    # PyTorch "Getting Started on Intel GPU": prebuilt XPU wheels start with PyTorch 2.5; 2.4 was source-only.
+    doc = with_(linux(), intel={"gpus": [{"name": "Intel Arc A770", "device_id": "0x56a0"}]})
+    p = plan(doc, ["torch==2.4.*"])
+    assert p.backend == "cpu"
+
+
+def test_core_ultra_windows_xpu() -> None:
+    # Same source: Intel Core Ultra (Meteor Lake, Arc graphics, PCI 0x7D55) is supported on Windows.
+    doc = with_(windows(), intel={"gpus": [{"name": "Intel(R) Arc(TM) Graphics", "device_id": "0x7D55"}]})
+    assert plan(doc, ["torch==2.7.*"]).backend == "xpu"
+
+
+def test_rx7900xtx_rocm() -> None:
+    # ROCm compatibility matrix: gfx1100 (Radeon RX 7900 XTX) is supported; PyTorch 2.8 ships ROCm 6.4 wheels.
+    p = plan(with_(linux(), amd=amd(("AMD Radeon RX 7900 XTX", "gfx1100"))), ["torch==2.8.*"])
+    assert p.backend == "rocm6.4"
+
+
+def test_gfx1031_gets_cpu_with_the_override_for_this_torch() -> None:
+    # ROCm docs list gfx1030 but not gfx1031 (RX 6700 XT); HSA_OVERRIDE_GFX_VERSION=10.3.0 makes it report
+    # gfx1030. The suggested backend must exist for the requested torch (2.8: ROCm 6.3/6.4).
+    p = plan(with_(linux(), amd=amd(("AMD Radeon RX 6700 XT", "gfx1031"))), ["torch==2.8.*"])
+    assert p.backend == "cpu"
+    line = next(r for r in p.reasons if "HSA_OVERRIDE_GFX_VERSION=10.3.0" in r)
+    assert "--backend rocm6.4" in line or "--backend rocm6.3" in line
+
+
+def test_conda_override_wins_over_an_older_driver() -> None:
+    # conda docs: CONDA_OVERRIDE_CUDA replaces the detected `__cuda` (to build for another machine); with an
+    # override of 12.4 on a driver-470 host the environment is for CUDA 12.4: torch 2.6's cu124 build, with a
+    # warning that this host's driver must be updated to run it.
+    doc = with_(
+        linux(),
+        nvidia=nvidia("470.82.01", ("RTX 3080", "8.6"), cuda="11.4"),
+        virtual_packages=["__cuda=12.4=0"],
+    )
+    p = plan(doc, ["torch==2.6.*"])
+    assert p.backend == "cu124"
+    assert any("CONDA_OVERRIDE_CUDA=12.4" in w and "update the driver" in w for w in p.warnings)
+
+
+def test_conda_override_with_gpu_but_no_driver() -> None:
+    # conda docs: CONDA_OVERRIDE_CUDA is how an environment is built for CUDA where the driver is absent
+    # (a fresh host before the driver install); the GPU seen on PCI (RTX 3080, sm_86) is still checked.
+    doc = with_(
+        linux(), nvidia=nvidia(None, ("NVIDIA GeForce RTX 3080", "8.6")), virtual_packages=["__cuda=12.6=0"]
+    )
+    p = plan(doc, ["torch==2.8.*"])
+    assert p.backend == "cu126"
+    assert any("no NVIDIA driver is loaded" in w for w in p.warnings)
+
+
+def test_jetson_l4t_written_with_r_prefix() -> None:
+    # jtop prints the L4T release as `R35.5.0`; it is JetPack 5.1.3 and takes NVIDIA's jp/v512 wheel.
+    p = plan(jetson("R35.5.0", "NVIDIA Jetson AGX Orin Developer Kit", "3.8"))
+    assert p.package("torch").version == "2.1.0a0+41361538.nv23.06"  # type: ignore[union-attr]
+
+
+def test_wsl2_gtx1080_gets_cu126() -> None:
+    # WSL2 runs Linux wheels on the Windows host's driver (NVIDIA CUDA on WSL guide); RELEASE.md: Linux cu126
+    # keeps sm_60 SASS (runs on sm_61), cu128+/cu130 start at sm_75.
+    doc = with_(linux(), wsl=True, nvidia=nvidia("581.57", ("NVIDIA GeForce GTX 1080", "6.1")))
+    p = plan(doc)
+    assert p.backend == "cu126" and p.verified
+
+
+def test_wsl2_rtx5090_torch27_cu128() -> None:
+    # PyTorch 2.7 release notes: Blackwell (sm_120) in the CUDA 12.8 builds; WSL2 uses the Linux wheels.
+    doc = with_(linux(), wsl=True, nvidia=nvidia("576.02", ("NVIDIA GeForce RTX 5090", "12.0")))
+    p = plan(doc, ["torch==2.7.*"])
+    assert p.backend == "cu128"
+
+
+def test_v100_and_5090_newest_torch_serving_both() -> None:
+    # pytorch#160269 kept Volta (sm_70) in the 2.8 cu128 builds and 2.9/2.10 kept it (build_cuda.sh);
+    # RFC pytorch#172352 dropped it from 2.11's cu128; cu130 starts at sm_75 and cu126 stops at sm_90. So
+    # torch 2.10 cu128 is the newest build with both sm_70 and sm_120; the RTX 5090 alone could have 2.11+.
+    doc = with_(linux(), nvidia=nvidia("580.65.06", ("Tesla V100-SXM2-32GB", "7.0"), ("RTX 5090", "12.0")))
+    p = plan(doc)
+    assert p.backend == "cu128" and p.gpus is None
+    assert p.package("torch").version.startswith("2.10.")  # type: ignore[union-attr]
+    assert any("serves every GPU" in r and "--gpu 1" in r for r in p.reasons)
+
+
+def test_jetpack61_offline_newer_torch_is_called_a_knowledge_gap() -> None:
+    # NVIDIA forum (JetPack 6.1): torch 2.4-2.6 builds live on the jp6/cu126 index; offline torchsmith knows
+    # only the jp/v61 redist wheel (2.5.0a0), so `torch>=2.6` is a gap in its knowledge, not "wrong Python".
+    p = plan(jetson("36.4.0", "NVIDIA Jetson AGX Orin Developer Kit", "3.10"), ["torch>=2.6"])
+    why = {r.backend: r.why for r in p.rejected}["jp6-cu126"]
+    assert "gap in its knowledge" in why and "plan online" in why
+    assert "use the system Python" not in why
+
+
+def test_driver_too_old_for_any_cuda_build_is_named() -> None:
+    # NVIDIA CUDA compatibility guide: CUDA 11.x needs >= 450.80.02 on Linux; driver 390 (CUDA 9.1) is below
+    # every CUDA build PyTorch >= 1.13 ships, so the CPU plan must name the driver, not an empty override.
+    p = plan(with_(linux(), nvidia=nvidia("390.157", ("GeForce GTX 1080", "6.1"))))
+    assert p.backend == "cpu"
+    line = next(r for r in p.reasons if r.startswith("CPU build chosen"))
+    assert "390.157" in line and "CONDA_OVERRIDE_CUDA" not in line
+
+
+def test_amd_gpu_without_gfx_is_unknown_not_cpu() -> None:
+    # Issue 10: an unreadable architecture is an unknown fact, neither a pass nor a silent CPU plan. An AMD
+    # GPU whose gfx target rocminfo could not report gets the newest ROCm build, marked unverified.
+    p = plan(with_(linux(), amd=amd(("AMD Radeon Graphics", None))), ["torch==2.8.*"])
+    assert _kind(p.backend) == "rocm"
+    assert p.verified is False
+    assert any("gfx target" in w for w in p.warnings)

@@ -82,7 +82,7 @@ def probe_context(ctx: ProbeContext) -> Machine:
     )
     machine = dataclasses.replace(machine, virtual_packages=virtual.virtual_packages(machine, ctx))
     machine = dataclasses.replace(machine, backends=runnable.runnable_backends(machine, ctx))
-    return dataclasses.replace(machine, warnings=tuple(ctx.warnings))
+    return dataclasses.replace(machine, warnings=tuple(ctx.warnings) + machine.warnings)
 
 
 _SCALARS = (str, int, float, bool, type(None))
@@ -192,11 +192,8 @@ def load_machine(path: str | Path) -> Machine:
                     f"machine file `{location}` is not a `probe --json` document: {error}",
                     hint="write one with `torchsmith probe --json > machine.json`",
                 ) from error
-    rewritten = (normalized.nvidia, normalized.amd, normalized.intel) != (
-        machine.nvidia,
-        machine.amd,
-        machine.intel,
-    )
+    hardware = ("nvidia", "amd", "intel", "jetson")
+    rewritten = any(getattr(normalized, key) != getattr(machine, key) for key in hardware)
     if "backends" not in data or rewritten:  # derived facts: work them out from the hardware described
         normalized = dataclasses.replace(normalized, backends=runnable.runnable_backends(normalized))
     return normalized

@@ -24,6 +24,8 @@ the machine's warnings (what was read, what it means). Formats, with their sourc
 * Python ABI: `cp36m`/`cp37m` (PEP 3149 `m` = pymalloc, dropped in 3.8; `sysconfig`'s `SOABI` is
   `cpython-36m-x86_64-linux-gnu`) -> `cp36`, the tag NVIDIA and PyPI wheel *Python* tags use; a debug `d`
   is dropped; free-threaded `t` is kept (`cp313t`). `cpython-313t-...` SOABIs become `cp313t`.
+* Jetson L4T release: `R35.5.0`, `r36.4`, `35.5` (as `jtop` and scripts print it) -> `35.5.0`, the form
+  `/etc/nv_tegra_release` gives (`# R35 (release), REVISION: 5.0`).
 * Intel PCI device ids: `0x56A0`, `56a0`, `8086:56a0`, Windows `PCI\\VEN_8086&DEV_56A0&...` -> `0x56a0`.
 """
 
@@ -39,6 +41,7 @@ __all__ = [
     "cuda_version",
     "gfx_target",
     "intel_device_id",
+    "l4t_release",
     "normalize_machine",
     "nvidia_driver",
     "python_abi",
@@ -131,6 +134,15 @@ def intel_device_id(text: str | None) -> str | None:
     return f"0x{value}" if re.fullmatch(r"[0-9a-f]{4}", value) else text.strip() or None
 
 
+def l4t_release(text: str) -> str:
+    """`35.5.0` from `R35.5.0`, `r36.4` or `35.5`; anything else is kept (the rules call it unknown)."""
+    value = text.strip().lstrip("Rr")
+    match = re.fullmatch(r"([0-9]{2,3})\.([0-9]{1,3})(?:\.([0-9]{1,3}))?", value)
+    if match is None:
+        return text
+    return f"{int(match[1])}.{int(match[2])}.{int(match[3] or 0)}"
+
+
 def normalize_machine(machine: Machine) -> Machine:
     """The machine with every vendor string in its one spelling; each rewrite noted in `warnings`."""
     notes: list[str] = []
@@ -181,6 +193,10 @@ def normalize_machine(machine: Machine) -> Machine:
             for gpu in machine.intel.gpus
         )
         changes["intel"] = dataclasses.replace(machine.intel, gpus=igpus)
+    if machine.jetson is not None:
+        l4t = l4t_release(machine.jetson.l4t)
+        note("L4T release", machine.jetson.l4t, l4t)
+        changes["jetson"] = dataclasses.replace(machine.jetson, l4t=l4t)
     if not notes:
         return machine
     return dataclasses.replace(machine, **changes, warnings=machine.warnings + tuple(notes))  # type: ignore[arg-type]

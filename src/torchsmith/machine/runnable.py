@@ -54,16 +54,21 @@ def _parse(text: str | None) -> Version | None:
 
 
 def override_cuda(machine: Machine) -> Version | None:
-    """The CUDA version of a `__cuda` virtual package on a machine without an NVIDIA driver: only
-    `CONDA_OVERRIDE_CUDA` puts it there (conda and pixi document it for building CUDA environments on
-    GPU-less hosts), so it states the user's intent to plan for a driver of that CUDA."""
-    if machine.nvidia is not None and machine.nvidia.driver is not None:
-        return None
+    """The CUDA version `CONDA_OVERRIDE_CUDA` asked for, as the machine's `__cuda` virtual package records it:
+    on a machine without an NVIDIA driver only the override puts it there (conda and pixi document it for
+    building CUDA environments on GPU-less hosts); with a driver, a `__cuda` other than the driver's own CUDA
+    version is the override. Either way it states the user's intent to plan for a driver of that CUDA."""
+    recorded = None
     for package in machine.virtual_packages:
         name, _, rest = package.partition("=")
         if name == "__cuda":
-            return _parse(rest.split("=", 1)[0])
-    return None
+            recorded = _parse(rest.split("=", 1)[0])
+    if recorded is None or machine.nvidia is None or machine.nvidia.driver is None:
+        return recorded
+    own = _parse(machine.nvidia.cuda_driver)
+    if own is None or own.release[:2] == recorded.release[:2]:
+        return None
+    return recorded
 
 
 def _driver_facts(machine: Machine, ctx: ProbeContext | None) -> tuple[Version | None, Version | None]:
@@ -152,9 +157,14 @@ def _rocm_backends(machine: Machine, names: tuple[str, ...]) -> list[str]:
 
     assert machine.amd is not None
     targets = [gpu.gfx for gpu in machine.amd.gpus if gpu.gfx]
-    if not targets:
-        return []
     allowed = set(names)
+    if not targets:
+        # No gfx target could be read: every ROCm build is a candidate and the planner reports the unknown
+        # fact (an unreadable target is neither a pass nor a fail).
+        if not machine.amd.gpus:
+            return []
+        rocm_names = [n for n in names if parse_backend(n).kind == "rocm"]
+        return sorted(rocm_names, key=lambda n: parse_backend(n).version or Version("0"), reverse=True)
     common: list[str] | None = None
     for gfx in targets:
         supported = [b for b in rocm.backends_for_gfx(gfx) if b in allowed]

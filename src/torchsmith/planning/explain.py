@@ -63,22 +63,37 @@ def no_companion(name: str, torch: Version) -> str:
     return f"torchsmith knows no {name} release paired with torch {torch}"
 
 
-def no_versions(reqs: Requirements, backend: Backend, offline: bool) -> str:
+def no_versions(reqs: Requirements, backend: Backend, offline: bool, machine: Machine | None = None) -> str:
+    spec = reqs.spec_text("torch")
     if backend.kind == "jetson":
         from torchsmith.knowledge import jetson
         from torchsmith.machine.runnable import jetson_backend_name
 
-        pythons = sorted(
-            {r.python for r in jetson.jetpack_releases() if jetson_backend_name(r) == backend.name}
-        )
-        if pythons:
+        own = [r for r in jetson.jetpack_releases() if jetson_backend_name(r) == backend.name]
+        pythons = sorted({r.python for r in own})
+        python = machine.python.version if machine is not None and machine.python else None
+        here = python is not None and any(python.startswith(f"{p}.") or python == p for p in pythons)
+        if pythons and not here:
             return (
                 f"NVIDIA's `{backend}` wheels are built for CPython {', '.join(pythons)} (the JetPack's own "
-                f"Python) and none matches `{reqs.spec_text('torch')}` for this Python; use the system "
+                f"Python) and none matches `{spec}` for this Python; use the system "
                 f"Python {pythons[-1]} (e.g. `python{pythons[-1]} -m venv`)"
             )
+        if here and offline:
+            known = sorted({w.wheel_filename.split("-")[1] for r in own for w in r.wheels})
+            listed = f" ({', '.join(known)})" if known else ""
+            indexed = any(r.backend == backend.name for r in own)
+            fix = (
+                "NVIDIA's index lists newer builds, so plan online (unset `TORCHSMITH_OFFLINE`)"
+                if indexed
+                else "build torch from source for this JetPack, or relax the requirement"
+            )
+            return (
+                f"offline, torchsmith knows only NVIDIA's direct wheels for `{backend}`{listed}, none "
+                f"matching `{spec}`: a gap in its knowledge, not a missing build; {fix}"
+            )
     where = "in torchsmith's knowledge" if offline else "on its index"
-    return f"no torch matching `{reqs.spec_text('torch')}` for this platform and Python {where}"
+    return f"no torch matching `{spec}` for this platform and Python {where}"
 
 
 def _cuda_for_driver(driver: str, machine: Machine) -> str | None:
@@ -286,16 +301,23 @@ def why_cpu(rejected: Sequence[Rejection]) -> str:
     )
 
 
-def gpu_without_backend(machine: Machine) -> str:
+def gpu_without_backend(machine: Machine, torch: Version | None = None) -> str:
     overridden = (
         machine.nvidia
         and machine.nvidia.driver
+        and machine.nvidia.cuda_driver
+        and machine.virtual_packages  # recorded by a probe: a driver's CUDA is missing only when emptied
         and not any(v.startswith("__cuda=") for v in machine.virtual_packages)
     )
     if overridden:
         return (
             "CPU build chosen: the NVIDIA driver is loaded but the machine reports no CUDA (`__cuda` "
             "absent: is `CONDA_OVERRIDE_CUDA` set to an empty value?)"
+        )
+    if machine.nvidia and machine.nvidia.driver and not machine.backends[:-1]:
+        return (
+            f"CPU build chosen: NVIDIA driver `{machine.nvidia.driver}` is below the minimum driver of every "
+            "CUDA build for this platform (or could not be read); update the driver and plan again"
         )
     if machine.nvidia and machine.nvidia.driver is None:
         return (
@@ -310,7 +332,16 @@ def gpu_without_backend(machine: Machine) -> str:
         for gpu in machine.amd.gpus:
             override = rocm.gfx_override(gpu.gfx) if gpu.gfx else None
             if override:
-                newest = next(iter(rocm.backends_for_gfx(_override_target(override))), None)
+                release = releases.release_for(torch) if torch is not None else None
+                shipped = release.backends.get(machine.platform_key, ()) if release is not None else None
+                newest = next(
+                    (
+                        b
+                        for b in rocm.backends_for_gfx(_override_target(override))
+                        if shipped is None or b in shipped
+                    ),
+                    None,
+                )
                 backend = f" and plan with `--backend {newest}`" if newest else ""
                 return (
                     f"CPU build chosen: no PyTorch ROCm build is compiled for {gpu.name} ({gpu.gfx}); ROCm "

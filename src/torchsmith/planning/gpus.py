@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from torchsmith.errors import UsageError
 from torchsmith.machine.model import Machine
 
-__all__ = ["gpu_count", "gpu_label", "left_out", "restrict", "subsets", "visible_hint"]
+__all__ = ["gpu_count", "gpu_label", "kinds", "left_out", "restrict", "subsets", "visible_hint"]
 
 
 def _vendor(machine: Machine) -> str | None:
@@ -101,6 +101,11 @@ def _capability(machine: Machine, index: int) -> tuple[int, ...]:
     gfx = machine.amd.gpus[index].gfx or ""
     match = re.fullmatch(r"gfx([0-9]+)([0-9a-f])([0-9a-f])", gfx)
     return (int(match[1]), int(match[2], 16), int(match[3], 16)) if match else (0,)
+
+
+def kinds(machine: Machine) -> set[str]:
+    """The distinct kinds of GPU (name and architecture) the machine has."""
+    return {gpu_label(machine, i).split(" ", 2)[-1] for i in range(gpu_count(machine))}
 
 
 def subsets(machine: Machine) -> list[tuple[list[int], Machine]]:

@@ -248,7 +248,7 @@ def _search(
                 (
                     Version("0"),
                     search.catalog.why_none(backend, "torch", search.reqs.family["torch"])
-                    or explain.no_versions(search.reqs, backend, search.catalog.offline),
+                    or explain.no_versions(search.reqs, backend, search.catalog.offline, search.machine),
                 )
             )
     return accelerated, cpu
@@ -359,7 +359,19 @@ def make_plan(
             warnings += gpu_policy.left_out(
                 full_machine, indices, "no build of the requested torch serves every GPU"
             )
-    return _finish(outcome, reqs, settings, warnings, kept)
+    extra: list[str] = []
+    if outcome.accelerated is not None and gpus is None and len(gpu_policy.kinds(machine)) > 1:
+        alone = _fallback(machine, reqs, catalog, forced, backend)
+        if alone is not None and alone[0].accelerated is not None:
+            best = alone[0].accelerated
+            if best.torch > outcome.accelerated.torch:
+                which = ", ".join(gpu_policy.gpu_label(machine, i) for i in alone[1])
+                extra.append(
+                    f"torch {outcome.accelerated.torch} is the newest whose build serves every GPU; "
+                    f"`--gpu {','.join(map(str, alone[1]))}` plans torch {best.torch} (`{best.backend}`) for "
+                    f"{which} alone"
+                )
+    return _finish(outcome, reqs, settings, warnings, kept, extra)
 
 
 def _finish(
@@ -368,6 +380,7 @@ def _finish(
     settings: IndexSettings,
     warnings: list[str],
     kept: tuple[int, ...] | None,
+    extra: Sequence[str] = (),
 ) -> Plan:
     machine, search, by_backend = outcome.machine, outcome.search, outcome.by_backend
     backends = [parse_backend(n) for n in by_backend]
@@ -405,14 +418,13 @@ def _finish(
     if newer:
         cpu_hint = f"; `--backend cpu` gets torch {newer_cpu} on the CPU" if newer_cpu else ""
         reasons.append(newer + cpu_hint)
+    reasons.extend(extra)
     if reqs.labels and search.forced:
         label = next(iter(reqs.labels.values()))
         reasons.append(f"`{chosen.backend}` because the requirements pin the local label `+{label}`")
     # A forced backend's problems are warnings too, so they show however the plan is read.
     warnings += [note for note in chosen.verdict.notes if note.startswith("forced ")]
-    warnings += [
-        note for note in chosen.verdict.notes if note.startswith("no NVIDIA GPU was found on this machine")
-    ]
+    warnings += [note for note in chosen.verdict.notes if "`CONDA_OVERRIDE_CUDA=" in note]
     unknown = chosen.verdict.unknown
     warnings += [
         f"unverified: {fact}; no build of torch {chosen.torch} for this machine is known to run here, so "
@@ -425,7 +437,7 @@ def _finish(
     if chosen.backend.kind == "cpu" and any(b.kind != "cpu" for b in backends):
         reasons.append(explain.why_cpu(rejected))
     elif chosen.backend.kind == "cpu" and explain.has_gpu(machine):
-        reasons.append(explain.gpu_without_backend(machine))
+        reasons.append(explain.gpu_without_backend(machine, chosen.torch))
     return Plan(
         backend=chosen.backend.name,
         packages=packages,

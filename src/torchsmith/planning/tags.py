@@ -80,12 +80,10 @@ def machine_tags(machine: Machine) -> list[Tag]:
     platforms = _platforms(machine)
     abi = machine.python.abi if machine.python and machine.python.abi else f"cp{version[0]}{version[1]}"
     abis = [abi, "abi3", "none"] if not abi.endswith("t") else [abi, "none"]
-    if version < (3, 8) and not abi.endswith("t"):
-        # CPython <= 3.7 builds with pymalloc report the ABI `cp37m` (PEP 3149; dropped in 3.8), and their
-        # wheels are tagged so (`torch-1.13.1-cp37-cp37m-manylinux1_x86_64.whl`); the machine's ABI is
-        # normalised to `cp37` (machine/normalize.py), so both spellings are accepted here.
-        bare = abi.removesuffix("m")
-        abis = [f"{bare}m", bare, "abi3", "none"]
+    if version < (3, 8) and not abi.endswith("m"):
+        # CPython < 3.8 builds with pymalloc carry the `m` ABI flag in wheel tags (`cp37-cp37m`, PEP 3149);
+        # the machine's ABI is normalised to `cp37`, so the tag is put back here, as packaging.tags does.
+        abis.insert(0, f"{abi}m")
     tags = list(cpython_tags(version, abis=abis, platforms=platforms))
     tags.extend(compatible_tags(version, interpreter=f"cp{version[0]}{version[1]}", platforms=platforms))
     return list(dict.fromkeys(tags))
