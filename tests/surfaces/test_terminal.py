@@ -202,6 +202,6 @@ def test_uv_failure_on_a_terminal_still_names_uvs_own_words(
     status, shown = run_pty(argv, env, timeout=300)
     text = visible_text(shown)
     assert status == 2, text
-    error = next(line for line in text.splitlines() if line.startswith("error: uv failed with status"))
+    error = next(line for line in text.splitlines() if line.startswith("error: uv failed (status 2)"))
     assert "error: Failed to fetch: http://127.0.0.1:9/simple/filelock/" in error, error
     assert error.endswith("the environment is unchanged")

@@ -31,6 +31,7 @@ from torchsmith.export.targets import Target
 if TYPE_CHECKING:
     from packaging.version import Version
 
+    from torchsmith.index.settings import IndexSettings
     from torchsmith.planning.model import PlannedPackage
 
 __all__ = ["CHECK_NAME", "check_script", "jetson_base", "render"]
@@ -72,16 +73,21 @@ def jetson_base(target: Target) -> tuple[str, str | None, str]:
 
 
 class _Urls:
-    """URLs as written into a Dockerfile: credentials stripped, and whether any had some."""
+    """URLs as written into a Dockerfile: credentials stripped, and whether any index needs some.
 
-    def __init__(self) -> None:
+    The index settings strip credentials from URLs as they are read (index/settings.py) and keep them
+    aside, so "needs credentials" is asked of the settings (URL, per-index variables, netrc), not the URL.
+    """
+
+    def __init__(self, settings: IndexSettings) -> None:
         self.secret = False
+        self._settings = settings
 
     def __call__(self, url: str) -> str:
         from torchsmith.redact import redact_text, split_credentials
 
         bare, user, password = split_credentials(url)
-        if user or password:
+        if user or password or self._settings.credentials.for_url(bare) is not None:
             self.secret = True
         return redact_text(bare)
 
@@ -218,7 +224,7 @@ def render(job: Job) -> Rendered:
                 hint="use a `linux-...` or `jetson-...` target (Docker on macOS or Windows runs Linux)",
             )
         path = _dockerfile_path(job, target)
-        urls = _Urls()
+        urls = _Urls(job.settings)
         build = _jetson if target.kind == "jetson" else _linux
         body, expect, note = build(job, target, urls)
         python = "python3" if target.kind == "jetson" else "python"
