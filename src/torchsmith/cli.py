@@ -722,17 +722,28 @@ def _cmd_completion(args: argparse.Namespace) -> int:
     return 0
 
 
+class _VersionAction(argparse.Action):
+    """`--version`: the version is looked up only when asked (importlib.metadata costs ~30 ms at start-up)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit", **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from torchsmith import __version__
+
+        sys.stdout.write(f"torchsmith {__version__}\n")  # on stdout, as argparse's own version action
+        parser.exit()
+
+
 def _build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The parser; only the selected command's arguments are added (building them all costs start-up
     time on `probe`'s hot path), or every command's when none is selected (`--help`, completion)."""
-    from torchsmith import __version__
-
     parser = argparse.ArgumentParser(
         prog="torchsmith",
         description="Get the right PyTorch onto any machine and prove it works.",
         epilog=_GLOBAL_HELP,
     )
-    parser.add_argument("--version", action="version", version=f"torchsmith {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     _add_global_flags(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     selected = _selected(argv)

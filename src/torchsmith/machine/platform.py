@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from torchsmith.lazy_re import lazy
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import Libc
 
@@ -246,8 +247,8 @@ def _detect_kernel(ctx: ProbeContext, system: str) -> str | None:
     return _read_osrelease(ctx) if system == "linux" else None
 
 
-_LOADER = re.compile(r"ld-linux-(?P<glibc>[a-z0-9_-]+?)\.so\.\d|ld-musl-(?P<musl>[a-z0-9_]+)\.so\.\d")
-_MULTIARCH = re.compile(r"(?P<arch>[a-z0-9_]+)-linux-gnu")
+_LOADER = lazy(r"ld-linux-(?P<glibc>[a-z0-9_-]+?)\.so\.\d|ld-musl-(?P<musl>[a-z0-9_]+)\.so\.\d")
+_MULTIARCH = lazy(r"(?P<arch>[a-z0-9_]+)-linux-gnu")
 _LOADER_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64")
 
 

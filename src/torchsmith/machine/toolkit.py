@@ -24,6 +24,7 @@ import os
 import re
 from pathlib import Path
 
+from torchsmith.lazy_re import lazy
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import CudaToolkit
 
@@ -38,7 +39,7 @@ __all__ = [
 
 SECTION = "cuda_toolkit"
 
-_VERSION = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}(?:\.[0-9]{1,9})?")
+_VERSION = lazy(r"[0-9]{1,3}\.[0-9]{1,3}(?:\.[0-9]{1,9})?")
 
 
 def parse_version_json(text: str) -> str | None:
