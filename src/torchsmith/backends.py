@@ -8,13 +8,13 @@ parses and names backends; which ones exist and what they need lives in `torchsm
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 from packaging.version import Version
 
 from torchsmith.errors import InvalidBackend
 from torchsmith.lazy_re import lazy
+from torchsmith.record import record
 
 __all__ = [
     "DEFAULT_INDEX_BASE",
@@ -43,7 +43,7 @@ def _cuda_version(digits: str) -> Version:
     return Version(f"{int(digits[:-1])}.{digits[-1]}")
 
 
-@dataclass(frozen=True, slots=True, order=False)
+@record
 class Backend:
     """One backend. `version` is the CUDA or ROCm version (None for cpu and xpu)."""
 

@@ -113,15 +113,21 @@ def record(cls: type[T]) -> type[T]:
         __qualname__=cls.__qualname__,
         __dataclass_fields__=fields,
         __record_spec__=tuple(spec),
-        __match_args__=tuple(fields),
-        __init__=_init,
-        __repr__=_repr,
-        __eq__=_eq,
-        __hash__=_hash,
         __setattr__=_setattr,
         __delattr__=_delattr,
-        __getstate__=_getstate,
-        __setstate__=_setstate,
     )
+    # as dataclass does: methods the class body defines itself are kept
+    body = vars(cls)
+    for name, method in (
+        ("__match_args__", tuple(fields)),
+        ("__init__", _init),
+        ("__repr__", _repr),
+        ("__eq__", _eq),
+        ("__getstate__", _getstate),
+        ("__setstate__", _setstate),
+    ):
+        namespace.setdefault(name, method)
+    if body.get("__hash__") is None:  # absent, or set to None by an `__eq__` of the body: frozen hashes
+        namespace["__hash__"] = _hash
     made: type[T] = type(cls.__name__, cls.__bases__, namespace)
     return made

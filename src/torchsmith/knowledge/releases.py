@@ -10,7 +10,7 @@ https://github.com/pytorch/vision#installation). Sources are listed in the data 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cache
 from types import MappingProxyType
 from typing import Any
@@ -20,6 +20,7 @@ from packaging.version import Version
 from torchsmith.backends import parse_backend
 from torchsmith.knowledge._load import Problems, Table, load_table, version
 from torchsmith.lazy_re import lazy
+from torchsmith.record import record
 
 __all__ = [
     "PLATFORMS",
@@ -48,7 +49,7 @@ _LEGACY_MANYLINUX = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Release:
     """One torch minor series (e.g. 2.5). Mappings are keyed by platform key (`linux-x86_64`, ...).
 
@@ -239,7 +240,7 @@ def _release(problems: Problems, i: int, raw: dict[str, Any]) -> Release | None:
     return release
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Loaded:
     releases: tuple[Release, ...]
     by_series: dict[Version, Release]

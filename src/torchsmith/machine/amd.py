@@ -24,13 +24,13 @@ Ladder, cheapest first; each source that answered is named in `source` (`kfd+amd
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
 
 from torchsmith.lazy_re import lazy
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import AmdGpu, AmdInfo
+from torchsmith.record import record
 
 __all__ = [
     "SECTION",
@@ -57,7 +57,7 @@ _GENERIC_NAMES = frozenset({"", "ip discovery"})
 """KFD names that say nothing: GPUs enumerated by IP discovery (RDNA3, MI300) all read `ip discovery`."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class KfdNode:
     """A GPU node of the KFD topology: its target, PCI device id (`0x740c`) and PCI address if known."""
 
