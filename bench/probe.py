@@ -13,7 +13,10 @@ and the start-up ratio uses this interpreter for both sides. Also the
 in-process probe on a fake root (goal: <= 5 ms). Issue 17's goals, printed with PASS/FAIL: the process is
 faster than each peer and <= 3x `python -c pass`.
 
-Run: python bench/probe.py
+`--instructions` counts instructions under callgrind instead of wall time (see bench/README.md): the
+processes the peers start (nvidia-smi, lspci) are not counted then, which favours them.
+
+Run: python bench/probe.py [--instructions]
 """
 
 from __future__ import annotations
@@ -23,12 +26,30 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _timing import Goal, bench_venv, bytecode_env, median_call, median_process, print_goals, print_table
+from _timing import (
+    Goal,
+    bench_venv,
+    bytecode_env,
+    instructions,
+    median_call,
+    print_goals,
+    print_table,
+)
+from _timing import median_process as _timed
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
+    count = "--instructions" in sys.argv[1:]
+
+    def median_process(command: list[str], env: dict[str, str] | None = None) -> float:
+        """Wall seconds, or with `--instructions` millions of instructions shown in the ms column."""
+        if count:
+            _timed(command, runs=1, env=env)  # warm-up: byte code and caches, as timed runs have
+            return instructions(command, env) / 1000
+        return _timed(command, env=env)
+
     torchsmith = str(Path(sys.executable).parent / "torchsmith")  # this interpreter's install
     others = bench_venv(
         "detectors", ["torchruntime", "light-the-torch", "py-rattler", "packaging", "archspec"]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -26,22 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _timing import Goal, bytecode_env, median_process, print_goals, print_table
+from _timing import Goal, bytecode_env, instructions, median_process, print_goals, print_table
 
 ROOT = Path(__file__).resolve().parent.parent
 GOALS = {"probe --json": 3.0, "plan torch torchvision (offline)": 5.0, "lint tests/lint/corpus": 4.0}
-
-
-def _instructions(command: list[str], env: dict[str, str]) -> float:
-    """User-space instructions of `command` (and of any child forked before its exec) under callgrind."""
-    done = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    return float(sum(int(n) for n in re.findall(r"Collected : ([0-9]+)", done.stderr)))
 
 
 def main() -> int:
@@ -78,7 +65,7 @@ def main() -> int:
         for label, command, environment in commands:
             subprocess.run(command, capture_output=True, env=environment, cwd=ROOT, check=False)  # warm
             if args.instructions:
-                measured = _instructions(command, environment) / 1e9  # the table's "ms" = millions
+                measured = instructions(command, environment) / 1000  # the table's "ms" = millions
             else:
                 measured = median_process(command, runs=args.runs, env=environment, check=False)
             rows.append((label, measured))
