@@ -58,6 +58,10 @@ _NEVER = (
 #  - archspec: the microarchitecture comes from its cache once warm (machine/microarch.py), and
 #    importing archspec reads its JSON database (~10 ms).
 #  - packaging.specifiers / packaging.requirements / packaging.markers: the probe compares versions only.
+#  - hashlib: the cache keys of archspec's answer and of `nvcc --version` are crc32 names (zlib is loaded
+#    for the knowledge tables anyway); hashlib loads OpenSSL (~4 ms).
+#  - bz2, lzma: shutil imports them, and the probe looks programs up on PATH without shutil (only this
+#    interpreter's site hooks may import shutil first, and then the baseline subtracts them).
 #  - argparse (and gettext with it): `probe [--root DIR]` is read by cli.py `_fast_probe` without
 #    building the parser; every other command line goes through argparse.
 _NEVER_ON_PROBE = (
@@ -69,6 +73,9 @@ _NEVER_ON_PROBE = (
     "packaging.markers",
     "argparse",
     "gettext",
+    "hashlib",
+    "bz2",
+    "lzma",
 )
 # On 64-bit glibc Linux CPython the python section's tag is computed without `packaging.tags`
 # (machine/python.py `_glibc_tag`); packaging.tags imports logging, sysconfig and platform with it.

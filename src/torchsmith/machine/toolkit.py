@@ -190,7 +190,7 @@ def _nvcc_cache(ctx: ProbeContext, nvcc: str) -> Path | None:
     tens of milliseconds, more than the rest of the probe. Only on the real root."""
     if not ctx.is_real_root:
         return None
-    import hashlib
+    import zlib  # not hashlib: its OpenSSL load costs the probe 4 ms; a file name needs no digest
 
     from torchsmith.paths import cache_dir
 
@@ -198,8 +198,8 @@ def _nvcc_cache(ctx: ProbeContext, nvcc: str) -> Path | None:
         info = Path(nvcc).stat()
     except OSError:
         return None
-    key = hashlib.sha256(f"{os.path.realpath(nvcc)}\n{info.st_size}\n{info.st_mtime_ns}".encode()).hexdigest()
-    return cache_dir(ctx.env) / "nvcc" / f"{key[:24]}.json"
+    material = f"{os.path.realpath(nvcc)}\n{info.st_size}\n{info.st_mtime_ns}".encode()
+    return cache_dir(ctx.env) / "nvcc" / f"{len(material)}-{zlib.crc32(material):08x}.json"
 
 
 def _cached_nvcc(ctx: ProbeContext, nvcc: str) -> str | None:
