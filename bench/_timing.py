@@ -16,6 +16,7 @@ __all__ = [
     "Goal",
     "bench_venv",
     "bytecode_env",
+    "instructions",
     "median_call",
     "median_process",
     "print_goals",
@@ -57,6 +58,24 @@ def median_process(
         subprocess.run(command, capture_output=True, check=check, env=env)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def instructions(command: Sequence[str], env: dict[str, str] | None = None) -> float:
+    """Millions of user-space instructions `command` runs under valgrind's callgrind (with any child forked
+    before its exec; programs it execs are not counted). The same on a quiet or a loaded machine."""
+    import re
+
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+        capture_output=True,
+        text=True,
+        env=env if env is not None else bytecode_env(),
+        check=False,
+    )
+    counts = re.findall(r"Collected : ([0-9]+)", done.stderr)
+    if not counts:
+        raise RuntimeError(f"callgrind printed no count for {command[0]}: {done.stderr[-300:]}")
+    return sum(int(n) for n in counts) / 1e6
 
 
 def median_call(function: Callable[[], object], runs: int = 200) -> float:

@@ -6,11 +6,17 @@ Compared (each median of 15 runs, after one warm-up):
   - py-rattler's `VirtualPackage.detect()`            (conda virtual packages: __cuda, __glibc, ...)
   - light-the-torch's backend detection               (`detect_compatible_computation_backends()`)
   - `python -c pass`                                   (the interpreter's own start-up, for scale)
-The others are installed into throwaway venvs under ~/.cache/torchsmith-bench (from PyPI). Also the
+The others are installed into a throwaway venv under ~/.cache/torchsmith-bench (from PyPI). A venv does not
+run the global site-packages' `.pth` hooks (this sandbox's imports certifi at every start), so the peers are
+compared with `torchsmith probe --json` run by the same venv's python (this checkout's src on PYTHONPATH),
+and the start-up ratio uses this interpreter for both sides. Also the
 in-process probe on a fake root (goal: <= 5 ms). Issue 17's goals, printed with PASS/FAIL: the process is
 faster than each peer and <= 3x `python -c pass`.
 
-Run: python bench/probe.py
+`--instructions` counts instructions under callgrind instead of wall time (see bench/README.md): the
+processes the peers start (nvidia-smi, lspci) are not counted then, which favours them.
+
+Run: python bench/probe.py [--instructions]
 """
 
 from __future__ import annotations
@@ -20,16 +26,41 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _timing import Goal, bench_venv, median_call, median_process, print_goals, print_table
+from _timing import (
+    Goal,
+    bench_venv,
+    bytecode_env,
+    instructions,
+    median_call,
+    print_goals,
+    print_table,
+)
+from _timing import median_process as _timed
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
+    count = "--instructions" in sys.argv[1:]
+
+    def median_process(command: list[str], env: dict[str, str] | None = None) -> float:
+        """Wall seconds, or with `--instructions` millions of instructions shown in the ms column."""
+        if count:
+            _timed(command, runs=1, env=env)  # warm-up: byte code and caches, as timed runs have
+            return instructions(command, env) / 1000
+        return _timed(command, env=env)
+
     torchsmith = str(Path(sys.executable).parent / "torchsmith")  # this interpreter's install
-    others = bench_venv("detectors", ["torchruntime", "light-the-torch", "py-rattler"])
+    others = bench_venv(
+        "detectors", ["torchruntime", "light-the-torch", "py-rattler", "packaging", "archspec"]
+    )
+    venv_env = {**bytecode_env(), "PYTHONPATH": str(ROOT / "src")}
     rows = [
         ("torchsmith probe --json", median_process([torchsmith, "probe", "--json"])),
+        (
+            "torchsmith probe --json (bench venv)",
+            median_process([str(others), "-m", "torchsmith", "probe", "--json"], env=venv_env),
+        ),
         (
             "torchruntime get_gpus + get_torch_platform",
             median_process(
@@ -59,12 +90,14 @@ def main() -> None:
             ),
         ),
         ("python -c pass (interpreter start-up)", median_process([sys.executable, "-c", "pass"])),
+        ("python -c pass (bench venv)", median_process([str(others), "-c", "pass"])),
     ]
     print_table("probe as a process", rows, reference="torchsmith probe --json")
     times = dict(rows)
     ours = times["torchsmith probe --json"]
+    in_venv = times["torchsmith probe --json (bench venv)"]
     goals = [
-        Goal(f"probe / {label.split()[0]} (faster than each peer)", ours / times[label], 1.0)
+        Goal(f"probe / {label.split()[0]} (same venv; faster than each)", in_venv / times[label], 1.0)
         for label in (
             "torchruntime get_gpus + get_torch_platform",
             "py-rattler VirtualPackage.detect()",

@@ -8,13 +8,13 @@ parses and names backends; which ones exist and what they need lives in `torchsm
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Literal
 
 from packaging.version import Version
 
 from torchsmith.errors import InvalidBackend
+from torchsmith.lazy_re import lazy
+from torchsmith.record import record
 
 __all__ = [
     "DEFAULT_INDEX_BASE",
@@ -32,9 +32,9 @@ JETSON_INDEX_BASE = "https://pypi.jetson-ai-lab.io"
 
 BackendKind = Literal["cpu", "cuda", "rocm", "xpu", "jetson"]
 
-_CUDA = re.compile(r"cu(?P<digits>[0-9]{2,3})")
-_ROCM = re.compile(r"rocm(?P<version>[0-9]+\.[0-9]+(?:\.[0-9]+)?)")
-_JETSON = re.compile(r"jp(?P<jetpack>[0-9]+)-cu(?P<digits>[0-9]{2,3})")
+_CUDA = lazy(r"cu(?P<digits>[0-9]{2,3})")
+_ROCM = lazy(r"rocm(?P<version>[0-9]+\.[0-9]+(?:\.[0-9]+)?)")
+_JETSON = lazy(r"jp(?P<jetpack>[0-9]+)-cu(?P<digits>[0-9]{2,3})")
 _EXPECTED = "expected `auto`, `cpu`, `cuXYZ`, `rocmX.Y`, `xpu` or `jpN-cuXYZ`"
 
 
@@ -43,7 +43,7 @@ def _cuda_version(digits: str) -> Version:
     return Version(f"{int(digits[:-1])}.{digits[-1]}")
 
 
-@dataclass(frozen=True, slots=True, order=False)
+@record
 class Backend:
     """One backend. `version` is the CUDA or ROCm version (None for cpu and xpu)."""
 

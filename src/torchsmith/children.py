@@ -21,7 +21,8 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+
+from torchsmith.record import record
 
 __all__ = [
     "GRACE_S",
@@ -160,7 +161,7 @@ def terminate_all(*, grace: float = GRACE_S) -> None:
         terminate_group(process, grace=grace)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Captured:
     """What a child printed and how it ended; `timed_out` when the deadline killed its group."""
 

@@ -7,17 +7,19 @@ what it needs inside its handler so `torchsmith probe` pays only for the probe. 
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # argparse is imported where the parser is built: `probe` skips it (issue 17)
+    import argparse
 
 __all__ = ["main"]
 
-Handler = Callable[[argparse.Namespace], int]
+Handler = Callable[["argparse.Namespace"], int]
 
 SCHEMA_VERSION = 1
 """The `schema_version` of every `--json` document (docs/schemas/); raised only when a key changes
@@ -388,6 +390,8 @@ def _seconds(text: str) -> float:
     except ValueError:
         value = math.nan
     if not math.isfinite(value) or value <= 0:
+        import argparse
+
         raise argparse.ArgumentTypeError(f"invalid value `{text}`: expected a positive number of seconds")
     return value
 
@@ -732,22 +736,23 @@ def _cmd_completion(args: argparse.Namespace) -> int:
     return 0
 
 
-class _VersionAction(argparse.Action):
-    """`--version`, with the version looked up only when asked (it may need `importlib.metadata`)."""
-
-    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
-        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
-
-    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
-        from torchsmith import __version__
-
-        sys.stdout.write(f"torchsmith {__version__}\n")
-        parser.exit()
-
-
 def _build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The parser; only the selected command's arguments are added (building them all costs start-up
     time on `probe`'s hot path), or every command's when none is selected (`--help`, completion)."""
+    import argparse
+
+    class _VersionAction(argparse.Action):
+        """`--version`: looked up only when asked (importlib.metadata costs ~30 ms at start-up)."""
+
+        def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+            super().__init__(option_strings, dest, nargs=0, help="show the version and exit", **kwargs)
+
+        def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+            from torchsmith import __version__
+
+            sys.stdout.write(f"torchsmith {__version__}\n")  # on stdout, as argparse's own action
+            parser.exit()
+
     parser = argparse.ArgumentParser(
         prog="torchsmith",
         description="Get the right PyTorch onto any machine and prove it works.",
@@ -789,19 +794,41 @@ def _error(prefix: str, message: str) -> None:
     sys.stderr.write(stylize(text, None) if use_color(sys.stderr, _Session.color, os.environ) else text)
 
 
+def _fast_probe(arguments: Sequence[str]) -> Any:
+    """`probe [--root DIR]` (global flags already taken out), the hot path in prompts and CI, read without
+    importing argparse or building the parser (a tenth of the probe's start-up); None for anything else,
+    which the parser handles with its usual errors and help."""
+    if not arguments or arguments[0] != "probe":
+        return None
+    rest = list(arguments[1:])
+    if rest == []:
+        root = None
+    elif len(rest) == 2 and rest[0] == "--root" and rest[1] and not rest[1].startswith("-"):
+        root = rest[1]
+    elif len(rest) == 1 and rest[0].startswith("--root=") and len(rest[0]) > len("--root="):
+        root = rest[0][len("--root=") :]
+    else:
+        return None
+    from types import SimpleNamespace
+
+    return SimpleNamespace(command="probe", root=root, handler=_cmd_probe)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one torchsmith command; return its exit code (never raises except SystemExit from argparse)."""
     from torchsmith.cli_term import split_global_flags
 
     flags, arguments = split_global_flags(sys.argv[1:] if argv is None else list(argv))
     _Session.color, _Session.reporters = flags.color, []
-    parser = _build_parser(arguments)
-    try:
-        if flags.errors:
-            parser.error(flags.errors[0])
-        args = parser.parse_args(arguments)
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
+    args = None if flags.errors else _fast_probe(arguments)
+    if args is None:
+        parser = _build_parser(arguments)
+        try:
+            if flags.errors:
+                parser.error(flags.errors[0])
+            args = parser.parse_args(arguments)
+        except SystemExit as exit_:
+            return int(exit_.code or 0)
     args.quiet, args.verbose, args.json, args.offline = flags.quiet, flags.verbose, flags.json, flags.offline
     args.color = flags.color
     _Session.command = args.command

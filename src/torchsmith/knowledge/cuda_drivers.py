@@ -14,13 +14,13 @@ satisfies a floor of `550.54.14`, because the third component of the floor is no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from packaging.version import Version
 
 from torchsmith.knowledge._load import Problems, load_table, version
+from torchsmith.record import record
 
 __all__ = [
     "DriverRow",
@@ -35,7 +35,7 @@ __all__ = [
 _OS_KEYS = ("linux", "windows")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DriverRow:
     """One CUDA minor version and its driver floors per OS key (`linux`, `windows`); None = unknown."""
 

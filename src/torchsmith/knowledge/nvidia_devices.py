@@ -10,20 +10,20 @@ GPUs newer than this table (`torchsmith.machine.pciids`); only this table knows 
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from torchsmith.knowledge._load import Problems, load_table
+from torchsmith.lazy_re import lazy
+from torchsmith.record import record
 
 __all__ = ["NvidiaDevice", "nvidia_device", "nvidia_devices"]
 
-_DEVICE_ID = re.compile(r"0x[0-9a-f]{4}")
-_CC = re.compile(r"[0-9]{1,2}\.[0-9]")
+_DEVICE_ID = lazy(r"0x[0-9a-f]{4}")
+_CC = lazy(r"[0-9]{1,2}\.[0-9]")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NvidiaDevice:
     """One PCI device id: `0x2206` is the GeForce RTX 3080, compute capability `8.6`."""
 

@@ -9,18 +9,18 @@ https://github.com/pytorch/vision#installation). Sources are listed in the data 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cache
 from types import MappingProxyType
 from typing import Any
 
-from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from torchsmith.backends import parse_backend
 from torchsmith.knowledge._load import Problems, Table, load_table, version
+from torchsmith.lazy_re import lazy
+from torchsmith.record import record
 
 __all__ = [
     "PLATFORMS",
@@ -40,8 +40,8 @@ TORCH_FAMILY: frozenset[str] = frozenset({"torch", "torchvision", "torchaudio"})
 """Packages built per backend and paired exactly with torch (canonical names)."""
 
 _COMPANIONS = ("torchvision", "torchaudio")
-_PY_TAG = re.compile(r"cp3[0-9]+t?")
-_MANYLINUX = re.compile(r"manylinux_(?P<major>[0-9]+)_(?P<minor>[0-9]+)")
+_PY_TAG = lazy(r"cp3[0-9]+t?")
+_MANYLINUX = lazy(r"manylinux_(?P<major>[0-9]+)_(?P<minor>[0-9]+)")
 _LEGACY_MANYLINUX = {
     "manylinux1": Version("2.5"),
     "manylinux2010": Version("2.12"),
@@ -49,7 +49,7 @@ _LEGACY_MANYLINUX = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Release:
     """One torch minor series (e.g. 2.5). Mappings are keyed by platform key (`linux-x86_64`, ...).
 
@@ -240,7 +240,7 @@ def _release(problems: Problems, i: int, raw: dict[str, Any]) -> Release | None:
     return release
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Loaded:
     releases: tuple[Release, ...]
     by_series: dict[Version, Release]
@@ -326,6 +326,8 @@ def companion_for(package: str, torch_version: Version) -> Version | None:
     not in the table. `torch` itself maps to the given version. Raises ValueError for packages outside
     the torch family.
     """
+    from packaging.utils import canonicalize_name  # here: it imports packaging.tags (~10 ms)
+
     name = canonicalize_name(package)
     if name == "torch":
         return _patch(torch_version)
@@ -336,6 +338,8 @@ def companion_for(package: str, torch_version: Version) -> Version | None:
 
 def torch_for_companion(package: str, version: Version) -> Version | None:
     """The torch patch a companion release was built for (`torchvision`, 0.20.1 → 2.5.1); None if unknown."""
+    from packaging.utils import canonicalize_name  # here: it imports packaging.tags (~10 ms)
+
     name = canonicalize_name(package)
     if name == "torch":
         return _patch(version)

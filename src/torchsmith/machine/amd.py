@@ -24,12 +24,13 @@ Ladder, cheapest first; each source that answered is named in `source` (`kfd+amd
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
 
+from torchsmith.lazy_re import lazy
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import AmdGpu, AmdInfo
+from torchsmith.record import record
 
 __all__ = [
     "SECTION",
@@ -50,13 +51,13 @@ SECTION = "amd"
 AMD_VENDOR = "0x1002"
 _KFD_NODES = "/sys/class/kfd/kfd/topology/nodes"
 _IDS_FILES = ("/opt/rocm/share/libdrm/amdgpu.ids", "/usr/share/libdrm/amdgpu.ids")
-_ROCM_VERSION = re.compile(r"([0-9]{1,3}\.[0-9]{1,3}(?:\.[0-9]{1,3})?)(?:-[0-9A-Za-z.~+]+)?")
-_DEVICE_ID = re.compile(r"0x[0-9a-f]{4}")
+_ROCM_VERSION = lazy(r"([0-9]{1,3}\.[0-9]{1,3}(?:\.[0-9]{1,3})?)(?:-[0-9A-Za-z.~+]+)?")
+_DEVICE_ID = lazy(r"0x[0-9a-f]{4}")
 _GENERIC_NAMES = frozenset({"", "ip discovery"})
 """KFD names that say nothing: GPUs enumerated by IP discovery (RDNA3, MI300) all read `ip discovery`."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class KfdNode:
     """A GPU node of the KFD topology: its target, PCI device id (`0x740c`) and PCI address if known."""
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from torchsmith.lazy_re import lazy
+
 __all__ = ["AmdSmiGpu", "parse_amd_smi_list", "parse_amd_smi_static"]
 
-_GPU = re.compile(r"^GPU:\s*([0-9]+)\s*$")
+_GPU = lazy(r"^GPU:\s*([0-9]+)\s*$")
 
 
 @dataclass(frozen=True, slots=True)

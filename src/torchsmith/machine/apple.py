@@ -21,10 +21,9 @@ GPU is not detected here. Which torch releases still build MPS for that macOS (`
 
 from __future__ import annotations
 
-import re
-
 from packaging.version import InvalidVersion, Version
 
+from torchsmith.lazy_re import lazy
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import AppleInfo
 
@@ -44,7 +43,7 @@ SECTION = "apple"
 MPS_MIN_MACOS = Version("12.3")
 """The first macOS with the Metal Performance Shaders features PyTorch's MPS backend uses."""
 
-_MACOS = re.compile(r"[0-9]{2}(?:\.[0-9]{1,2}){0,2}")
+_MACOS = lazy(r"[0-9]{2}(?:\.[0-9]{1,2}){0,2}")
 SYSTEM_VERSION_PLIST = "/System/Library/CoreServices/SystemVersion.plist"
 
 

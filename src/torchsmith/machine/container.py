@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+from torchsmith.lazy_re import lazy
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import ContainerInfo
 
@@ -26,11 +27,11 @@ __all__ = ["SECTION", "detect", "parse_cgroup", "parse_systemd_container"]
 SECTION = "container"
 
 _CGROUP_KINDS = (
-    (re.compile(r"/kubepods\b"), "kubernetes"),
-    (re.compile(r"/libpod-|/machine\.slice/libpod"), "podman"),
-    (re.compile(r"/docker[/-]"), "docker"),
-    (re.compile(r"/lxc(?:\.payload)?[/.]"), "lxc"),
-    (re.compile(r"/containerd/|cri-containerd-"), "containerd"),
+    (lazy(r"/kubepods\b"), "kubernetes"),
+    (lazy(r"/libpod-|/machine\.slice/libpod"), "podman"),
+    (lazy(r"/docker[/-]"), "docker"),
+    (lazy(r"/lxc(?:\.payload)?[/.]"), "lxc"),
+    (lazy(r"/containerd/|cri-containerd-"), "containerd"),
 )
 
 

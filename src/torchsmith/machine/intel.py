@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 
+from torchsmith.lazy_re import lazy
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import IntelGpu, IntelInfo
 
@@ -48,7 +49,7 @@ LIBRARY_DIRS = (
 
 LOADER = "libze_loader.so.1"
 GPU_DRIVER = "libze_intel_gpu.so.1"
-_SYCL_GPU = re.compile(
+_SYCL_GPU = lazy(
     r"^\[(?:ext_oneapi_)?level_zero:gpu[^\]]*\](?:\[[^\]]*\])?\s*[^,]*,\s*(?P<name>.+?)\s+[0-9][0-9.]*\s+\[[^\]]*\]\s*$"
 )
 

@@ -23,6 +23,7 @@ import re
 
 from packaging.version import Version
 
+from torchsmith.lazy_re import lazy
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import JetsonInfo
 
@@ -30,9 +31,7 @@ __all__ = ["SECTION", "detect", "parse_device_tree_model", "parse_dpkg_status", 
 
 SECTION = "jetson"
 
-_TEGRA = re.compile(
-    r"#\s*R([0-9]{2,3})\s*\(release\),\s*REVISION:\s*([0-9]{1,3})(?:\.([0-9]{1,3}))?\s*(?:,|$)"
-)
+_TEGRA = lazy(r"#\s*R([0-9]{2,3})\s*\(release\),\s*REVISION:\s*([0-9]{1,3})(?:\.([0-9]{1,3}))?\s*(?:,|$)")
 _L4T_PACKAGE = "nvidia-l4t-core"
 
 

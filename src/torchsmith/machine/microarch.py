@@ -15,9 +15,9 @@ generic family, as rattler does when detection fails.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +126,11 @@ def microarchitecture(ctx: ProbeContext, arch: str) -> str | None:
     # Only what names the CPU: `cpu MHz` and `bogomips` change between reads and must not miss the cache.
     stable = {k: v for k, v in (block or {}).items() if k in _STABLE_KEYS}
     seed = json.dumps(stable, sort_keys=True) if stable else f"{sys.platform}-{ctx.machine_arch}"
-    key = hashlib.sha256(f"{_environment()}\n{arch}\n{seed}".encode()).hexdigest()[:24]
+    # crc32 (zlib is loaded for the knowledge tables anyway) rather than hashlib, whose OpenSSL load cost
+    # the probe 4 ms (issue 17); the key names a cache file, a collision only costs a wrong cache hit
+    # between two CPUs of one user with odds of 1 in 4 billion, so the arch and a length go in too
+    material = f"{_environment()}\n{arch}\n{seed}".encode()
+    key = f"{arch}-{len(material)}-{zlib.crc32(material):08x}"
     path = _cache_path(ctx, key)
     with contextlib.suppress(OSError, ValueError):
         cached = json.loads(path.read_text(encoding="utf-8"))

@@ -7,8 +7,10 @@ computer described by hand or probed elsewhere (`--machine FILE`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from torchsmith.record import record
 
 __all__ = [
     "AmdGpu",
@@ -42,7 +44,7 @@ def _opt_int(data: JSON, key: str) -> int | None:
     return None if value is None else int(value)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Libc:
     """The C library the interpreter links against: `glibc` or `musl` (wheel tags depend on it)."""
 
@@ -58,7 +60,7 @@ class Libc:
         return cls(str(data["name"]), _opt_str(data, "version"), str(data.get("source", "machine-file")))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PythonInfo:
     """The interpreter: version, implementation, ABI tag (`cp311`, `cp313t`) and its best wheel tag."""
 
@@ -88,7 +90,7 @@ class PythonInfo:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MigDevice:
     """One MIG instance of a GPU in MIG mode: what a process sees as its GPU (`CUDA_VISIBLE_DEVICES=MIG-...`).
 
@@ -108,7 +110,7 @@ class MigDevice:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NvidiaGpu:
     """One NVIDIA GPU. `compute_capability` is `major.minor` (e.g. `8.6`); None when unknown.
 
@@ -148,7 +150,7 @@ class NvidiaGpu:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NvidiaInfo:
     """NVIDIA driver and GPUs. `driver` None means GPUs were seen (PCI) but no driver is loaded."""
 
@@ -175,7 +177,7 @@ class NvidiaInfo:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AmdGpu:
     """One AMD GPU and its LLVM target (`gfx90a`, `gfx1100`)."""
 
@@ -190,7 +192,7 @@ class AmdGpu:
         return cls(name=str(data.get("name", "AMD GPU")), gfx=_opt_str(data, "gfx"))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AmdInfo:
     """The installed ROCm version (None when only the GPU is seen) and the AMD GPUs."""
 
@@ -210,7 +212,7 @@ class AmdInfo:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IntelGpu:
     """One Intel GPU: PCI device id (`0x56a0` is an Arc A770) and whether it is a discrete card."""
 
@@ -231,7 +233,7 @@ class IntelGpu:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IntelInfo:
     """Intel GPUs and whether the XPU user-space stack (Level Zero / compute runtime) is present."""
 
@@ -251,7 +253,7 @@ class IntelInfo:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AppleInfo:
     """A Mac: chip, macOS version, whether Python runs translated (Rosetta), and MPS availability."""
 
@@ -281,7 +283,7 @@ class AppleInfo:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class JetsonInfo:
     """A Jetson board: L4T release → JetPack → CUDA (from the knowledge table) and the module name."""
 
@@ -311,7 +313,7 @@ class JetsonInfo:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ContainerInfo:
     """The container runtime we run in (`docker`, `podman`, `kubernetes`, `lxc`, ...) and its evidence."""
 
@@ -331,7 +333,7 @@ class ContainerInfo:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CudaToolkit:
     """An installed CUDA *toolkit* (nvcc, headers): not the driver. Building CUDA extensions against torch
     (flash-attn, apex, custom ops) needs a toolkit whose major version matches the torch build's CUDA."""
@@ -352,7 +354,7 @@ class CudaToolkit:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Machine:
     """Everything torchsmith knows about one computer. None means absent (or unknown when loaded)."""
 

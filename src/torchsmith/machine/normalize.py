@@ -34,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from torchsmith.lazy_re import lazy
 from torchsmith.machine.model import Machine
 
 __all__ = [
@@ -47,13 +48,13 @@ __all__ = [
     "python_abi",
 ]
 
-_DRIVER_STORE = re.compile(r"(?P<a>[0-9]{1,2})\.(?P<b>[0-9]+)\.(?P<c>[0-9]{1,2})\.(?P<d>[0-9]{4})")
-_DOTTED = re.compile(r"[0-9]+(?:\.[0-9]+)+")
-_CC = re.compile(r"(?:sm_?|compute_?)?(?P<digits>[0-9]{2,3})[a-z]?")
-_CC_DOTTED = re.compile(r"(?P<major>[0-9]{1,2})[.,](?P<minor>[0-9])")
-_GFX = re.compile(r"gfx[0-9]{2,4}[0-9a-f]{0,2}")
-_SOABI = re.compile(r"cpython-(?P<digits>[0-9]{2,3})(?P<flags>[a-z]*)")
-_ABI = re.compile(r"cp(?P<digits>[0-9]{2,3})(?P<flags>[a-z]*)")
+_DRIVER_STORE = lazy(r"(?P<a>[0-9]{1,2})\.(?P<b>[0-9]+)\.(?P<c>[0-9]{1,2})\.(?P<d>[0-9]{4})")
+_DOTTED = lazy(r"[0-9]+(?:\.[0-9]+)+")
+_CC = lazy(r"(?:sm_?|compute_?)?(?P<digits>[0-9]{2,3})[a-z]?")
+_CC_DOTTED = lazy(r"(?P<major>[0-9]{1,2})[.,](?P<minor>[0-9])")
+_GFX = lazy(r"gfx[0-9]{2,4}[0-9a-f]{0,2}")
+_SOABI = lazy(r"cpython-(?P<digits>[0-9]{2,3})(?P<flags>[a-z]*)")
+_ABI = lazy(r"cp(?P<digits>[0-9]{2,3})(?P<flags>[a-z]*)")
 _UNKNOWN = {"", "?", "sm ?", "sm_?", "n/a", "[n/a]", "unknown", "none", "null"}
 
 

@@ -20,6 +20,7 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from torchsmith.lazy_re import lazy
 from torchsmith.machine.model import MigDevice, NvidiaGpu, NvidiaInfo
 
 if TYPE_CHECKING:
@@ -49,8 +50,8 @@ QUERY_FIELDS = (
 )
 """What the probe asks `--query-gpu` for; a driver that rejects a field is asked again without it."""
 
-_DRIVER = re.compile(r"[0-9]{3,4}\.[0-9]{1,3}(?:\.[0-9]{1,3})?")
-_CC = re.compile(r"[0-9]{1,2}\.[0-9]{1,2}")
+_DRIVER = lazy(r"[0-9]{3,4}\.[0-9]{1,3}(?:\.[0-9]{1,3})?")
+_CC = lazy(r"[0-9]{1,2}\.[0-9]{1,2}")
 _ABSENT = {
     "",
     "n/a",
@@ -309,15 +310,15 @@ def parse_smi_text(text: str) -> NvidiaInfo | None:
     return NvidiaInfo(driver=found, cuda_driver=cuda, gpus=result, source="nvidia-smi")
 
 
-_TABLE_HEADER = re.compile(
+_TABLE_HEADER = lazy(
     r"NVIDIA-SMI\s+(?P<smi>\S+)\s+(?:Driver|KMD) Version:\s*(?P<driver>\S+)\s+"
     r"CUDA (?:UMD )?Version:\s*(?P<cuda>\S+)"
 )
-_TABLE_ROW = re.compile(
+_TABLE_ROW = lazy(
     r"^\|\s+(?P<index>[0-9]+)\s+(?P<name>.+?)\s+(?:On|Off)\s*\|\s*(?P<bus>[0-9A-Fa-f]{4,8}:[0-9A-Fa-f:.]+)\s"
 )
-_TABLE_MEMORY = re.compile(r"\|\s*[0-9]+MiB\s*/\s*(?P<total>[0-9]+)MiB\s*\|")
-_TABLE_MIG = re.compile(r"\|\s*(?P<mig>Enabled|Disabled|N/A)\s*\|\s*$")
+_TABLE_MEMORY = lazy(r"\|\s*[0-9]+MiB\s*/\s*(?P<total>[0-9]+)MiB\s*\|")
+_TABLE_MIG = lazy(r"\|\s*(?P<mig>Enabled|Disabled|N/A)\s*\|\s*$")
 
 
 def parse_smi_table(text: str) -> NvidiaInfo | None:
@@ -359,10 +360,8 @@ Listed = tuple[tuple[str, tuple[MigDevice, ...]], ...]
 """What `nvidia-smi -L` says: (GPU name, its MIG devices) per GPU."""
 
 
-_LIST_GPU = re.compile(r"^GPU ([0-9]+): (.+?) \(UUID: (GPU-[0-9A-Fa-f-]+)\)\s*$")
-_LIST_MIG = re.compile(
-    r"^\s+MIG ([0-9]+g\.[0-9]+gb(?:\+[a-z.]+)?)\s+Device\s+([0-9]+): \(UUID: (MIG-[^)]+)\)\s*$"
-)
+_LIST_GPU = lazy(r"^GPU ([0-9]+): (.+?) \(UUID: (GPU-[0-9A-Fa-f-]+)\)\s*$")
+_LIST_MIG = lazy(r"^\s+MIG ([0-9]+g\.[0-9]+gb(?:\+[a-z.]+)?)\s+Device\s+([0-9]+): \(UUID: (MIG-[^)]+)\)\s*$")
 
 
 def parse_smi_list(text: str) -> Listed | None:

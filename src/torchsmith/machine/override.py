@@ -8,18 +8,18 @@ the platform drops hardware facts that cannot hold on the new platform (e.g. NVI
 from __future__ import annotations
 
 import dataclasses
-import re
 
 from torchsmith.errors import UsageError
+from torchsmith.lazy_re import lazy
 from torchsmith.machine.model import AppleInfo, Libc, Machine, PythonInfo
 
 __all__ = ["override_machine", "parse_platform"]
 
-_KEY = re.compile(r"(?P<os>linux|windows|macos)-(?P<arch>x86_64|aarch64|arm64)")
-_MANYLINUX = re.compile(r"manylinux_(?P<major>\d+)_(?P<minor>\d+)_(?P<arch>x86_64|aarch64)")
+_KEY = lazy(r"(?P<os>linux|windows|macos)-(?P<arch>x86_64|aarch64|arm64)")
+_MANYLINUX = lazy(r"manylinux_(?P<major>\d+)_(?P<minor>\d+)_(?P<arch>x86_64|aarch64)")
 _LEGACY = {"manylinux2014": "2.17", "manylinux2010": "2.12", "manylinux1": "2.5"}
-_MACOSX = re.compile(r"macosx_(?P<major>\d+)_(?P<minor>\d+)_(?P<arch>x86_64|arm64)")
-_PYTHON = re.compile(r"(?P<major>3)\.(?P<minor>\d+)(?P<ft>t?)")
+_MACOSX = lazy(r"macosx_(?P<major>\d+)_(?P<minor>\d+)_(?P<arch>x86_64|arm64)")
+_PYTHON = lazy(r"(?P<major>3)\.(?P<minor>\d+)(?P<ft>t?)")
 
 
 def parse_platform(text: str) -> tuple[str, str, Libc | None, str | None]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from torchsmith.lazy_re import lazy
 from torchsmith.machine.context import ProbeContext
 
 __all__ = [
@@ -93,7 +94,7 @@ def read_pci_ids(ctx: ProbeContext) -> str | None:
     return None
 
 
-_LSPCI = re.compile(
+_LSPCI = lazy(
     r"^(?P<address>(?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7])\s+"
     r".*?\[(?P<class>[0-9a-fA-F]{4})\]:\s+(?P<description>.*?)\s*"
     r"\[(?P<vendor>[0-9a-fA-F]{4}):(?P<device>[0-9a-fA-F]{4})\](?:\s+\(rev [0-9a-fA-F]+\))?\s*$"

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from typing import Any
 
+from torchsmith.lazy_re import lazy
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import Libc
+from torchsmith.record import record
 
 __all__ = [
     "SECTION",
@@ -63,7 +64,7 @@ _BANNER_LIMIT = 8 << 20
 _ARCH_ALIASES = {"amd64": "x86_64", "x64": "x86_64", "i386": "x86", "i686": "x86", "arm64": "aarch64"}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PlatformFacts:
     """The platform section: `os` (`linux`, `macos`, `windows`), `arch`, libc and kernel release.
 
@@ -246,8 +247,8 @@ def _detect_kernel(ctx: ProbeContext, system: str) -> str | None:
     return _read_osrelease(ctx) if system == "linux" else None
 
 
-_LOADER = re.compile(r"ld-linux-(?P<glibc>[a-z0-9_-]+?)\.so\.\d|ld-musl-(?P<musl>[a-z0-9_]+)\.so\.\d")
-_MULTIARCH = re.compile(r"(?P<arch>[a-z0-9_]+)-linux-gnu")
+_LOADER = lazy(r"ld-linux-(?P<glibc>[a-z0-9_-]+?)\.so\.\d|ld-musl-(?P<musl>[a-z0-9_]+)\.so\.\d")
+_MULTIARCH = lazy(r"(?P<arch>[a-z0-9_]+)-linux-gnu")
 _LOADER_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64")
 
 

@@ -25,9 +25,49 @@ def _is_index_platform(platform_tag: str) -> bool:
     return not platform_tag.startswith("linux_")
 
 
+def _glibc_tag() -> str | None:
+    """`sys_tags()`'s best tag on the common case, without importing `packaging.tags` (~10 ms, a fifth of
+    the probe): CPython without ABI flags on 64-bit glibc Linux for x86_64/aarch64 and no `_manylinux`
+    override module. There packaging's first non-`linux_` tag is `cpXY-cpXY-manylinux_<glibc>_<arch>`
+    (its `cpython_tags` pairs the interpreter's own ABI with the first platform, and `_manylinux.
+    platform_tags` yields the running glibc first). None on every other case: `packaging` decides those.
+    tests/machine/test_python_fast_tag.py checks the two agree on the machine the tests run on."""
+    if sys.platform != "linux" or sys.implementation.name != "cpython" or sys.abiflags:
+        return None
+    if sys.maxsize <= 2**32:  # 32-bit interpreters on 64-bit kernels get i686/armv8l tags
+        return None
+    import os
+
+    arch = os.uname().machine
+    if arch not in ("x86_64", "aarch64"):
+        return None
+    try:
+        name, _, version = os.confstr("CS_GNU_LIBC_VERSION").partition(" ")  # type: ignore[union-attr]
+        major, minor = (int(part) for part in version.split(".")[:2])
+    except (AttributeError, OSError, ValueError):
+        return None
+    if name != "glibc":
+        return None
+    from importlib.util import find_spec
+
+    if find_spec("_manylinux") is not None:  # PEP 600's override: packaging honours it
+        return None
+    interpreter = "cp{}{}".format(*sys.version_info[:2])
+    return f"{interpreter}-{interpreter}-manylinux_{major}_{minor}_{arch}"
+
+
 @cache
 def _interpreter() -> PythonInfo:
     """This interpreter's facts; cached because they cannot change while the process runs."""
+    fast = _glibc_tag()
+    if fast is not None:
+        return PythonInfo(
+            version="{}.{}.{}".format(*sys.version_info[:3]),
+            implementation=sys.implementation.name,
+            abi=fast.split("-")[1],
+            tag=fast,
+            source="interpreter",
+        )
     from packaging import tags  # imported here: ~10 ms, only the python section needs it
 
     first = None

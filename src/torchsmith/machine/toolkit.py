@@ -24,6 +24,7 @@ import os
 import re
 from pathlib import Path
 
+from torchsmith.lazy_re import lazy
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import CudaToolkit
 
@@ -38,7 +39,7 @@ __all__ = [
 
 SECTION = "cuda_toolkit"
 
-_VERSION = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}(?:\.[0-9]{1,9})?")
+_VERSION = lazy(r"[0-9]{1,3}\.[0-9]{1,3}(?:\.[0-9]{1,9})?")
 
 
 def parse_version_json(text: str) -> str | None:
@@ -189,7 +190,7 @@ def _nvcc_cache(ctx: ProbeContext, nvcc: str) -> Path | None:
     tens of milliseconds, more than the rest of the probe. Only on the real root."""
     if not ctx.is_real_root:
         return None
-    import hashlib
+    import zlib  # not hashlib: its OpenSSL load costs the probe 4 ms; a file name needs no digest
 
     from torchsmith.paths import cache_dir
 
@@ -197,8 +198,8 @@ def _nvcc_cache(ctx: ProbeContext, nvcc: str) -> Path | None:
         info = Path(nvcc).stat()
     except OSError:
         return None
-    key = hashlib.sha256(f"{os.path.realpath(nvcc)}\n{info.st_size}\n{info.st_mtime_ns}".encode()).hexdigest()
-    return cache_dir(ctx.env) / "nvcc" / f"{key[:24]}.json"
+    material = f"{os.path.realpath(nvcc)}\n{info.st_size}\n{info.st_mtime_ns}".encode()
+    return cache_dir(ctx.env) / "nvcc" / f"{len(material)}-{zlib.crc32(material):08x}.json"
 
 
 def _cached_nvcc(ctx: ProbeContext, nvcc: str) -> str | None:

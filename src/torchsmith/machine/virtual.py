@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import re
 
+from torchsmith.lazy_re import lazy
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import Machine
 
 __all__ = ["archspec_family", "cuda_arch_build", "numeric_version", "virtual_packages"]
 
-_VERSION = re.compile(r"[0-9]+(?:\.[0-9]+)*")
+_VERSION = lazy(r"[0-9]+(?:\.[0-9]+)*")
 
 
 def numeric_version(text: str, parts: int) -> str | None:

@@ -1,0 +1,159 @@
+"""Import budgets of the two hot command paths, `probe` and `lint` (issue 17).
+
+torchsmith runs in shell prompts, CI steps and pre-commit hooks, so a command's start-up is mostly the
+modules it imports. Each test runs the real command in a fresh interpreter and lists the modules it
+imported beyond what `python -c pass` imports in the same environment (the sandbox's and CI's site
+hooks import some on their own). A module named here was measured to be avoidable on that path; bringing
+one back (a top-level import in a module on the path) fails the test and names the culprit to defer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MACHINE = ROOT / "tests" / "machines" / "h100-driver580"
+CORPUS = ROOT / "tests" / "lint" / "corpus"
+
+# Runs the command through the console script's entry point, then reports every imported module.
+_RUN = """
+import json, sys
+out = sys.argv[1]
+from torchsmith.cli import main
+code = main(sys.argv[2:])
+with open(out, "w") as handle:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, handle)
+"""
+
+# Avoidable on both paths:
+#  - rich: styling is only loaded when colour is on (cli_term); tests run with a pipe, never a terminal.
+#  - tomlkit / ruamel.yaml: round-trip editors, needed only to write files (export, lint --fix).
+#  - http.client, ssl, urllib.request, socket, concurrent.futures: the network (index/), never needed to
+#    describe a machine or read configs offline.
+#  - email, importlib.metadata: `importlib.metadata` (the `--version` lookup) pulls in email, csv,
+#    zipfile; the version is now looked up only when `--version` is asked.
+#  - xml.etree: nothing on these paths reads XML.
+_NEVER = (
+    "rich",
+    "tomlkit",
+    "ruamel.yaml",
+    "http.client",
+    "ssl",
+    "urllib.request",
+    "socket",
+    "concurrent.futures",
+    "email",
+    "importlib.metadata",
+    "xml.etree",
+)
+# Avoidable on `probe` in addition:
+#  - yaml: no probe source is YAML (only lint and export read environment.yml).
+#  - pynvml: under `--root` the probe reads the fake root's files, never this host's NVML.
+#  - archspec: the microarchitecture comes from its cache once warm (machine/microarch.py), and
+#    importing archspec reads its JSON database (~10 ms).
+#  - packaging.specifiers / packaging.requirements / packaging.markers: the probe compares versions only.
+#  - hashlib: the cache keys of archspec's answer and of `nvcc --version` are crc32 names (zlib is loaded
+#    for the knowledge tables anyway); hashlib loads OpenSSL (~4 ms).
+#  - bz2, lzma: shutil imports them, and the probe looks programs up on PATH without shutil (only this
+#    interpreter's site hooks may import shutil first, and then the baseline subtracts them).
+#  - argparse (and gettext with it): `probe [--root DIR]` is read by cli.py `_fast_probe` without
+#    building the parser; every other command line goes through argparse.
+_NEVER_ON_PROBE = (
+    "yaml",
+    "pynvml",
+    "archspec",
+    "packaging.specifiers",
+    "packaging.requirements",
+    "packaging.markers",
+    "argparse",
+    "gettext",
+    "hashlib",
+    "bz2",
+    "lzma",
+)
+# On 64-bit glibc Linux CPython the python section's tag is computed without `packaging.tags`
+# (machine/python.py `_glibc_tag`); packaging.tags imports logging, sysconfig and platform with it.
+_NEVER_ON_GLIBC_PROBE = ("packaging.tags", "logging")
+# Not listed, because not avoidable today: `inspect` (imported by `dataclasses`, which both paths use:
+# `dataclasses.replace` builds the probe's Machine, and the mutable ProbeContext is a dataclass), and on
+# lint `packaging.tags`/`logging` (packaging.requirements -> markers -> utils -> tags).
+
+# Budgets: torchsmith's own modules imported by each path (measured 34 for probe and 38 for lint on
+# this tree when written). A new module on the path has to fit, or the budget is raised on purpose.
+PROBE_BUDGET = 36
+LINT_BUDGET = 42
+
+
+def _imported(tmp_path: Path, *argv: str) -> tuple[int, set[str]]:
+    env = {**os.environ, "TORCHSMITH_CACHE_DIR": str(tmp_path / "cache"), "NO_COLOR": "1"}
+    out = tmp_path / "modules.json"
+    subprocess.run(
+        [sys.executable, "-c", _RUN, str(out), *argv],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    result = json.loads(out.read_text())
+    baseline = subprocess.run(
+        [sys.executable, "-c", "import sys, json; print(json.dumps(sorted(sys.modules)))"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return int(result["code"]), set(result["modules"]) - set(json.loads(baseline.stdout)) - {"json"}
+
+
+def _offenders(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in names))
+
+
+def test_probe_imports_only_what_it_needs(tmp_path: Path) -> None:
+    argv = ("probe", "--json", "--root", str(MACHINE))
+    _imported(tmp_path, *argv)  # warms the caches (archspec's answer, compiled knowledge tables)
+    code, modules = _imported(tmp_path, *argv)
+    assert code == 0
+    assert _offenders(modules, _NEVER + _NEVER_ON_PROBE) == []
+    from torchsmith.machine.python import _glibc_tag
+
+    if _glibc_tag() is not None:
+        assert _offenders(modules, _NEVER_ON_GLIBC_PROBE) == []
+    ours = sorted(m for m in modules if m.split(".")[0] == "torchsmith")
+    assert len(ours) <= PROBE_BUDGET, ours
+    # the sections the probe does not reach are not imported either
+    assert not {"torchsmith.planning", "torchsmith.lint", "torchsmith.index", "torchsmith.cli_render"} & set(
+        ours
+    )
+
+
+def test_lint_imports_only_what_it_needs(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    # a uv project and a requirements file: TOML and requirement parsing, no YAML, nothing to fix
+    (tree / "pyproject.toml").write_bytes((CORPUS / "realworld-uv" / "pyproject.toml").read_bytes())
+    (tree / "requirements.txt").write_bytes(
+        (CORPUS / "requirements-index-url" / "requirements.txt").read_bytes()
+    )
+    code, modules = _imported(tmp_path, "lint", str(tree))
+    assert code in (0, 1)  # 1: findings (the corpus files hold traps on purpose)
+    # yaml: the tree holds no environment.yml or pixi/conda YAML, so the YAML reader stays unloaded
+    assert _offenders(modules, (*_NEVER, "yaml", "pynvml", "archspec")) == []
+    ours = sorted(m for m in modules if m.split(".")[0] == "torchsmith")
+    assert len(ours) <= LINT_BUDGET, ours
+    # lint reads configs; it never probes the machine or plans
+    assert not {"torchsmith.machine", "torchsmith.planning.plan", "torchsmith.index"} & set(ours)
+
+
+@pytest.mark.parametrize("name", ["ssl", "email", "rich", "tomlkit"])
+def test_offenders_would_be_caught(name: str) -> None:
+    """The check itself can fail: a module (or a submodule of it) in the set is reported."""
+    assert _offenders({name, f"{name}.sub", "other"}, (name,)) == [name, f"{name}.sub"]
