@@ -14,13 +14,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from torchsmith.fileio import UserFileError, atomic_write_bytes
 
 __all__ = ["CacheEntry", "HttpCache"]
 
@@ -130,10 +130,10 @@ class HttpCache:
     def put_parsed(self, url: str, body: bytes, files: list[dict[str, Any]]) -> None:
         """Store the parsed form of `body`; failures to write are ignored (the cache is optional)."""
         document = {"length": len(body), "crc": zlib.crc32(body), "files": files}
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, UserFileError):
             path = self._parsed_path(url)
             path.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write(path, json.dumps(document).encode("utf-8"))
+            atomic_write_bytes(path, json.dumps(document).encode("utf-8"))
 
     def _write(self, entry: CacheEntry, *, body_unchanged: bool = False) -> None:
         meta_path, body_path = self._paths(entry.url)
@@ -148,19 +148,7 @@ class HttpCache:
         try:
             meta_path.parent.mkdir(parents=True, exist_ok=True)
             if not body_unchanged:
-                _atomic_write(body_path, entry.body)
-            _atomic_write(meta_path, json.dumps(meta).encode("utf-8"))
-        except OSError:
-            pass
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        Path(tmp).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink()
-        raise
+                atomic_write_bytes(body_path, entry.body)
+            atomic_write_bytes(meta_path, json.dumps(meta).encode("utf-8"))
+        except (OSError, UserFileError):
+            pass  # the cache is optional: an unwritable one costs a refetch, never the command
