@@ -402,7 +402,11 @@ def load_results(paths: Iterable[Path], *, absolute_logs: bool = False) -> TestR
     for path in paths:
         try:
             run = TestRun.from_json(json.loads(read_user_text(path, what="results file")))
-        except (ValueError, KeyError, TypeError) as error:
-            raise DistroError(f"`{path}` is not a distro results file: {error}") from error
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            why = f"the key `{error.args[0]}` is missing" if isinstance(error, KeyError) else str(error)
+            raise DistroError(
+                f"`{path}` is not a distro results file: {why}",
+                hint="pass the per-cell `<cell>.json` files that `torchsmith distro test` writes",
+            ) from error
         runs.append(_anchor_logs(run, path.parent) if absolute_logs else run)
     return merge_runs(runs)
