@@ -150,18 +150,13 @@ def _version_at(ctx: ProbeContext, home: str) -> tuple[str, str] | None:
                 return None
         return ctx.read_text(f"{base}/{name}")
 
-    text = read("version.json")
-    if text is not None:
-        version = parse_version_json(text)
-        if version:
-            return version, "version.json"
-        ctx.warn(f"cannot read the CUDA version in `{base}{sep}version.json`: {_first_line(text)}")
-    text = read("version.txt")
-    if text is not None:
-        version = parse_version_txt(text)
-        if version:
-            return version, "version.txt"
-        ctx.warn(f"cannot read the CUDA version in `{base}{sep}version.txt`: {_first_line(text)}")
+    for name, parse in (("version.json", parse_version_json), ("version.txt", parse_version_txt)):
+        text = read(name)
+        if text is not None:
+            version = parse(text)
+            if version:
+                return version, name
+            ctx.warn(f"cannot read the CUDA version in `{base}{sep}{name}`: {_first_line(text)}")
     text = read("include/cuda.h")
     if text is not None:
         version = parse_cuda_h(text)
