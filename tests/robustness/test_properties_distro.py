@@ -91,6 +91,18 @@ def test_mutated_init_registry(
     assert_handled(run_main(["distro", "matrix", "--distro", str(path)], capsys), codes=(0, 2))
 
 
+def _assert_report_handles(
+    data: bytes, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`distro report --merge FILE` on a results file holding `data`: exit 0, 1 or 2, no traceback."""
+    folder = tmp_path_factory.mktemp("results")
+    assert run_main(["distro", "init", "--distro", str(folder / "distro.toml")], capsys).code == 0
+    results = folder / "results.json"
+    results.write_bytes(data)
+    argv = ["distro", "report", "--distro", str(folder / "distro.toml"), "--merge", str(results)]
+    assert_handled(run_main([*argv, "--format", "json"], capsys), codes=(0, 1, 2))
+
+
 json_values = st.recursive(
     st.one_of(st.none(), scalars),
     lambda inner: st.one_of(
@@ -115,24 +127,7 @@ json_values = st.recursive(
 def test_random_results_documents(
     document: Any, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder = tmp_path_factory.mktemp("results")
-    assert run_main(["distro", "init", "--distro", str(folder / "distro.toml")], capsys).code == 0
-    results = folder / "results.json"
-    results.write_text(json.dumps(document), encoding="utf-8")
-    outcome = run_main(
-        [
-            "distro",
-            "report",
-            "--distro",
-            str(folder / "distro.toml"),
-            "--merge",
-            str(results),
-            "--format",
-            "json",
-        ],
-        capsys,
-    )
-    assert_handled(outcome, codes=(0, 1, 2))
+    _assert_report_handles(json.dumps(document).encode("utf-8"), tmp_path_factory, capsys)
 
 
 @SETTINGS
@@ -140,21 +135,4 @@ def test_random_results_documents(
 def test_random_results_bytes(
     data: bytes, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder = tmp_path_factory.mktemp("results")
-    assert run_main(["distro", "init", "--distro", str(folder / "distro.toml")], capsys).code == 0
-    results = folder / "results.json"
-    results.write_bytes(data)
-    outcome = run_main(
-        [
-            "distro",
-            "report",
-            "--distro",
-            str(folder / "distro.toml"),
-            "--merge",
-            str(results),
-            "--format",
-            "json",
-        ],
-        capsys,
-    )
-    assert_handled(outcome, codes=(0, 1, 2))
+    _assert_report_handles(data, tmp_path_factory, capsys)
