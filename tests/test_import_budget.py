@@ -64,7 +64,16 @@ _NEVER = (
 #    interpreter's site hooks may import shutil first, and then the baseline subtracts them).
 #  - argparse (and gettext with it): `probe [--root DIR]` is read by cli.py `_fast_probe` without
 #    building the parser; every other command line goes through argparse.
+#  - dataclasses (and inspect with it, ~20 ms cold): the probe's classes are `torchsmith.record` records
+#    or plain slotted classes (ProbeContext, GlobalFlags), and records build `__dataclass_fields__` only
+#    when a caller of `dataclasses` asks.
+#  - subprocess (with threading, locale, selectors): imported by ProbeContext.run_status only once a
+#    program is found to run, and by children.py only when it starts one; a fake root with no programs
+#    on PATH runs none.
 _NEVER_ON_PROBE = (
+    "dataclasses",
+    "inspect",
+    "subprocess",
     "yaml",
     "pynvml",
     "archspec",
@@ -80,9 +89,8 @@ _NEVER_ON_PROBE = (
 # On 64-bit glibc Linux CPython the python section's tag is computed without `packaging.tags`
 # (machine/python.py `_glibc_tag`); packaging.tags imports logging, sysconfig and platform with it.
 _NEVER_ON_GLIBC_PROBE = ("packaging.tags", "logging")
-# Not listed, because not avoidable today: `inspect` (imported by `dataclasses`, which both paths use:
-# `dataclasses.replace` builds the probe's Machine, and the mutable ProbeContext is a dataclass), and on
-# lint `packaging.tags`/`logging` (packaging.requirements -> markers -> utils -> tags).
+# Not listed, because not avoidable today: `typing` (packaging.version imports it), and on lint
+# `packaging.tags`/`logging` (packaging.requirements -> markers -> utils -> tags).
 
 # Budgets: torchsmith's own modules imported by each path (measured 34 for probe and 38 for lint on
 # this tree when written). A new module on the path has to fit, or the budget is raised on purpose.

@@ -69,3 +69,43 @@ def test_bad_arguments_raise_type_error_like_dataclass(
         Ref(*args, **kwargs)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         Rec(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_own_field_and_replace_match_dataclass() -> None:
+    from torchsmith import record as records
+
+    @record
+    class Own:
+        name: str
+        tags: list[str] = records.field(default_factory=list)
+        version: str | None = records.field(default=None)
+
+    first, second = Own("a"), Own("a")
+    assert first.tags == [] and first.tags is not second.tags  # a new list per record, as default_factory
+    assert first.version is None
+    changed = records.replace(first, version="2")
+    assert changed == Own("a", [], "2") and first.version is None
+    assert dataclasses.replace(first, version="2") == changed  # the lazy __dataclass_fields__
+    with pytest.raises(TypeError):
+        records.replace(first, colour="red")
+    with pytest.raises(ValueError):
+        records.field(default=1, default_factory=list)
+
+
+def test_defining_records_does_not_import_dataclasses() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from torchsmith.record import record, field\n"
+        "@record\n"
+        "class A:\n"
+        "    x: int\n"
+        "    y: list = field(default_factory=list)\n"
+        "A(1) == A(1)\n"
+        "print('dataclasses' in sys.modules, 'inspect' in sys.modules, 'typing' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    # the sandbox's site hook may load typing on its own; dataclasses and inspect must stay unloaded
+    assert out.split()[:2] == ["False", "False"]

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import sys
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
 if TYPE_CHECKING:
+    from typing import Any
+
     from torchsmith.api import plan, probe
 
 __all__ = ["__version__", "doctor", "export", "lint", "plan", "probe"]

@@ -8,13 +8,17 @@ parses and names backends; which ones exist and what they need lives in `torchsm
 
 from __future__ import annotations
 
-from typing import Literal
-
 from packaging.version import Version
 
 from torchsmith.errors import InvalidBackend
 from torchsmith.lazy_re import lazy
 from torchsmith.record import record
+
+TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
+if TYPE_CHECKING:
+    from typing import Literal
+
+    BackendKind = Literal["cpu", "cuda", "rocm", "xpu", "jetson"]
 
 __all__ = [
     "DEFAULT_INDEX_BASE",
@@ -30,7 +34,6 @@ DEFAULT_INDEX_BASE = "https://download.pytorch.org/whl"
 JETSON_INDEX_BASE = "https://pypi.jetson-ai-lab.io"
 """NVIDIA's Jetson index: `<base>/jp6/cu126` (override: `TORCHSMITH_JETSON_INDEX_URL`)."""
 
-BackendKind = Literal["cpu", "cuda", "rocm", "xpu", "jetson"]
 
 _CUDA = lazy(r"cu(?P<digits>[0-9]{2,3})")
 _ROCM = lazy(r"rocm(?P<version>[0-9]+\.[0-9]+(?:\.[0-9]+)?)")

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import selectors
 import signal
-import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from torchsmith.record import record
+
+TYPE_CHECKING = False  # subprocess (with threading and locale) loads only when a child is started
+if TYPE_CHECKING:
+    import subprocess
 
 __all__ = [
     "GRACE_S",
@@ -44,6 +46,9 @@ _STRAY_S = 0.5
 """How long output may keep coming from the group after its leader exited before the rest is killed."""
 
 _LIVE: set[subprocess.Popen[bytes]] = set()
+
+_PIPE = -1
+"""`subprocess.PIPE`'s value, so `spawn`'s signature needs no `subprocess` at import (issue 17)."""
 
 
 class Interrupted(KeyboardInterrupt):
@@ -95,10 +100,12 @@ def spawn(
     command: Sequence[str],
     *,
     env: Mapping[str, str] | None = None,
-    stdout: int | None = subprocess.PIPE,
-    stderr: int | None = subprocess.PIPE,
+    stdout: int | None = _PIPE,
+    stderr: int | None = _PIPE,
 ) -> subprocess.Popen[bytes]:
     """Start `command` as the leader of a new process group, registered until it is reaped."""
+    import subprocess
+
     process = subprocess.Popen(
         list(command),
         stdin=subprocess.DEVNULL,
@@ -135,6 +142,8 @@ def terminate_group(process: subprocess.Popen[bytes], *, grace: float = GRACE_S)
             break
         time.sleep(0.05)
     _killpg(process, signal.SIGKILL)
+    import subprocess
+
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=grace)
     _close(process)
@@ -174,6 +183,8 @@ class Captured:
 def collect(process: subprocess.Popen[bytes], *, deadline: float | None) -> Captured:
     """Read the child's pipes until they close, the deadline passes (the group is killed), or the leader
     has exited and only strays hold the pipes (they are killed). Never blocks past the deadline."""
+    import selectors
+
     buffers: dict[int, bytearray] = {}
     out_fd = process.stdout.fileno() if process.stdout is not None else -1
     err_fd = process.stderr.fileno() if process.stderr is not None else -1
@@ -235,6 +246,9 @@ def run_streaming(
     Returns (status, every line); status None when the deadline killed the group. An `Interrupted` (or
     any exception) terminates the group before it propagates.
     """
+    import selectors
+    import subprocess
+
     process = spawn(command, env=env, stderr=subprocess.STDOUT)
     assert process.stdout is not None
     fd = process.stdout.fileno()

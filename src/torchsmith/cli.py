@@ -12,10 +12,11 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
 if TYPE_CHECKING:  # argparse is imported where the parser is built: `probe` skips it (issue 17)
     import argparse
+    from typing import Any
 
 __all__ = ["main"]
 

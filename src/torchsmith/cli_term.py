@@ -9,10 +9,10 @@ rich is imported only when colour is on.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import IO, Literal
+TYPE_CHECKING = False  # typing, re and dataclasses stay unloaded on the start-up path (issue 17)
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import IO
 
 __all__ = [
     "COLOR_CHOICES",
@@ -22,7 +22,6 @@ __all__ = [
     "use_color",
 ]
 
-ColorChoice = Literal["auto", "always", "never"]
 COLOR_CHOICES: tuple[str, ...] = ("auto", "always", "never")
 
 _SWITCHES = {
@@ -35,16 +34,15 @@ _SWITCHES = {
 }
 
 
-@dataclass(slots=True)
 class GlobalFlags:
     """The flags every command accepts, before or after the command name."""
 
-    quiet: bool = False
-    verbose: bool = False
-    json: bool = False
-    offline: bool = False
-    color: str = "auto"
-    errors: list[str] = field(default_factory=list)
+    __slots__ = ("color", "errors", "json", "offline", "quiet", "verbose")
+
+    def __init__(self) -> None:
+        self.quiet = self.verbose = self.json = self.offline = False
+        self.color = "auto"
+        self.errors: list[str] = []
 
 
 def split_global_flags(argv: Sequence[str]) -> tuple[GlobalFlags, list[str]]:
@@ -138,6 +136,8 @@ _STYLES: dict[str, tuple[_Rule, ...]] = {
 
 def stylize(text: str, command: str | None) -> str:
     """`text` with ANSI styles for a terminal: severities everywhere, headings and tables per command."""
+    import re
+
     from rich.console import Console
     from rich.text import Text
 

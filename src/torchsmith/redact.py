@@ -11,7 +11,11 @@ only secret, as token-only URLs such as `https://TOKEN@host/` put it) with `****
 from __future__ import annotations
 
 import re
-from typing import Any
+
+TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
+if TYPE_CHECKING:
+    from typing import Any
+
 
 __all__ = [
     "MASK",

@@ -13,18 +13,23 @@ import zlib
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
 
 from packaging.version import InvalidVersion, Version
 
 from torchsmith.errors import KnowledgeError
 from torchsmith.paths import cache_dir
 
+TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    Row = dict[str, Any]
+
+    T = TypeVar("T")
+
 __all__ = ["Problems", "Table", "load_table", "optional_version", "version"]
 
-T = TypeVar("T")
 _DATA = Path(__file__).parent / "data"
-Row = dict[str, Any]
 
 
 class Table:

@@ -10,17 +10,19 @@ https://github.com/pytorch/vision#installation). Sources are listed in the data 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import field
 from functools import cache
 from types import MappingProxyType
-from typing import Any
 
 from packaging.version import Version
 
 from torchsmith.backends import parse_backend
 from torchsmith.knowledge._load import Problems, Table, load_table, version
 from torchsmith.lazy_re import lazy
-from torchsmith.record import record
+from torchsmith.record import field, record
+
+TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "PLATFORMS",

@@ -8,12 +8,11 @@ Detectors record raw facts; choices belong to `torchsmith.planning.plan`.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol
 
+from torchsmith import record
 from torchsmith.errors import ProbeError
 from torchsmith.machine import (
     amd,
@@ -33,16 +32,20 @@ from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import Machine
 from torchsmith.machine.normalize import normalize_machine
 
-__all__ = ["DETECTORS", "Detector", "Machine", "ProbeContext", "load_machine", "probe"]
+TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+
+    class Detector(Protocol):
+        """A detector module: the `Machine` field it fills and the function that fills it."""
+
+        SECTION: str
+
+        def detect(self, ctx: ProbeContext) -> Any:
+            """Return the section's value (None when the hardware is absent); never raise on bad input."""
 
 
-class Detector(Protocol):
-    """A detector module: the `Machine` field it fills and the function that fills it."""
-
-    SECTION: str
-
-    def detect(self, ctx: ProbeContext) -> Any:
-        """Return the section's value (None when the hardware is absent); never raise on bad input."""
+__all__ = ["DETECTORS", "Machine", "ProbeContext", "load_machine", "probe"]
 
 
 DETECTORS: tuple[Detector, ...] = (
@@ -80,9 +83,9 @@ def probe_context(ctx: ProbeContext) -> Machine:
             **sections,
         )
     )
-    machine = dataclasses.replace(machine, virtual_packages=virtual.virtual_packages(machine, ctx))
-    machine = dataclasses.replace(machine, backends=runnable.runnable_backends(machine, ctx))
-    return dataclasses.replace(machine, warnings=tuple(ctx.warnings) + machine.warnings)
+    machine = record.replace(machine, virtual_packages=virtual.virtual_packages(machine, ctx))
+    machine = record.replace(machine, backends=runnable.runnable_backends(machine, ctx))
+    return record.replace(machine, warnings=tuple(ctx.warnings) + machine.warnings)
 
 
 _SCALARS = (str, int, float, bool, type(None))
@@ -195,5 +198,5 @@ def load_machine(path: str | Path) -> Machine:
     hardware = ("nvidia", "amd", "intel", "jetson")
     rewritten = any(getattr(normalized, key) != getattr(machine, key) for key in hardware)
     if "backends" not in data or rewritten:  # derived facts: work them out from the hardware described
-        normalized = dataclasses.replace(normalized, backends=runnable.runnable_backends(normalized))
+        normalized = record.replace(normalized, backends=runnable.runnable_backends(normalized))
     return normalized

@@ -19,9 +19,12 @@ import json
 import sys
 import zlib
 from pathlib import Path
-from typing import Any
 
 from torchsmith.machine.context import ProbeContext
+
+TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["first_cpuinfo_block", "microarchitecture"]
 

@@ -7,10 +7,13 @@ computer described by hand or probed elsewhere (`--machine FILE`).
 
 from __future__ import annotations
 
-from dataclasses import field
-from typing import Any
+from torchsmith.record import field, record
 
-from torchsmith.record import record
+TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
+if TYPE_CHECKING:
+    from typing import Any
+
+    JSON = dict[str, Any]
 
 __all__ = [
     "AmdGpu",
@@ -29,7 +32,6 @@ __all__ = [
     "PythonInfo",
 ]
 
-JSON = dict[str, Any]
 
 _ARCH_ALIASES = {"amd64": "x86_64", "x64": "x86_64", "arm64": "aarch64", "armv8": "aarch64"}
 

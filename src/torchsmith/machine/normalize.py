@@ -31,9 +31,9 @@ the machine's warnings (what was read, what it means). Formats, with their sourc
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
+from torchsmith import record
 from torchsmith.lazy_re import lazy
 from torchsmith.machine.model import Machine
 
@@ -157,12 +157,12 @@ def normalize_machine(machine: Machine) -> Machine:
     changes: dict[str, object] = {}
     if machine.python is not None:
         abi = note("Python ABI", machine.python.abi, python_abi(machine.python.abi))
-        changes["python"] = dataclasses.replace(machine.python, abi=abi)
+        changes["python"] = record.replace(machine.python, abi=abi)
     if machine.nvidia is not None:
         nv = machine.nvidia
         windows = machine.os == "windows" or machine.wsl
         gpus = tuple(
-            dataclasses.replace(
+            record.replace(
                 gpu,
                 compute_capability=note(
                     f"compute capability of `{gpu.name}`",
@@ -178,26 +178,26 @@ def normalize_machine(machine: Machine) -> Machine:
         else:
             note("NVIDIA driver", nv.driver, driver)
         cuda = note("driver CUDA version", nv.cuda_driver, cuda_version(nv.cuda_driver))
-        changes["nvidia"] = dataclasses.replace(nv, driver=driver, cuda_driver=cuda, gpus=gpus)
+        changes["nvidia"] = record.replace(nv, driver=driver, cuda_driver=cuda, gpus=gpus)
     if machine.amd is not None:
         agpus = tuple(
-            dataclasses.replace(gpu, gfx=note(f"gfx target of `{gpu.name}`", gpu.gfx, gfx_target(gpu.gfx)))
+            record.replace(gpu, gfx=note(f"gfx target of `{gpu.name}`", gpu.gfx, gfx_target(gpu.gfx)))
             for gpu in machine.amd.gpus
         )
-        changes["amd"] = dataclasses.replace(machine.amd, gpus=agpus)
+        changes["amd"] = record.replace(machine.amd, gpus=agpus)
     if machine.intel is not None:
         igpus = tuple(
-            dataclasses.replace(
+            record.replace(
                 gpu,
                 device_id=note(f"device id of `{gpu.name}`", gpu.device_id, intel_device_id(gpu.device_id)),
             )
             for gpu in machine.intel.gpus
         )
-        changes["intel"] = dataclasses.replace(machine.intel, gpus=igpus)
+        changes["intel"] = record.replace(machine.intel, gpus=igpus)
     if machine.jetson is not None:
         l4t = l4t_release(machine.jetson.l4t)
         note("L4T release", machine.jetson.l4t, l4t)
-        changes["jetson"] = dataclasses.replace(machine.jetson, l4t=l4t)
+        changes["jetson"] = record.replace(machine.jetson, l4t=l4t)
     if not notes:
         return machine
-    return dataclasses.replace(machine, **changes, warnings=machine.warnings + tuple(notes))  # type: ignore[arg-type]
+    return record.replace(machine, **changes, warnings=machine.warnings + tuple(notes))

@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import replace
-from typing import Any
 
 from torchsmith.machine import nvidia_smi
 from torchsmith.machine.context import ProbeContext
@@ -50,6 +48,11 @@ from torchsmith.machine.nvidia_smi import (
     parse_smi_text,
     parse_smi_xml,
 )
+from torchsmith.record import replace
+
+TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "SECTION",

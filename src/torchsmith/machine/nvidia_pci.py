@@ -9,11 +9,11 @@ container without the driver), and the table also completes sources that never p
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import NvidiaGpu
 from torchsmith.machine.nvidia_smi import first_line, normalize_bus_id
+from torchsmith.record import replace
 
 __all__ = [
     "NVIDIA_VENDOR",

@@ -17,11 +17,12 @@ from are under tests/data/recorded/nvidia-smi/.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from torchsmith.lazy_re import lazy
 from torchsmith.machine.model import MigDevice, NvidiaGpu, NvidiaInfo
+from torchsmith.record import replace
+
+TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element

@@ -7,8 +7,7 @@ the platform drops hardware facts that cannot hold on the new platform (e.g. NVI
 
 from __future__ import annotations
 
-import dataclasses
-
+from torchsmith import record
 from torchsmith.errors import UsageError
 from torchsmith.lazy_re import lazy
 from torchsmith.machine.model import AppleInfo, Libc, Machine, PythonInfo
@@ -56,7 +55,7 @@ def _python_info(text: str) -> PythonInfo:
 def override_machine(machine: Machine, *, python: str | None = None, platform: str | None = None) -> Machine:
     """`machine` with the interpreter and/or platform replaced; hardware that can't exist there dropped."""
     if python:
-        machine = dataclasses.replace(machine, python=_python_info(python))
+        machine = record.replace(machine, python=_python_info(python))
     if not platform:
         return machine
     os_name, arch, libc, macos = parse_platform(platform)
@@ -80,4 +79,4 @@ def override_machine(machine: Machine, *, python: str | None = None, platform: s
         )
     elif machine.apple is not None:
         changes["apple"] = None
-    return dataclasses.replace(machine, **changes)  # type: ignore[arg-type]
+    return record.replace(machine, **changes)

@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
 
 from torchsmith.lazy_re import lazy
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import Libc
 from torchsmith.record import record
+
+TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "SECTION",

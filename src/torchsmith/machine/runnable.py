@@ -15,14 +15,14 @@ platform tags). The rules, each from the knowledge tables:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from packaging.version import InvalidVersion, Version
 
 from torchsmith.backends import parse_backend
 from torchsmith.knowledge import releases
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import Machine
+
+TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
 
 if TYPE_CHECKING:
     from torchsmith.knowledge.jetson import JetpackRelease

@@ -9,9 +9,9 @@ so the hint sets both; ROCm honours `HIP_VISIBLE_DEVICES` (AMD, "HIP environment
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
+from torchsmith import record
 from torchsmith.errors import UsageError
 from torchsmith.machine.model import Machine
 
@@ -59,7 +59,7 @@ def _rederive(original: Machine, restricted: Machine) -> Machine:
     fresh = runnable_backends(restricted)
     cuda = [b for b in original.backends if parse_backend(b).kind == "cuda"]
     rest = [b for b in fresh if parse_backend(b).kind != "cuda"]
-    return dataclasses.replace(restricted, backends=tuple(dict.fromkeys(cuda + rest)))
+    return record.replace(restricted, backends=tuple(dict.fromkeys(cuda + rest)))
 
 
 def restrict(machine: Machine, indices: Sequence[int], source: str = "`--gpu`") -> Machine:
@@ -81,11 +81,11 @@ def restrict(machine: Machine, indices: Sequence[int], source: str = "`--gpu`") 
     if _vendor(machine) == "nvidia":
         assert machine.nvidia is not None
         gpus = tuple(machine.nvidia.gpus[i] for i in keep)
-        restricted = dataclasses.replace(machine, nvidia=dataclasses.replace(machine.nvidia, gpus=gpus))
+        restricted = record.replace(machine, nvidia=record.replace(machine.nvidia, gpus=gpus))
     else:
         assert machine.amd is not None
         agpus = tuple(machine.amd.gpus[i] for i in keep)
-        restricted = dataclasses.replace(machine, amd=dataclasses.replace(machine.amd, gpus=agpus))
+        restricted = record.replace(machine, amd=record.replace(machine.amd, gpus=agpus))
     return _rederive(machine, restricted)
 
 
