@@ -109,3 +109,22 @@ def test_defining_records_does_not_import_dataclasses() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     # the sandbox's site hook may load typing on its own; dataclasses and inspect must stay unloaded
     assert out.split()[:2] == ["False", "False"]
+
+
+def test_compare_and_repr_flags_match_dataclass() -> None:
+    from torchsmith import record as records
+
+    @record
+    class Own:
+        name: str
+        secret: str = records.field(default="", compare=False, repr=False)
+
+    @dataclass(frozen=True, slots=True)
+    class Reference:
+        name: str
+        secret: str = field(default="", compare=False, repr=False)
+
+    assert Own("a", "x") == Own("a", "y") and hash(Own("a", "x")) == hash(Own("a", "y"))
+    assert Reference("a", "x") == Reference("a", "y")
+    assert Own("a", "x") != Own("b", "x")
+    assert repr(Own("a", "x")).endswith("Own(name='a')") and "x" not in repr(Reference("a", "x"))

@@ -764,26 +764,29 @@ def _build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     selected = _selected(argv)
     known = {name for name, _, _ in _COMMANDS} | {"knowledge", "completion"}
-    every = selected not in known
+    before = list(argv)[: list(argv).index(selected)] if selected is not None else list(argv)
+    every = selected not in known or "-h" in before or "--help" in before  # top-level help lists them all
+    # a known command gets only its own sub-parser (each costs an ArgumentParser); `--help`, completion
+    # and a mistyped command get them all, so the list of commands and argparse's "invalid choice" are whole
     for name, add_arguments, texts in _COMMANDS:
-        command = sub.add_parser(
-            name, help=texts["help"], description=texts.get("description"), epilog=_GLOBAL_HELP
-        )
         if every or name == selected:
+            command = sub.add_parser(
+                name, help=texts["help"], description=texts.get("description"), epilog=_GLOBAL_HELP
+            )
             add_arguments(command)
-    knowledge = sub.add_parser("knowledge", help="manage the knowledge tables")
     if every or selected == "knowledge":
-        _args_knowledge(knowledge)
-    completion = sub.add_parser(
-        "completion",
-        help="print a shell completion script",
-        description="Print the completion script for SHELL; e.g. `torchsmith completion bash > "
-        "~/.local/share/bash-completion/completions/torchsmith`.",
-    )
-    completion.add_argument(
-        "shell", choices=("bash", "zsh", "fish"), metavar="SHELL", help="bash, zsh or fish"
-    )
-    completion.set_defaults(handler=_cmd_completion)
+        _args_knowledge(sub.add_parser("knowledge", help="manage the knowledge tables"))
+    if every or selected == "completion":
+        completion = sub.add_parser(
+            "completion",
+            help="print a shell completion script",
+            description="Print the completion script for SHELL; e.g. `torchsmith completion bash > "
+            "~/.local/share/bash-completion/completions/torchsmith`.",
+        )
+        completion.add_argument(
+            "shell", choices=("bash", "zsh", "fish"), metavar="SHELL", help="bash, zsh or fish"
+        )
+        completion.set_defaults(handler=_cmd_completion)
     return parser
 
 

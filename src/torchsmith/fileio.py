@@ -18,7 +18,6 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 from torchsmith.errors import TorchsmithError
@@ -139,6 +138,8 @@ def atomic_write_bytes(path: Path | str, data: bytes, *, mode: int | None = None
     directory = target.parent
     tmp: str | None = None
     try:
+        import tempfile  # with random and shutil: loaded only when something is written
+
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

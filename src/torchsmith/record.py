@@ -47,19 +47,27 @@ _MISSING: Any = _Missing()
 
 
 class _Field:
-    """What `field(...)` returns in a record's body: a default or a factory, nothing else."""
+    """What `field(...)` returns in a record's body: a default or a factory, and whether the field takes
+    part in `==`/`hash` and in `repr`."""
 
-    __slots__ = ("default", "default_factory")
+    __slots__ = ("compare", "default", "default_factory", "repr")
 
-    def __init__(self, default: Any, default_factory: Any) -> None:
-        self.default, self.default_factory = default, default_factory
+    def __init__(self, default: Any, default_factory: Any, compare: bool, repr: bool) -> None:
+        self.default, self.default_factory, self.compare, self.repr = default, default_factory, compare, repr
 
 
-def field(*, default: Any = _MISSING, default_factory: Callable[[], Any] | Any = _MISSING) -> Any:
-    """`dataclasses.field` for records: a default, or a factory called for each new record."""
+def field(
+    *,
+    default: Any = _MISSING,
+    default_factory: Callable[[], Any] | Any = _MISSING,
+    compare: bool = True,
+    repr: bool = True,
+) -> Any:
+    """`dataclasses.field` for records: a default, or a factory called for each new record; `compare`
+    and `repr` as in dataclasses."""
     if default is not _MISSING and default_factory is not _MISSING:
         raise ValueError("cannot specify both default and default_factory")
-    return _Field(default, default_factory)
+    return _Field(default, default_factory, compare, repr)
 
 
 def replace(obj: T, /, **changes: Any) -> T:
@@ -103,19 +111,23 @@ def _values(self: Any) -> tuple[Any, ...]:
     return tuple(getattr(self, name) for name, _, _ in type(self).__record_spec__)
 
 
+def _compared(self: Any) -> tuple[Any, ...]:
+    return tuple(getattr(self, name) for name in type(self).__record_compared__)
+
+
 def _repr(self: Any) -> str:
-    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name, _, _ in type(self).__record_spec__)
+    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in type(self).__record_shown__)
     return f"{type(self).__qualname__}({shown})"
 
 
 def _eq(self: Any, other: object) -> Any:  # bool, or NotImplemented for another class
     if other.__class__ is self.__class__:
-        return _values(self) == _values(other)
+        return _compared(self) == _compared(other)
     return NotImplemented
 
 
 def _hash(self: Any) -> int:
-    return hash(_values(self))
+    return hash(_compared(self))
 
 
 def _setattr(self: Any, name: str, value: Any) -> None:
@@ -168,6 +180,7 @@ def record(cls: type[T]) -> type[T]:
     namespace = {k: v for k, v in cls.__dict__.items() if k not in ("__dict__", "__weakref__")}
     stdlib = sys.modules.get("dataclasses")  # a `dataclasses.field(...)` default can exist only if loaded
     spec = []
+    compared, shown = [], []
     annotations: dict[str, Any] = vars(cls).get("__annotations__", {})  # strings: never evaluated
     for name, annotation in annotations.items():
         if str(annotation).startswith(("ClassVar", "typing.ClassVar")):
@@ -175,16 +188,25 @@ def record(cls: type[T]) -> type[T]:
         default = namespace.pop(name, _MISSING)
         if isinstance(default, _Field):
             spec.append((name, default.default, default.default_factory))
+            flags = (default.compare, default.repr)
         elif stdlib is not None and isinstance(default, stdlib.Field):
             spec.append((name, _own(default.default, stdlib), _own(default.default_factory, stdlib)))
+            flags = (default.compare, default.repr)
         else:
             spec.append((name, default, _MISSING))
+            flags = (True, True)
+        if flags[0]:
+            compared.append(name)
+        if flags[1]:
+            shown.append(name)
     names = tuple(name for name, _, _ in spec)
     namespace.update(
         __slots__=names,
         __qualname__=cls.__qualname__,
         __dataclass_fields__=_DataclassFields(),
         __record_spec__=tuple(spec),
+        __record_compared__=tuple(compared),
+        __record_shown__=tuple(shown),
         __setattr__=_setattr,
         __delattr__=_delattr,
     )

@@ -242,3 +242,37 @@ def test_pip_user_files_on_macos_and_windows(tmp_path: Path) -> None:
     ini = _write(tmp_path / "appdata" / "pip" / "pip.ini", "[global]\n")
     legacy = _write(tmp_path / "home" / "pip" / "pip.ini", "[global]\n")
     assert pip_config_files(env, "win32") == [legacy, ini]
+
+
+# Every way TOML (https://toml.io/en/v1.0.0: tables, arrays of tables, dotted keys, quoted keys, whitespace
+# around dots, inline tables) can give a `pyproject.toml` a `tool.uv` table; uv reads each of them.
+_UV_TABLE_FORMS = [
+    '[tool.uv]\nindex-url = "https://example.invalid/simple"\n',
+    '[[tool.uv.index]]\nname = "pytorch"\nurl = "https://example.invalid/whl/cu126"\n',
+    '[tool]\nuv = { index-url = "https://example.invalid/simple" }\n',
+    'tool.uv.index-url = "https://example.invalid/simple"\n',
+    '[tool."uv"]\nindex-url = "https://example.invalid/simple"\n',
+    "[ tool . uv ]\nindex-url = 'https://example.invalid/simple'\n",
+    '[tool.uv.sources]\ntorch = { index = "pytorch" }\n',
+    'tool = { uv = { index-url = "https://example.invalid/simple" } }\n',
+]
+
+
+@pytest.mark.parametrize("text", _UV_TABLE_FORMS)
+def test_every_toml_form_of_a_uv_table_is_read(tmp_path: Path, text: str) -> None:
+    import tomllib
+
+    from torchsmith.index.settings_files import uv_config_files
+
+    assert "uv" in tomllib.loads(text)["tool"]  # the form is valid TOML with a tool.uv table
+    (tmp_path / "pyproject.toml").write_text(text + '\n[project]\nname = "x"\n')
+    assert uv_config_files({}, cwd=tmp_path)[:1] == [tmp_path / "pyproject.toml"]
+
+
+def test_a_pyproject_without_a_uv_table_is_not_a_uv_file(tmp_path: Path) -> None:
+    from torchsmith.index.settings_files import uv_config_files
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "uv-tools"\ndependencies = ["uv>=0.5"]\n# configure uv in uv.toml\n[tool.ruff]\n'
+    )
+    assert tmp_path / "pyproject.toml" not in uv_config_files({}, cwd=tmp_path)

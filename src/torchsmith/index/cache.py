@@ -16,16 +16,16 @@ import hashlib
 import json
 import time
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from torchsmith.fileio import UserFileError, atomic_write_bytes
+from torchsmith.record import record
 
 __all__ = ["CacheEntry", "HttpCache"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CacheEntry:
     """A cached response body and its validators."""
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -22,6 +21,7 @@ from urllib.parse import urlsplit
 from torchsmith.backends import DEFAULT_INDEX_BASE, JETSON_INDEX_BASE
 from torchsmith.errors import UsageError
 from torchsmith.index.settings_auth import Credential, Credentials, netrc_path, uv_variable_name
+from torchsmith.record import field, record
 from torchsmith.redact import redact_url
 from torchsmith.report import NullReporter, Reporter
 
@@ -94,7 +94,7 @@ def check_url(value: str, source: str, schemes: Sequence[str] = ("http", "https"
     return url
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IndexEntry:
     """An index URL (credentials removed), where it was configured, and its uv name if it has one."""
 
@@ -103,7 +103,7 @@ class IndexEntry:
     name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IndexSettings:
     """Resolved index locations, trust and cache policy; `*_source` says where each setting came from."""
 

@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from torchsmith.record import record
 from torchsmith.redact import register_secret, split_credentials
 
 __all__ = ["Credential", "Credentials", "uv_variable_name"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Credential:
     """A username and/or password and where they came from (a variable, a file, `keyring`)."""
 

@@ -21,12 +21,14 @@ A file that cannot be parsed is an error naming it (the installer would fail on 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from torchsmith.errors import UsageError
+from torchsmith.lazy_re import lazy
 
 __all__ = ["ConfigValues", "pip_config", "pip_config_files", "uv_config", "uv_config_files"]
 
@@ -76,9 +78,25 @@ def _project_uv_file(cwd: Path) -> Path | None:
         if candidate.is_file():
             return candidate
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and "tool" in _load_toml(pyproject) and "uv" in _load_toml(pyproject)["tool"]:
-            return pyproject
+        if pyproject.is_file() and _may_have_uv_table(pyproject):
+            data = _load_toml(pyproject)
+            if "tool" in data and "uv" in data["tool"]:
+                return pyproject
     return None
+
+
+_UV_KEY = lazy(r"""(?:^|[\s.\[{,])["']?uv["']?\s*[.=\]]""", flags=re.MULTILINE)
+"""`uv` as a TOML key (`[tool.uv]`, `[[tool.uv.index]]`, `tool.uv.x =`, `[tool]` + `uv = {`, quoted forms)."""
+
+
+def _may_have_uv_table(pyproject: Path) -> bool:
+    """False only when the file cannot hold a `tool.uv` table: most projects have none, and parsing TOML
+    (tomllib, with datetime and its regular expressions) is the costliest step of a warm plan's settings."""
+    try:
+        text = pyproject.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return True  # let _load_toml report it
+    return _UV_KEY.search(text) is not None
 
 
 def uv_config_files(env: Mapping[str, str], cwd: Path | None = None) -> list[Path]:

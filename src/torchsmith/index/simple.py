@@ -15,8 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from functools import cache
 from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
@@ -24,6 +23,7 @@ from packaging.utils import canonicalize_name
 
 from torchsmith.errors import IndexFetchError
 from torchsmith.index.wheel import WheelFile, parse_wheel_file
+from torchsmith.record import field, record
 
 __all__ = [
     "JSON_CONTENT_TYPE",
@@ -40,7 +40,7 @@ JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DistFile:
     """One file listed on a project page."""
 
@@ -97,7 +97,7 @@ class DistFile:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProjectPage:
     """The files one index lists for one project."""
 
@@ -141,24 +141,32 @@ def _metadata_attr(value: str | None, url: str, filename: str) -> bool | str:
     return True
 
 
-class _AnchorCollector(HTMLParser):
-    """Collects `<a>` attributes; remembers whether anything looked like HTML at all."""
+@cache
+def _anchor_collector() -> type[Any]:
+    """The `<a>` collector class, made on the first HTML page: `html.parser` (with `html.entities` and its
+    regular expressions) is loaded only when a page is parsed, never for a plan answered from the cache."""
+    from html.parser import HTMLParser
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.anchors: list[dict[str, str | None]] = []
-        self.saw_tag = False
+    class AnchorCollector(HTMLParser):
+        """Collects `<a>` attributes; remembers whether anything looked like HTML at all."""
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("html", "head", "body", "meta", "title", "a", "h1", "br", "pre"):
-            self.saw_tag = True
-        if tag == "a":
-            self.anchors.append(dict(attrs))
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.anchors: list[dict[str, str | None]] = []
+            self.saw_tag = False
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag in ("html", "head", "body", "meta", "title", "a", "h1", "br", "pre"):
+                self.saw_tag = True
+            if tag == "a":
+                self.anchors.append(dict(attrs))
+
+    return AnchorCollector
 
 
 def parse_html_page(text: str, page_url: str, project: str) -> ProjectPage:
     """Parse a PEP 503 project page fetched from `page_url`."""
-    collector = _AnchorCollector()
+    collector = _anchor_collector()()
     try:
         collector.feed(text)
         collector.close()

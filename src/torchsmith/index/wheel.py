@@ -11,17 +11,18 @@ interpreter's `packaging.tags.Tag`s, ranked by their order (most specific first)
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from packaging.tags import Tag
 from packaging.utils import BuildTag, InvalidWheelFilename, parse_wheel_filename
 from packaging.version import Version
 
+from torchsmith.record import record
+
 __all__ = ["InvalidWheelFilename", "WheelFile", "parse_wheel_file"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WheelFile:
     """One wheel, as its filename describes it."""
 

@@ -12,7 +12,6 @@ a page) are pinned; inventory rows derived from the build matrix (no hash) only 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote
@@ -26,7 +25,6 @@ from torchsmith.errors import TorchsmithError
 from torchsmith.index.client import IndexClient
 from torchsmith.index.simple import DistFile
 from torchsmith.knowledge import jetson
-from torchsmith.knowledge.refresh import RefreshResult
 from torchsmith.machine.model import Machine
 from torchsmith.planning.selection import (
     PYPI_SIMPLE,
@@ -35,14 +33,17 @@ from torchsmith.planning.selection import (
     pypi_neutral,
     remember_missing,
 )
+from torchsmith.record import record
 
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
 
+    from torchsmith.knowledge.refresh import RefreshResult
+
 __all__ = ["Candidate", "Catalog", "FileSelector", "IndexCatalog", "KnowledgeCatalog"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Candidate:
     """One installable version of a package on one backend.
 

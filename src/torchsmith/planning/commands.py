@@ -9,7 +9,6 @@ Offline plans pin `name==version+label` and name the backend index as a priority
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
 
 from torchsmith.index.settings import DEFAULT_PYPI_URL
@@ -34,6 +33,8 @@ def install_commands(
     packages: Sequence[PlannedPackage], others: Sequence[str], index: str | None, pypi: str
 ) -> dict[str, str]:
     """`{"uv": ..., "pip": ...}` installing exactly the plan (plus the pass-through requirements)."""
+    import shlex
+
     requirements = [shlex.quote(line) for line in [*requirement_lines(packages), *others]]
     pinned_by_url = all(p.url for p in packages)
     uv = ["uv", "pip", "install", *requirements]

@@ -6,15 +6,16 @@ on one machine (or for a `--machine FILE`) can be installed or exported elsewher
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+from torchsmith.record import field, record
 
 __all__ = ["Plan", "PlannedPackage", "Rejection"]
 
 JSON = dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PlannedPackage:
     """One exact pin. `filename`, `url` and `sha256` are None when planned offline from knowledge only."""
 
@@ -55,7 +56,7 @@ class PlannedPackage:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Rejection:
     """A backend (or a torch version on a backend) that was considered and why it was not chosen."""
 
@@ -74,7 +75,7 @@ class Rejection:
         return cls(backend=str(data["backend"]), why=str(data["why"]), torch=data.get("torch"))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Plan:
     """What to install, from where, and why."""
 

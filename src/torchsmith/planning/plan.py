@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from packaging.version import Version
 
@@ -32,6 +31,7 @@ from torchsmith.planning.packages import nameless_urls, planned_package
 from torchsmith.planning.requirements import Requirements, label_backend, parse_requirements
 from torchsmith.planning.rules import Verdict, check
 from torchsmith.planning.tags import machine_tags
+from torchsmith.record import record
 from torchsmith.report import NullReporter, Reporter
 
 __all__ = ["Plan", "PlannedPackage", "Rejection", "make_plan"]
@@ -40,7 +40,7 @@ _METADATA_LOOKUPS = 5
 """How many of a companion's newest releases to read PEP 658 metadata for (each one small request, cached)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Option:
     """One feasible (torch, backend) choice with the files of every requested family package."""
 
@@ -275,7 +275,7 @@ def _settle_rejections(
         search.evaluate(backend, rank, torch)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Outcome:
     machine: Machine
     search: _Search

@@ -9,13 +9,13 @@ the public version, and the planner uses that backend, online and offline.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import Specifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from torchsmith.errors import UsageError
+from torchsmith.record import field, record
 
 __all__ = ["FAMILY", "Requirements", "label_backend", "parse_pep508", "parse_requirements", "split_family"]
 
@@ -23,7 +23,7 @@ FAMILY = ("torch", "torchvision", "torchaudio")
 """The packages that must come from the chosen backend's index and pair exactly with each other."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Requirements:
     """`family` maps each requested torch-family package to its specifier; `others` pass through to PyPI."""
 

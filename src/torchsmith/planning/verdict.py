@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
+
+from torchsmith.record import record
 
 __all__ = ["Fact", "Verdict"]
 
@@ -16,7 +17,7 @@ class Fact(Enum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Verdict:
     """`why` is None unless the build does not run; `notes` are caveats worth a reasons line even then.
 
