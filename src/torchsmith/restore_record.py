@@ -74,7 +74,7 @@ def _fail(path: Path, problem: str) -> UserFileError:
 
 
 def _name(path: Path, where: str, value: Any) -> str:
-    from packaging.utils import canonicalize_name
+    from torchsmith.names import canonicalize_name
 
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?", value):
         raise _fail(path, f"{where}.name `{value!r}` is not a distribution name")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from packaging.tags import Tag
 from packaging.version import Version
 
 from torchsmith.index.wheel import InvalidWheelFilename, WheelFile, parse_wheel_file
+from torchsmith.wheel_tags import Tag
 
 
 @pytest.mark.parametrize(

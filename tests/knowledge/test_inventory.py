@@ -10,7 +10,6 @@ Expected answers come from primary sources, cited next to each:
 from __future__ import annotations
 
 import pytest
-from packaging.tags import Tag
 from packaging.version import Version
 
 from torchsmith.index.simple import DistFile
@@ -18,6 +17,7 @@ from torchsmith.knowledge import inventory
 from torchsmith.knowledge.inventory import PYPI, build, platform_of, read, shipped
 from torchsmith.machine.model import Machine, PythonInfo
 from torchsmith.planning.catalog import FileSelector
+from torchsmith.wheel_tags import Tag
 
 PROJECTS = ("torch", "torchvision", "torchaudio")
 

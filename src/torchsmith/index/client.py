@@ -122,7 +122,7 @@ class IndexClient:
 
     def project_page(self, index_url: str, project: str) -> ProjectPage:
         """The page of `project` on the PEP 503 index `index_url` (e.g. `<base>/cu124`)."""
-        from packaging.utils import canonicalize_name
+        from torchsmith.names import canonicalize_name
 
         url = f"{index_url.rstrip('/')}/{canonicalize_name(project)}/"
         try:
@@ -189,7 +189,7 @@ class IndexClient:
 
     def _answered_by_cache(self, index_url: str, project: str) -> bool:
         """Whether `project_page` would answer from the cache alone (fresh, or offline with a copy)."""
-        from packaging.utils import canonicalize_name
+        from torchsmith.names import canonicalize_name
 
         cached = self.cache.get(f"{index_url.rstrip('/')}/{canonicalize_name(project)}/")
         return cached is not None and (self.offline or cached.age() < self.max_age)

@@ -19,10 +19,9 @@ from functools import cache
 from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
-from packaging.utils import canonicalize_name
-
 from torchsmith.errors import IndexFetchError
 from torchsmith.index.wheel import WheelFile, parse_wheel_file
+from torchsmith.names import canonicalize_name
 from torchsmith.record import field, record
 
 __all__ = [

@@ -4,22 +4,70 @@ A wheel's name carries its project, version (with PyTorch's local label such as 
 tag and the compressed tag set (`manylinux_2_17_aarch64.manylinux2014_aarch64`). Planning only needs that,
 so nothing is downloaded to decide whether a file fits a machine. Format:
 https://packaging.python.org/en/latest/specifications/binary-distribution-format/#file-name-convention
-Parsing is delegated to `packaging.utils.parse_wheel_filename`; compatibility is a set intersection with the
-interpreter's `packaging.tags.Tag`s, ranked by their order (most specific first).
+Parsing follows that specification as `packaging.utils.parse_wheel_filename` does (tests/index/test_wheel.py
+holds the two to the same answers over every file name in the shipped inventory), without importing it:
+`packaging.utils` loads `packaging.tags` and its logging, sysconfig and subprocess. Compatibility is a set
+intersection with the interpreter's `torchsmith.wheel_tags.Tag`s, ranked by their order (most specific first).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
-from typing import Any
 
-from packaging.tags import Tag
-from packaging.utils import BuildTag, InvalidWheelFilename, parse_wheel_filename
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
+from torchsmith.lazy_re import lazy
+from torchsmith.names import canonicalize_name
 from torchsmith.record import record
+from torchsmith.wheel_tags import Tag, parse_tag
 
-__all__ = ["InvalidWheelFilename", "WheelFile", "parse_wheel_file"]
+TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["BuildTag", "InvalidWheelFilename", "WheelFile", "parse_wheel_file", "parse_wheel_filename"]
+
+BuildTag = tuple[()] | tuple[int, str]
+
+
+class InvalidWheelFilename(ValueError):  # noqa: N818 - packaging.utils's name, kept for callers
+    """A name that is not a wheel's (`*.whl` with 5 or 6 `-`-separated parts that each parse)."""
+
+
+_NAME = lazy(r"[\w._]+\Z")
+_BUILD = lazy(r"(\d+)(.*)\Z", flags=re.ASCII)
+
+
+def parse_wheel_filename(filename: str) -> tuple[str, Version, BuildTag, frozenset[Tag]]:
+    """(canonical name, version, build tag, tags) of a wheel file name; InvalidWheelFilename if it is not one.
+
+    `{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl`: the name is escaped (no `-`, no `__`), the
+    version is PEP 440, a build tag starts with a digit, and the tag set may be compressed (`py2.py3`)."""
+    if not filename.endswith(".whl"):
+        raise InvalidWheelFilename(f"invalid wheel filename (extension must be `.whl`): `{filename}`")
+    stem = filename[:-4]
+    dashes = stem.count("-")
+    if dashes not in (4, 5):
+        raise InvalidWheelFilename(f"invalid wheel filename (wrong number of parts): `{filename}`")
+    parts = stem.split("-", dashes - 2)
+    if "__" in parts[0] or _NAME.match(parts[0]) is None:
+        raise InvalidWheelFilename(f"invalid project name in wheel filename `{filename}`")
+    try:
+        version = Version(parts[1])
+    except InvalidVersion as error:
+        raise InvalidWheelFilename(f"invalid version in wheel filename `{filename}`") from error
+    build: BuildTag = ()
+    if dashes == 5:
+        matched = _BUILD.match(parts[2])
+        if matched is None:
+            raise InvalidWheelFilename(f"invalid build number `{parts[2]}` in `{filename}`")
+        build = (int(matched.group(1)), matched.group(2))
+    try:
+        tags = parse_tag(parts[-1])
+    except ValueError as error:
+        raise InvalidWheelFilename(f"invalid tag in wheel filename `{filename}`: {error}") from error
+    return canonicalize_name(parts[0]), version, build, tags
 
 
 @record
@@ -38,7 +86,7 @@ class WheelFile:
     def from_filename(cls, filename: str) -> WheelFile:
         """Parse `filename`; raise `InvalidWheelFilename` (a `ValueError`) if it is not a wheel's name."""
         name, version, build, tags = parse_wheel_filename(filename)
-        return cls(filename=filename, name=str(name), version=version, build=build, tags=frozenset(tags))
+        return cls(filename=filename, name=name, version=version, build=build, tags=tags)
 
     @property
     def local_label(self) -> str | None:
@@ -78,5 +126,5 @@ def parse_wheel_file(filename: str) -> WheelFile | None:
         return None
     try:
         return WheelFile.from_filename(filename)
-    except (InvalidWheelFilename, ValueError):
+    except ValueError:  # InvalidWheelFilename included
         return None

@@ -328,7 +328,7 @@ def companion_for(package: str, torch_version: Version) -> Version | None:
     not in the table. `torch` itself maps to the given version. Raises ValueError for packages outside
     the torch family.
     """
-    from packaging.utils import canonicalize_name  # here: it imports packaging.tags (~10 ms)
+    from torchsmith.names import canonicalize_name
 
     name = canonicalize_name(package)
     if name == "torch":
@@ -340,7 +340,7 @@ def companion_for(package: str, torch_version: Version) -> Version | None:
 
 def torch_for_companion(package: str, version: Version) -> Version | None:
     """The torch patch a companion release was built for (`torchvision`, 0.20.1 → 2.5.1); None if unknown."""
-    from packaging.utils import canonicalize_name  # here: it imports packaging.tags (~10 ms)
+    from torchsmith.names import canonicalize_name
 
     name = canonicalize_name(package)
     if name == "torch":

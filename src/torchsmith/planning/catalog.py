@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote
 
-from packaging.tags import Tag
-from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from torchsmith.backends import Backend
@@ -26,6 +24,7 @@ from torchsmith.index.client import IndexClient
 from torchsmith.index.simple import DistFile
 from torchsmith.knowledge import jetson
 from torchsmith.machine.model import Machine
+from torchsmith.names import canonicalize_name
 from torchsmith.planning.selection import (
     PYPI_SIMPLE,
     FileSelector,
@@ -34,6 +33,7 @@ from torchsmith.planning.selection import (
     remember_missing,
 )
 from torchsmith.record import record
+from torchsmith.wheel_tags import Tag
 
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet

@@ -96,13 +96,13 @@ class _Search:
         self, backend: Backend, public: Version, torch: Candidate, name: str
     ) -> Candidate | None:
         """The newest `name` on the backend's index whose PEP 658 `Requires-Dist` admits this torch."""
-        from packaging.requirements import InvalidRequirement, Requirement
+        from torchsmith.planning.requirements import parse_named
 
         for candidate in self.catalog.candidates(backend, name)[:_METADATA_LOOKUPS]:
             for text in self.catalog.requires_dist(candidate) or ():
                 try:
-                    requirement = Requirement(text)
-                except InvalidRequirement:
+                    requirement = parse_named(text)
+                except UsageError:
                     continue
                 if requirement.name == "torch" and requirement.specifier.contains(public, prereleases=True):
                     return candidate

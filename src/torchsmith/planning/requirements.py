@@ -10,14 +10,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import Specifier, SpecifierSet
-from packaging.utils import canonicalize_name
+from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 
 from torchsmith.errors import UsageError
+from torchsmith.lazy_re import lazy
+from torchsmith.names import canonicalize_name
 from torchsmith.record import field, record
 
-__all__ = ["FAMILY", "Requirements", "label_backend", "parse_pep508", "parse_requirements", "split_family"]
+TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
+
+__all__ = [
+    "FAMILY",
+    "Named",
+    "Requirements",
+    "label_backend",
+    "parse_named",
+    "parse_pep508",
+    "parse_requirements",
+    "split_family",
+]
 
 FAMILY = ("torch", "torchvision", "torchaudio")
 """The packages that must come from the chosen backend's index and pair exactly with each other."""
@@ -50,6 +63,8 @@ class Requirements:
 
 def parse_pep508(texts: Sequence[str]) -> tuple[Requirement, ...]:
     """Parse PEP 508 requirement strings (default `torch`); raise `UsageError` naming the bad one."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
     parsed: list[Requirement] = []
     for text in texts or ("torch",):
         try:
@@ -57,6 +72,49 @@ def parse_pep508(texts: Sequence[str]) -> tuple[Requirement, ...]:
         except InvalidRequirement as error:
             raise UsageError(f"invalid requirement `{text}`: {error}") from error
     return tuple(parsed)
+
+
+@record
+class Named:
+    """What planning reads of one requirement: its name, URL (`name @ url`) and version specifier."""
+
+    name: str
+    url: str | None
+    specifier: SpecifierSet
+
+
+_SIMPLE = lazy(
+    r"\s*(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*"
+    r"(?:\[(?P<extras>[^\]]*)\])?\s*(?P<spec>[^;@\[\]]*?)\s*\Z"
+)
+_EXTRA = lazy(r"\s*[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\s*\Z")
+
+
+def parse_named(text: str) -> Named:
+    """One PEP 508 requirement; `UsageError` naming it when it is invalid.
+
+    The common forms (`torch`, `torchvision>=0.20`, `torch[opt] (==2.7.1+cu126)`: a name, extras and version
+    specifiers) are read here; anything else (markers after `;`, `name @ url`, or whatever this reading is
+    not sure of) goes to `packaging.requirements`, whose import (with its markers, tokenizer, `packaging.tags`
+    and `dataclasses`) is a fifth of a warm plan's start-up. `tests/plan/test_requirement_reading.py` holds
+    both readings to the same answers."""
+    simple = _SIMPLE.match(text)
+    if simple is not None:
+        extras = simple["extras"]
+        spec = simple["spec"]
+        if spec.startswith("(") and spec.endswith(")"):
+            spec = spec[1:-1]
+        extras_ok = extras is None or not extras.strip() or all(_EXTRA.match(e) for e in extras.split(","))
+        items_ok = not spec.strip() or all(
+            item.strip() for item in spec.split(",")
+        )  # SpecifierSet skips empties
+        if extras_ok and items_ok and "(" not in spec and ")" not in spec:
+            try:
+                return Named(name=simple["name"], url=None, specifier=SpecifierSet(spec))
+            except InvalidSpecifier:
+                pass  # packaging words the error
+    (requirement,) = parse_pep508([text])
+    return Named(name=requirement.name, url=requirement.url, specifier=requirement.specifier)
 
 
 def split_family(
@@ -72,7 +130,8 @@ def parse_requirements(texts: Sequence[str]) -> Requirements:
     family: dict[str, SpecifierSet] = {}
     labels: dict[str, str] = {}
     others: list[str] = []
-    for text, requirement in zip(texts or ("torch",), parse_pep508(texts), strict=True):
+    for text in texts or ("torch",):
+        requirement = parse_named(text)
         name = canonicalize_name(requirement.name)
         if name not in FAMILY:
             others.append(text)

@@ -1,7 +1,7 @@
 """The one file-level selection, and what the catalogs remember about files between runs.
 
 `FileSelector` decides, for a list of file records (an index page's or the wheel inventory's), which install
-on the machine (its `packaging.tags` tags against each file's Python, ABI and platform tags incl.
+on the machine (its `torchsmith.wheel_tags` tags against each file's Python, ABI and platform tags incl.
 manylinux/macOS floors, `requires-python`, yanked) and which is best per version (the installers' tag order,
 then the highest build tag), and, when none does, says why from the files. Both catalogs use it, so online and
 offline plans decide alike.
@@ -13,11 +13,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packaging.tags import Tag
 from packaging.version import Version
 
 from torchsmith.index.simple import DistFile
 from torchsmith.machine.model import Machine
+from torchsmith.wheel_tags import Tag
 
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet

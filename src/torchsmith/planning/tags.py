@@ -1,18 +1,18 @@
-"""The wheel tags a `Machine`'s interpreter accepts, built with `packaging.tags` (PEP 425/600/656).
+"""The wheel tags a `Machine`'s interpreter accepts (PEP 425/600/656), built by `torchsmith.wheel_tags`.
 
-For the running interpreter `packaging.tags.sys_tags()` is the truth; for a machine described by a file or
-overridden with `--python`/`--platform`, the same functions are called with that machine's facts, so a plan
-for a colleague's Windows laptop matches the wheels pip would accept there.
+The generators are those `packaging.tags.sys_tags()` runs for the running interpreter; for a machine described
+by a file or overridden with `--python`/`--platform` they are called with that machine's facts, so a plan for
+a colleague's Windows laptop matches the wheels pip would accept there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
 from packaging.version import InvalidVersion, Version
 
 from torchsmith.machine.model import Machine
+from torchsmith.wheel_tags import Tag, compatible_tags, cpython_tags, mac_platforms
 
 __all__ = ["machine_tags", "python_version_tuple"]
 
