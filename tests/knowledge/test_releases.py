@@ -218,4 +218,5 @@ def test_torch_family() -> None:
 def test_to_json_round_trips_the_shape() -> None:
     data = release_for(V("2.5")).to_json()  # type: ignore[union-attr]
     assert data["torch"] == "2.5" and data["torchvision"] == "0.20"
-    assert data["backends"]["windows-x86_64"] == ["cu124", "cu121", "cu118", "cpu"]
+    # test-infra generate_binary_build_matrix.py@5510fd052 (2.5 go-live): Windows cu124/cu121/cu118/xpu/cpu
+    assert data["backends"]["windows-x86_64"] == ["cu124", "cu121", "cu118", "xpu", "cpu"]
