@@ -120,9 +120,9 @@ def test_unknown_and_non_cuda() -> None:
     assert arch_list(V("2.5"), "rocm6.2", L) is None
     assert arch_list(V("2.5"), "cpu", L) is None
     assert arch_list(V("2.15"), "cu130", L) is None
-    gap = arch_gap(V("2.8"), "cu129", W)
-    assert gap is not None and "158126" in gap
-    assert arch_list(V("2.8"), "cu129", W) is None
+    # 2.10's Windows cu126/cu128 lists were not read: assumed from 2.9, so `low` (unknown to the planner).
+    assumed = arch_list(V("2.10"), "cu128", W)
+    assert assumed is not None and assumed.confidence == "low"
     assert arch_gap(V("2.11"), "cu130", L) is None
 
 

@@ -60,9 +60,15 @@ def test_derived_rows_cite_a_real_file_name() -> None:
     row_source = shipped().source_of(
         "torch", "cu126", "torch-2.6.0+cu126-cp312-cp312-manylinux_2_28_x86_64.whl"
     )
-    assert row_source is not None and row_source.startswith("derived:2.6:linux-x86_64:")
+    # the build itself from the release matrix at 2.6's go-live (test-infra b1bdc3323: linux cu126, 3.9-3.13),
+    # its file name from a real download.pytorch.org name
+    assert row_source == "matrix:2.6:linux-x86_64:dl-linux-x86_64-2_28"
     cited = shipped().sources[row_source]
     assert cited["url"] == (
+        "https://github.com/pytorch/test-infra/blob/b1bdc3323fa17bb8a75b98cb50c3966928afae9e/"
+        "tools/scripts/generate_binary_build_matrix.py"
+    )
+    assert cited["naming_url"] == (
         "https://download.pytorch.org/whl/cu126/torch-2.6.0%2Bcu126-cp312-cp312-manylinux_2_28_x86_64.whl"
     )
 

@@ -62,22 +62,23 @@ def test_rtx5090_windows_never_gets_cuda126() -> None:
 
 
 def test_windows_gap_is_reported_as_unverified() -> None:
-    # PyTorch's Windows cu128/cu129 arch lists for 2.8 (.ci/pytorch/windows/cuda12X.bat at the 2.8 commit)
-    # are not in torchsmith's tables; an RTX 5090 can only use those builds (cu126 stops at sm_90), so the
-    # plan must say it could not verify, not pass silently.
-    p = plan(with_(windows(), nvidia=nvidia("581.57", ("NVIDIA GeForce RTX 5090", "12.0"))), ["torch==2.8.*"])
-    assert p.backend in ("cu128", "cu129")
+    # release/2.10's Windows cuda126.bat/cuda128.bat were not read (torchsmith assumes 2.9's lists, confidence
+    # low); cu130 cannot carry sm_61 (CUDA 13.0 release notes), so a GTX 1080 can only use those assumed
+    # builds and the plan must say it could not verify, not pass silently.
+    p = plan(with_(windows(), nvidia=nvidia("581.57", ("NVIDIA GeForce GTX 1080", "6.1"))), ["torch==2.10.*"])
+    assert p.backend == "cu126"
     assert p.verified is False
-    assert any("gap in torchsmith's tables" in w for w in p.warnings)
+    assert any("assumed" in w for w in p.warnings)
     assert p.to_json()["verified"] is False
     assert p.to_json()["unknown_facts"]
 
 
 def test_known_build_preferred_over_unknown_ones() -> None:
-    # .ci/pytorch/windows/cuda126.bat lists 8.6, whose SASS runs on an sm_89 RTX 4090 (CUDA binary
-    # compatibility); the 2.8 cu128/cu129 Windows lists are unknown, so the build known to run wins.
-    p = plan(with_(windows(), nvidia=nvidia("581.57", ("NVIDIA GeForce RTX 4090", "8.9"))), ["torch==2.8.*"])
-    assert p.backend == "cu126" and p.verified
+    # torch 2.6's Linux cu124 list is read from the PyPI wheel (8.6 SASS runs on an sm_89 RTX 4090, CUDA
+    # binary compatibility); its cu126 list is only assumed from 2.5/2.7 (release/2.6's build_cuda.sh was
+    # not read), so the build known to run wins over the newer-CUDA one.
+    p = plan(with_(linux(), nvidia=nvidia("560.35.03", ("NVIDIA GeForce RTX 4090", "8.9"))), ["torch==2.6.*"])
+    assert p.backend == "cu124" and p.verified
 
 
 def test_unreadable_architecture_is_unknown_not_a_pass() -> None:
@@ -525,15 +526,16 @@ def test_driver_floor_named_as_the_cap() -> None:
 
 
 def test_gap_is_called_a_gap_not_missing_gpu() -> None:
-    p = plan(with_(windows(), nvidia=nvidia("581.57", ("NVIDIA GeForce RTX 5090", "12.0"))), ["torch==2.8.*"])
+    # As above: 2.10's Windows lists are assumed, not read; the plan names that, not a missing GPU.
+    p = plan(with_(windows(), nvidia=nvidia("581.57", ("NVIDIA GeForce GTX 1080", "6.1"))), ["torch==2.10.*"])
     assert "needs an NVIDIA GPU" not in text(p)
-    assert "gap" in text(p)
+    assert "assumed from neighbouring releases" in text(p)
 
 
 def test_assumed_arch_list_is_not_a_known_fact() -> None:
-    # torchsmith's cu118 2.6-2.7 Linux list is marked "assumed unchanged from 2.5" (low confidence); a plan
-    # resting on it must say so instead of claiming a verified build (unknown is not yes).
-    p = plan(with_(linux(), nvidia=nvidia("470.256.02", ("Tesla K80", "3.7"))), ["torch==2.7.*"])
+    # torchsmith's cu118 2.6 Linux list is assumed from 2.5 and 2.7 (low confidence: release/2.6's
+    # build_cuda.sh was not read); a plan resting on it must say so instead of claiming a verified build.
+    p = plan(with_(linux(), nvidia=nvidia("470.256.02", ("Tesla K80", "3.7"))), ["torch==2.6.*"])
     assert p.backend == "cu118"
     assert p.verified is False
     assert any("assumed" in w for w in p.warnings)

@@ -167,7 +167,7 @@ class Inventory:
         return result
 
     def source_of(self, project: str, index: str, filename: str) -> str | None:
-        """The source key a row names (`pypi`, `derived:2.6:linux-x86_64:...`); None if no such row."""
+        """The source key a row names (`pypi`, `matrix:2.6:linux-x86_64:...`, `derived:...`); None if none."""
         for row in self.rows(project, index, platform_of(filename)):
             if row[_FILENAME] == filename:
                 return str(row[_SOURCE])
