@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +32,29 @@ from torchsmith.lazy_re import lazy
 __all__ = ["ConfigValues", "pip_config", "pip_config_files", "uv_config", "uv_config_files"]
 
 
-@dataclass(slots=True)
 class ConfigValues:
-    """Index settings found in one tool's files: each value with its source (a file path in backticks)."""
+    """Index settings found in one tool's files: each value with its source (a file path in backticks).
 
-    default_index: tuple[str, str] | None = None
-    extra_indexes: list[tuple[str, str, str | None]] = field(default_factory=list)  # (url, source, name)
-    named_indexes: list[tuple[str, str, str]] = field(default_factory=list)  # (name, url, source)
-    insecure_hosts: list[tuple[str, str]] = field(default_factory=list)  # (host, source)
-    cert: tuple[str, str] | None = None
-    native_tls: tuple[bool, str] | None = None
-    keyring_provider: tuple[str, str] | None = None
+    Filled field by field while the files are read (a plain slotted class: no `dataclasses` at start-up)."""
+
+    __slots__ = (
+        "cert",
+        "default_index",
+        "extra_indexes",
+        "insecure_hosts",
+        "keyring_provider",
+        "named_indexes",
+        "native_tls",
+    )
+
+    def __init__(self) -> None:
+        self.default_index: tuple[str, str] | None = None
+        self.extra_indexes: list[tuple[str, str, str | None]] = []  # (url, source, name)
+        self.named_indexes: list[tuple[str, str, str]] = []  # (name, url, source)
+        self.insecure_hosts: list[tuple[str, str]] = []  # (host, source)
+        self.cert: tuple[str, str] | None = None
+        self.native_tls: tuple[bool, str] | None = None
+        self.keyring_provider: tuple[str, str] | None = None
 
 
 def _home(env: Mapping[str, str]) -> Path | None:

@@ -12,7 +12,6 @@ Rows cover ranges of torch series (`torch = ">=2.8,<2.11"`); a row whose `sm` is
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -21,6 +20,7 @@ from packaging.version import Version
 
 from torchsmith.backends import parse_backend
 from torchsmith.knowledge._load import Problems, load_table
+from torchsmith.record import record
 
 __all__ = ["ArchList", "arch_gap", "arch_list", "parse_cc", "runs_on", "toolkit_excludes"]
 
@@ -30,7 +30,7 @@ _CC = re.compile(r"(?:sm_?)?(?P<major>[0-9]+)\.?(?P<minor>[0-9])")
 _CONFIDENCE = ("high", "medium", "low")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ArchList:
     """The arches of one wheel: `sm` with SASS ("5.0", "8.6", ...), `ptx` the arch also shipped as PTX."""
 
@@ -50,7 +50,7 @@ class ArchList:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Row:
     torch: SpecifierSet
     backend: str
@@ -175,7 +175,7 @@ def runs_on(archs: ArchList, compute_capability: str) -> bool:
     return archs.ptx is not None and gpu >= _arch(archs.ptx)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Toolkit:
     cuda: SpecifierSet
     low: tuple[int, int]

@@ -14,7 +14,6 @@ release the table does not list (e.g. a newer 36.4.x patch) gets the nearest old
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -22,6 +21,7 @@ from packaging.version import Version
 
 from torchsmith.backends import parse_backend
 from torchsmith.knowledge._load import Problems, load_table, version
+from torchsmith.record import record
 
 __all__ = [
     "JetpackRelease",
@@ -34,7 +34,7 @@ __all__ = [
 _STAGES = frozenset({"GA", "DP", "EA", "PRE", "PRE-DP"})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class JetsonWheel:
     """One NVIDIA-built torch wheel: exact version (`2.5.0a0+872d972e41.nv24.08...`), ABI tag, URL."""
 
@@ -50,7 +50,7 @@ class JetsonWheel:
         return self.filename or self.url.rsplit("/", 1)[-1]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class JetpackRelease:
     """What an L4T release means for PyTorch.
 
@@ -72,7 +72,7 @@ class JetpackRelease:
     """Compute capabilities of the modules this JetPack supports (one entry: the GPU is known)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Series:
     cuda: Version | None
     python: str

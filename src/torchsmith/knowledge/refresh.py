@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from types import MappingProxyType
@@ -33,6 +32,7 @@ from torchsmith.index.wheel import parse_wheel_file
 from torchsmith.knowledge.inventory import Inventory, build
 from torchsmith.knowledge.inventory import read as read_inventory
 from torchsmith.knowledge.inventory import write as write_inventory
+from torchsmith.record import field, record
 
 __all__ = [
     "PROJECTS",
@@ -67,7 +67,7 @@ def _row(item: DistFile | str, page: str) -> list[Any]:
     ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RefreshResult:
     """The last refresh: which backends were read from `index_base`, and their files (read lazily)."""
 

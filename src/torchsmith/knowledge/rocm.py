@@ -13,7 +13,6 @@ https://llvm.org/docs/AMDGPUUsage.html#processors
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -21,6 +20,7 @@ from packaging.version import Version
 
 from torchsmith.backends import parse_backend
 from torchsmith.knowledge._load import Problems, load_table
+from torchsmith.record import record
 
 __all__ = [
     "GfxOverride",
@@ -36,7 +36,7 @@ __all__ = [
 _GFX = re.compile(r"gfx[0-9]{1,2}[0-9a-f]{2}")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RocmRow:
     """One ROCm backend and its compiled targets. `gfx` is None when the list is a documented gap."""
 
@@ -47,7 +47,7 @@ class RocmRow:
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GfxOverride:
     """Targets that run a sibling's code objects when `HSA_OVERRIDE_GFX_VERSION=value`."""
 

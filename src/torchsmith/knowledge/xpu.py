@@ -10,18 +10,18 @@ https://docs.pytorch.org/docs/stable/notes/get_start_xpu.html
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from torchsmith.knowledge._load import Problems, load_table
+from torchsmith.record import record
 
 __all__ = ["IntelFamily", "intel_families", "intel_family", "normalize_device_id", "xpu_supported"]
 
 _DEVICE_ID = re.compile(r"(?:0x)?([0-9a-f]{4})")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IntelFamily:
     """One Intel GPU family (`Intel Arc A-Series Graphics`, Alchemist) and what PyTorch says about it."""
 
