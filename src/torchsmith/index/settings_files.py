@@ -250,12 +250,15 @@ def pip_config_files(env: Mapping[str, str], platform: str | None = None) -> lis
 def _pip_values(env: Mapping[str, str]) -> Iterator[tuple[str, str, str]]:
     """(key, value, source) for each key of each file, in pip's order of override: every file's `[global]`
     in file order, then every file's `[install]` (pip's `ConfigOptionParser` orders sections before files)."""
-    import configparser
+    files = pip_config_files(env)
+    if not files:
+        return
+    import configparser  # only when pip has a configuration file to read
 
     from torchsmith.fileio import read_user_text
 
     parsed: list[tuple[Path, configparser.RawConfigParser]] = []
-    for path in pip_config_files(env):
+    for path in files:
         parser = configparser.RawConfigParser()
         try:
             parser.read_string(read_user_text(path, what="pip configuration file"), source=str(path))

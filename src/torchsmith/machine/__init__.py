@@ -1,9 +1,10 @@
 """Probe: describe this computer precisely enough to choose a PyTorch build for it.
 
 Each fact has one detector module (one source ladder per file, cheapest source first), listed in the explicit
-tuple `DETECTORS`. `probe()` runs them against a `ProbeContext`, then derives what depends on several facts:
-the conda virtual packages (`virtual.py`) and the backends this machine can run, best first (`runnable.py`).
-Detectors record raw facts; choices belong to `torchsmith.planning.plan`.
+tuple `DETECTORS` (imported on first use: reading a machine file with `load_machine` needs none of them).
+`probe()` runs them against a `ProbeContext`, then derives what depends on several facts: the conda virtual
+packages (`virtual.py`) and the backends this machine can run, best first (`runnable.py`). Detectors record
+raw facts; choices belong to `torchsmith.planning.plan`.
 """
 
 from __future__ import annotations
@@ -14,20 +15,7 @@ from pathlib import Path
 
 from torchsmith import record
 from torchsmith.errors import ProbeError
-from torchsmith.machine import (
-    amd,
-    apple,
-    container,
-    intel,
-    jetson,
-    nvidia,
-    platform,
-    python,
-    runnable,
-    toolkit,
-    virtual,
-    wsl,
-)
+from torchsmith.machine import runnable
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import Machine
 from torchsmith.machine.normalize import normalize_machine
@@ -48,18 +36,28 @@ if TYPE_CHECKING:
 __all__ = ["DETECTORS", "Machine", "ProbeContext", "load_machine", "probe"]
 
 
-DETECTORS: tuple[Detector, ...] = (
-    platform,
-    python,
-    nvidia,
-    amd,
-    intel,
-    apple,
-    jetson,
-    wsl,
-    container,
-    toolkit,
-)
+def _detectors() -> tuple[Detector, ...]:
+    """The detectors, in the order they run (the platform first: the others read its facts)."""
+    from torchsmith.machine import (
+        amd,
+        apple,
+        container,
+        intel,
+        jetson,
+        nvidia,
+        platform,
+        python,
+        toolkit,
+        wsl,
+    )
+
+    return (platform, python, nvidia, amd, intel, apple, jetson, wsl, container, toolkit)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "DETECTORS":
+        return _detectors()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def probe(root: str | Path | None = None, env: Mapping[str, str] | None = None) -> Machine:
@@ -70,8 +68,10 @@ def probe(root: str | Path | None = None, env: Mapping[str, str] | None = None) 
 
 def probe_context(ctx: ProbeContext) -> Machine:
     """Run every detector against `ctx`, then derive virtual packages and runnable backends."""
+    from torchsmith.machine import platform, virtual
+
     sections: dict[str, Any] = {}
-    for detector in DETECTORS:
+    for detector in _detectors():
         sections[detector.SECTION] = detector.detect(ctx)
     facts: platform.PlatformFacts = sections.pop(platform.SECTION)
     machine = normalize_machine(
