@@ -98,13 +98,16 @@ PROBE_BUDGET = 36
 LINT_BUDGET = 42
 
 
-def _imported(tmp_path: Path, *argv: str) -> tuple[int, set[str]]:
+def _imported(
+    tmp_path: Path, *argv: str, cwd: Path = ROOT, extra_env: dict[str, str] | None = None
+) -> tuple[int, set[str]]:
     env = {**os.environ, "TORCHSMITH_CACHE_DIR": str(tmp_path / "cache"), "NO_COLOR": "1"}
+    env.update(extra_env or {})
     out = tmp_path / "modules.json"
     subprocess.run(
         [sys.executable, "-c", _RUN, str(out), *argv],
         env=env,
-        cwd=ROOT,
+        cwd=cwd,
         capture_output=True,
         timeout=120,
         check=False,
@@ -159,6 +162,43 @@ def test_lint_imports_only_what_it_needs(tmp_path: Path) -> None:
     assert len(ours) <= LINT_BUDGET, ours
     # lint reads configs; it never probes the machine or plans
     assert not {"torchsmith.machine", "torchsmith.planning.plan", "torchsmith.index"} & set(ours)
+
+
+# Avoidable on an offline `plan torch torchvision` for a machine file (issue 10's "plan <= 250 ms offline"):
+#  - packaging.requirements / markers / _parser / _tokenizer, packaging.utils / tags (and logging, sysconfig,
+#    subprocess with them): plain requirements are read by planning.requirements, wheel names and tags by
+#    index.wheel and torchsmith.wheel_tags; a requirement with a marker or URL still loads packaging's parser.
+#  - dataclasses, inspect: every planning, index and knowledge class is a record or a slotted class.
+#  - html.parser: no page is parsed; tempfile: nothing is written; tomllib: the tree's pyproject.toml has
+#    no `tool.uv` table; the detectors (torchsmith.machine.amd, ...): the machine comes from its file.
+_NEVER_ON_OFFLINE_PLAN = (
+    "packaging.requirements",
+    "packaging.markers",
+    "packaging.utils",
+    "packaging.tags",
+    "logging",
+    "sysconfig",
+    "subprocess",
+    "dataclasses",
+    "inspect",
+    "html.parser",
+    "tempfile",
+    "tomllib",
+    "torchsmith.machine.amd",
+    "torchsmith.machine.nvidia",
+)
+
+
+def test_offline_plan_imports_only_what_it_needs(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "app"\ndependencies = ["uv>=0.5"]\n')
+    argv = ("plan", "torch", "torchvision", "--machine", str(MACHINE / "expected.json"), "--python", "3.11")
+    env = {"TORCHSMITH_OFFLINE": "1", "PIP_CONFIG_FILE": os.devnull}
+    _imported(tmp_path, *argv, "--json", cwd=project, extra_env=env)  # warms the knowledge caches
+    code, modules = _imported(tmp_path, *argv, "--json", cwd=project, extra_env=env)
+    assert code == 0
+    assert _offenders(modules, _NEVER + _NEVER_ON_OFFLINE_PLAN) == []
 
 
 @pytest.mark.parametrize("name", ["ssl", "email", "rich", "tomlkit"])

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -72,17 +71,24 @@ def _groups_for(platform_key: str) -> tuple[str, ...]:
     return (platform_key, "any")
 
 
-@dataclass(slots=True)
 class Inventory:
-    """A readable inventory; `rows`/`files` decompress one group on first use."""
+    """A readable inventory; `rows`/`files` decompress one group on first use (a slotted class, not a
+    dataclass: an offline plan reads it, and `dataclasses` costs a tenth of that plan's start-up)."""
 
-    path: Path
-    meta: Mapping[str, Any]
-    groups: Mapping[str, list[int]]
-    versions_by: Mapping[str, list[str]]
-    _data: bytes = b""
-    _base: int = 0
-    _parsed: dict[str, list[Row]] = field(default_factory=dict)
+    __slots__ = ("_base", "_data", "_parsed", "groups", "meta", "path", "versions_by")
+
+    def __init__(
+        self,
+        path: Path,
+        meta: Mapping[str, Any],
+        groups: Mapping[str, list[int]],
+        versions_by: Mapping[str, list[str]],
+        data: bytes = b"",
+        base: int = 0,
+    ) -> None:
+        self.path, self.meta, self.groups, self.versions_by = path, meta, groups, versions_by
+        self._data, self._base = data, base
+        self._parsed: dict[str, list[Row]] = {}
 
     @property
     def generated(self) -> str:
@@ -230,8 +236,8 @@ def read(path: Path) -> Inventory:
         meta=header["meta"],
         groups=header["groups"],
         versions_by=header["versions"],
-        _data=data,
-        _base=start + length,
+        data=data,
+        base=start + length,
     )
 
 
