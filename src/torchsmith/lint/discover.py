@@ -15,7 +15,6 @@ import fnmatch
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from torchsmith.errors import UsageError
@@ -118,10 +117,17 @@ def io_error(path: Path, reason: str) -> Finding:
     )
 
 
-@dataclass(slots=True)
 class Discovery:
-    files: list[tuple[Path, Kind]] = field(default_factory=list)
-    errors: list[Finding] = field(default_factory=list)
+    """The config files found (with their format) and the folders that could not be read.
+
+    A plain slotted class, not a dataclass: nothing compares or prints it, and creating a dataclass at
+    import costs lint's start-up (issue 17)."""
+
+    __slots__ = ("errors", "files")
+
+    def __init__(self) -> None:
+        self.files: list[tuple[Path, Kind]] = []
+        self.errors: list[Finding] = []
 
 
 def _git_root(start: Path) -> Path | None:

@@ -10,14 +10,15 @@ A file inside an ignored folder is never re-included (the walk does not enter th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from torchsmith.record import record
 
 __all__ = ["IgnoreRules", "Pattern", "compile_pattern", "parse_gitignore"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Pattern:
     """One pattern, relative to `base` (a folder, POSIX, "" for the root the walk starts from)."""
 

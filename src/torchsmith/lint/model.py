@@ -9,13 +9,12 @@ platform have wheels.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from torchsmith.lint.document import KeyPath
 from torchsmith.lint.platforms import PLATFORMS
+from torchsmith.record import record
 
 __all__ = [
     "ALL_PLATFORMS",
@@ -128,7 +127,7 @@ def exact_pin(spec: SpecifierSet | None) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TorchDep:
     """One way a torch-family package gets installed.
 

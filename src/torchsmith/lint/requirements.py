@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -31,6 +30,7 @@ from torchsmith.lint.document import Document, KeyPath, Position
 from torchsmith.lint.registry import rule
 from torchsmith.lint.req_syntax import PER_REQUIREMENT, logical_lines, parse_options, split_line
 from torchsmith.lint.toml_files import parse_error
+from torchsmith.record import record
 
 __all__ = ["ReqLine", "ReqOption", "RequirementsFile", "parse_requirements"]
 
@@ -39,7 +39,7 @@ _WHEEL_NAME = re.compile(r"^([A-Za-z0-9_.]+)-")
 _MARKERISH = re.compile(r";|\b(sys_platform|platform_system|platform_machine|os_name|python_version|extra)\b")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ReqOption:
     """One option as pip applies it (`name` canonical: `index-url`); `display` "" means the linted file."""
 
@@ -50,7 +50,7 @@ class ReqOption:
     display: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ReqLine:
     """One requirement: `name` is canonical; `url` is set for direct references (`name @ URL`, a URL)."""
 
@@ -64,14 +64,18 @@ class ReqLine:
     constraint: bool = False
 
 
-@dataclass(slots=True)
 class RequirementsFile:
-    """Everything pip would install from a file and its includes, and what it would stop or skip on."""
+    """Everything pip would install from a file and its includes, and what it would stop or skip on.
 
-    options: list[ReqOption] = field(default_factory=list)
-    requirements: list[ReqLine] = field(default_factory=list)
-    errors: list[Finding] = field(default_factory=list)
-    includes: list[str] = field(default_factory=list)  # displayed paths of followed files
+    A plain slotted class: nothing compares or prints it, and a dataclass costs start-up (issue 17)."""
+
+    __slots__ = ("errors", "includes", "options", "requirements")
+
+    def __init__(self) -> None:
+        self.options: list[ReqOption] = []
+        self.requirements: list[ReqLine] = []
+        self.errors: list[Finding] = []
+        self.includes: list[str] = []  # displayed paths of followed files
 
 
 def _wheel_name(url: str) -> str | None:

@@ -15,7 +15,6 @@ optional group (`--with cuda`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from packaging.specifiers import SpecifierSet
@@ -29,6 +28,7 @@ from torchsmith.lint.rules_index import label_hits, pin_hits
 from torchsmith.lint.specs import poetry_spec
 from torchsmith.lint.urls import PYPI, is_insecure
 from torchsmith.lint.wheels import companion_hits, pairing_hits, python_hits
+from torchsmith.record import record
 
 __all__ = ["check_poetry"]
 
@@ -40,7 +40,7 @@ _PLATFORM_FIELD = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Source:
     name: str
     url: str
@@ -51,7 +51,7 @@ class _Source:
     legacy: str | None = None  # `secondary` / `default`: the Poetry 1.x flag the priority came from
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Entry:
     package: str  # canonical
     spec: SpecifierSet | None

@@ -9,11 +9,11 @@ here compares normalized URLs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from torchsmith.backends import DEFAULT_INDEX_BASE, Backend, parse_backend
 from torchsmith.errors import InvalidBackend
+from torchsmith.record import record
 
 __all__ = ["PYPI", "IndexInfo", "classify", "is_insecure", "normalize_url", "wheel_backend"]
 
@@ -41,7 +41,7 @@ def normalize_url(url: str) -> str:
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IndexInfo:
     """A PyTorch (or Jetson) index: its normalized URL, a comparison key and the backend it serves."""
 
