@@ -153,10 +153,18 @@ def _pair_fix(torch_spec: SpecifierSet, package: str) -> str:
 
 def _allowed(spec: SpecifierSet | None, cap: frozenset[Version] | None = None) -> tuple[list[Release], bool]:
     """Known releases with a patch in `spec` (and in `cap`), and whether newer, unknown ones qualify too."""
-    spec = spec if spec is not None else SpecifierSet()
-    allowed = [
+    allowed, future = _allowed_by_text("" if spec is None else str(spec), cap)
+    return list(allowed), future
+
+
+@cache
+def _allowed_by_text(text: str, cap: frozenset[Version] | None) -> tuple[tuple[Release, ...], bool]:
+    """`_allowed` by the constraint's text: the same few constraints recur across a repository's files,
+    and each costs a `contains` per known patch."""
+    spec = SpecifierSet(text)
+    allowed = tuple(
         r for r in releases() if any(spec.contains(p) and (cap is None or p in cap) for p in r.patches)
-    ]
+    )
     return allowed, cap is None and _admits_newer(spec, _known_patches()[-1])
 
 
