@@ -55,9 +55,11 @@ def _toml_1_1(text: str) -> dict[str, Any] | None:
     rewritten = inline_tables_to_1_0(text)
     if rewritten is not None:
         try:
-            return tomllib.loads(rewritten)
+            data: dict[str, Any] = tomllib.loads(rewritten)
         except tomllib.TOMLDecodeError:
             pass
+        else:
+            return data
     if not _OTHER_1_1.search(text):
         return None
     import tomlkit
