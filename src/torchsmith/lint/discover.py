@@ -310,7 +310,7 @@ def display_path(path: Path) -> str:
     """The path relative to the current folder when it is inside it, else as given."""
     if not path.is_absolute():
         return path.as_posix()
-    text, cwd = str(path), str(Path.cwd())
+    text, cwd = str(path), os.getcwd()  # noqa: PTH109 - a str is all this needs, once per file
     prefix = cwd if cwd.endswith(os.sep) else cwd + os.sep
     if text.startswith(prefix):
         return Path(text[len(prefix) :]).as_posix()  # string work: this runs once per linted file

@@ -23,11 +23,19 @@ __all__ = ["clear_cache", "torch_backend_for"]
 
 
 def _read(path: Path) -> dict[str, object] | None:
+    return _read_text_path(str(path))
+
+
+@lru_cache(maxsize=256)
+def _read_text_path(path: str) -> dict[str, object] | None:
+    """The settings file's TOML, or None; once per file and run (every requirements folder below a
+    pyproject.toml walks up through it)."""
     from torchsmith.fileio import UserFileError, read_user_bytes
 
+    file = Path(path)
     try:
-        raw = read_user_bytes(path, what="uv settings", limit=1 << 20)
-        if b"torch-backend" not in raw and path.name == "pyproject.toml" and b"tool.uv" not in raw:
+        raw = read_user_bytes(file, what="uv settings", limit=1 << 20)
+        if b"torch-backend" not in raw and file.name == "pyproject.toml" and b"tool.uv" not in raw:
             return None
         data: dict[str, object] = tomllib.loads(raw.decode("utf-8"))
     except (UserFileError, UnicodeDecodeError, tomllib.TOMLDecodeError):
@@ -66,3 +74,4 @@ def torch_backend_for(folder: Path, environ_value: str | None) -> str | None:
 def clear_cache() -> None:
     """Forget the settings read so far (each lint run starts fresh: files may have changed)."""
     _from_files.cache_clear()
+    _read_text_path.cache_clear()
