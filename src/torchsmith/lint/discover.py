@@ -298,7 +298,7 @@ def discover(
     seen: set[str] = set()
     unique: list[tuple[Path, Kind]] = []
     for candidate, kind in walker.out.files:
-        key = os.path.normpath(candidate.absolute())  # no realpath: it costs an lstat per path step
+        key = os.path.abspath(candidate)  # noqa: PTH100 - no realpath: it costs an lstat per path step
         if key not in seen:
             seen.add(key)
             unique.append((candidate, kind))
