@@ -295,7 +295,7 @@ class _Reader:
             return
         try:
             raw = read_user_bytes(included, what="requirements file")
-        except UserFileError as error:
+        except (UserFileError, ValueError) as error:  # ValueError: a NUL byte, no such file can exist
             missing = not included.exists() and not included.is_symlink()
             self.out.errors.append(
                 _finding(
@@ -305,7 +305,7 @@ class _Reader:
                     number,
                     column,
                     f"`{target}` cannot be included: "
-                    + ("no such file" if missing else error.message.replace(f" `{included}`", "")),
+                    + ("no such file" if missing else _reason(error, included)),
                     f"fix the path (it is relative to `{path.name}`'s folder)",
                 )
             )
@@ -318,6 +318,12 @@ class _Reader:
             return
         self.out.includes.append(shown)
         self.read(included, shown, text, (*chain, key), constraint)
+
+
+def _reason(error: Exception, included: Path) -> str:
+    from torchsmith.fileio import UserFileError
+
+    return error.message.replace(f" `{included}`", "") if isinstance(error, UserFileError) else str(error)
 
 
 def parse_requirements(path: Path, display: str, text: str) -> Document:
