@@ -99,16 +99,12 @@ def local_label(spec: SpecifierSet | None) -> str | None:
 
 def label_origin(spec: SpecifierSet | None) -> str | None:
     """The backend named by the local label of an `==` pin (`==2.5.1+cu124` -> `cu124`), else None."""
-    from torchsmith.backends import parse_backend
-    from torchsmith.errors import InvalidBackend
+    from torchsmith.lint.urls import backend_named
 
     for item in spec or ():
         if item.operator in ("==", "===") and "+" in item.version:
-            label = item.version.split("+", 1)[1]
-            try:
-                return parse_backend(label).name
-            except InvalidBackend:
-                return None
+            backend = backend_named(item.version.split("+", 1)[1])
+            return None if backend is None else backend.name
     return None
 
 
