@@ -86,16 +86,19 @@ def _wheel_name(url: str) -> str | None:
     return canonicalize_name(match.group(1)) if match else None
 
 
-def _requirement(display: str, name: str, number: int, column: int, body: str) -> ReqLine | Finding:
+def _requirement(
+    display: str, name: str, number: int, column: int, body: str, own: str, constraint: bool
+) -> ReqLine | Finding:
     if _URLISH.search(body.split(";", 1)[0].strip()) and "@" not in body.split("://", 1)[0]:
         url = body.split(";", 1)[0].strip()
-        return ReqLine(_wheel_name(url), None, url, body, number, column)
+        return ReqLine(_wheel_name(url), None, url, body, number, column, own, constraint)
     try:
         requirement = Requirement(body)
     except InvalidRequirement as error:
         reason = str(error).splitlines()[0].rstrip(".")
         return parse_error(display, name, f"invalid requirement `{body}`: {reason}", number, column)
-    return ReqLine(canonicalize_name(requirement.name), requirement, requirement.url, body, number, column)
+    canonical = canonicalize_name(requirement.name)
+    return ReqLine(canonical, requirement, requirement.url, body, number, column, own, constraint)
 
 
 def _finding(
@@ -187,13 +190,11 @@ class _Reader:
                     else f"remove `{words}`",
                 )
             )
-        found = _requirement(display, path.name, number, column, body)
+        found = _requirement(display, path.name, number, column, body, own, constraint)
         if isinstance(found, Finding):
             self.out.errors.append(found)
             return
-        self.out.requirements.append(
-            ReqLine(found.name, found.requirement, found.url, found.text, number, column, own, constraint)
-        )
+        self.out.requirements.append(found)
 
     def _option_line(
         self,

@@ -291,6 +291,11 @@ def _admitted_pythons(text: str) -> tuple[str, ...]:
     )
 
 
+@cache
+def _known_backends() -> frozenset[str]:
+    return frozenset(b for r in releases() for names in r.backends.values() for b in names)
+
+
 def kind_gaps(kind: str) -> frozenset[str]:
     """Platforms an index of this backend kind never has wheels for (what a uv source marker must exclude).
 
@@ -329,7 +334,7 @@ def platform_hits(
     """
     hits: list[Hit] = []
     seen: set[tuple[str, str, str]] = set()
-    known_backends = {b for r in releases() for names in r.backends.values() for b in names}
+    known_backends = _known_backends()
     for platform, at, written in targets:
         for dep in deps:
             if dep.name != "torch" or platform not in dep.platforms or (dep.at, platform) in skip:
