@@ -9,11 +9,11 @@ with `-` are the requirement); `parse_options` is the optparse parser pip builds
 
 from __future__ import annotations
 
-import re
+from torchsmith.lazy_re import lazy
 
 __all__ = ["PER_REQUIREMENT", "logical_lines", "parse_options", "split_line"]
 
-_COMMENT = re.compile(r"(^|\s+)#.*$")
+_COMMENT = lazy(r"(^|\s+)#.*$")
 _VALUE_OPTIONS = {
     "-i": "index-url",
     "--index-url": "index-url",

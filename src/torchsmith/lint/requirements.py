@@ -26,6 +26,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from torchsmith.findings import Finding, Location
+from torchsmith.lazy_re import lazy
 from torchsmith.lint.document import Document, KeyPath, Position
 from torchsmith.lint.registry import rule
 from torchsmith.lint.req_syntax import PER_REQUIREMENT, logical_lines, parse_options, split_line
@@ -34,9 +35,9 @@ from torchsmith.record import record
 
 __all__ = ["ReqLine", "ReqOption", "RequirementsFile", "parse_requirements"]
 
-_URLISH = re.compile(r"^(https?|file|git\+\w+)://|^[./~]|\.(whl|zip|tar\.gz|tgz)$")
-_WHEEL_NAME = re.compile(r"^([A-Za-z0-9_.]+)-")
-_MARKERISH = re.compile(r";|\b(sys_platform|platform_system|platform_machine|os_name|python_version|extra)\b")
+_URLISH = lazy(r"^(https?|file|git\+\w+)://|^[./~]|\.(whl|zip|tar\.gz|tgz)$")
+_WHEEL_NAME = lazy(r"^([A-Za-z0-9_.]+)-")
+_MARKERISH = lazy(r";|\b(sys_platform|platform_system|platform_machine|os_name|python_version|extra)\b")
 
 
 @record

@@ -20,6 +20,7 @@ from typing import Any
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
+from torchsmith.lazy_re import lazy
 from torchsmith.lint.access import at_path, str_list, table, text
 from torchsmith.lint.document import Context, Document, Edit, Hit, KeyPath
 from torchsmith.lint.model import TorchDep, family_name, local_label, public_spec
@@ -32,7 +33,7 @@ from torchsmith.record import record
 
 __all__ = ["check_poetry"]
 
-_ACCELERATOR = re.compile(r"cuda|gpu|cu\d+|rocm|xpu", re.IGNORECASE)
+_ACCELERATOR = lazy(r"cuda|gpu|cu\d+|rocm|xpu", re.IGNORECASE)
 _PLATFORM_FIELD = {
     "linux": "sys_platform == 'linux'",
     "darwin": "sys_platform == 'darwin'",

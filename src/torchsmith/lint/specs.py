@@ -15,12 +15,13 @@ import re
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from torchsmith.lazy_re import lazy
 from torchsmith.record import record
 
 __all__ = ["MatchSpec", "any_version", "conda_spec", "parse_match_spec", "poetry_spec", "strip_local"]
 
-_OPERATOR = re.compile(r"^(===|==|!=|~=|<=|>=|<|>|=)?\s*(.*)$")
-_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+_OPERATOR = lazy(r"^(===|==|!=|~=|<=|>=|<|>|=)?\s*(.*)$")
+_NAME = lazy(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 
 
 def any_version() -> SpecifierSet:

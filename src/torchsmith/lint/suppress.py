@@ -14,11 +14,12 @@ import re
 from collections.abc import Collection, Sequence
 
 from torchsmith.findings import Finding, Location
+from torchsmith.lazy_re import lazy
 from torchsmith.lint.registry import RULES, rule
 
 __all__ = ["Suppression", "apply_suppressions", "parse_suppressions"]
 
-_COMMENT = re.compile(r"(?:^|\s)#\s*torchsmith:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
+_COMMENT = lazy(r"(?:^|\s)#\s*torchsmith:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
 _KNOWN = frozenset(r.id for r in RULES)
 
 
