@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -87,16 +88,25 @@ def _wheel_name(url: str) -> str | None:
     return canonicalize_name(match.group(1)) if match else None
 
 
+@lru_cache(maxsize=4096)
+def _parsed(body: str) -> tuple[Requirement | None, str]:
+    """PEP 508 parse of a requirement (or None and why not), once per distinct text: the same lines
+    (`torch==2.5.1`, `numpy`) recur across a repository's files. Nothing here changes a `Requirement`, so
+    the lines share it."""
+    try:
+        return Requirement(body), ""
+    except InvalidRequirement as error:
+        return None, str(error).splitlines()[0].rstrip(".")
+
+
 def _requirement(
     display: str, name: str, number: int, column: int, body: str, own: str, constraint: bool
 ) -> ReqLine | Finding:
     if _URLISH.search(body.split(";", 1)[0].strip()) and "@" not in body.split("://", 1)[0]:
         url = body.split(";", 1)[0].strip()
         return ReqLine(_wheel_name(url), None, url, body, number, column, own, constraint)
-    try:
-        requirement = Requirement(body)
-    except InvalidRequirement as error:
-        reason = str(error).splitlines()[0].rstrip(".")
+    requirement, reason = _parsed(body)
+    if requirement is None:
         return parse_error(display, name, f"invalid requirement `{body}`: {reason}", number, column)
     canonical = canonicalize_name(requirement.name)
     return ReqLine(canonical, requirement, requirement.url, body, number, column, own, constraint)
