@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from torchsmith.errors import UsageError
@@ -106,12 +107,21 @@ def _glob(name: str, parts: list[str]) -> bool:
     return True
 
 
-def kind_of(path: Path, *, explicit: bool = False) -> Kind | None:
-    """The format of a file from its name (`explicit`: a file the user named, judged by suffix too)."""
-    name = path.name.lower()
+@lru_cache(maxsize=4096)
+def _name_kind(name: str) -> Kind | None:
+    """The format `NAMES` gives a (lower-case) file name; cached, names recur all over a tree."""
     for parts, kind in _NAME_PARTS:
         if _glob(name, parts):
             return kind
+    return None
+
+
+def kind_of(path: Path, *, explicit: bool = False) -> Kind | None:
+    """The format of a file from its name (`explicit`: a file the user named, judged by suffix too)."""
+    name = path.name.lower()
+    kind = _name_kind(name)
+    if kind is not None:
+        return kind
     if name.endswith((".txt", ".in")) and "requirements" in (p.lower() for p in path.parent.parts):
         return "requirements"  # requirements/dev.txt, and nested ones: requirements/pytorch/base.txt
     if explicit:
@@ -258,9 +268,9 @@ def _kind_of_rel(rel: str) -> Kind | None:
     """`kind_of` for a POSIX path relative to the repository, without building a Path."""
     folder, _, name = rel.rpartition("/")
     lowered = name.lower()
-    for parts, kind in _NAME_PARTS:
-        if _glob(lowered, parts):
-            return kind
+    kind = _name_kind(lowered)
+    if kind is not None:
+        return kind
     if lowered.endswith((".txt", ".in")) and "requirements" in folder.lower().split("/"):
         return "requirements"
     return None
