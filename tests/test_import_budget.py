@@ -92,10 +92,30 @@ _NEVER_ON_GLIBC_PROBE = ("packaging.tags", "logging")
 # Not listed, because not avoidable today: `typing` (packaging.version imports it), and on lint
 # `packaging.tags`/`logging` (packaging.requirements -> markers -> utils -> tags).
 
+# Avoidable on `lint` of the whole corpus (which holds TOML 1.1 inline tables, broken TOML, YAML, pip.conf):
+#  - tomlkit: TOML 1.1 inline tables are rewritten as TOML 1.0 for tomllib (lint/toml11.py); tomlkit is
+#    asked only for TOML 1.1's escapes and seconds-less times, which no corpus file uses (~40 M instructions).
+#  - difflib: only `--diff` shows a diff.
+#  - torchsmith.lint.fix / explain / rule_docs / render_ci: `--fix`, `--explain` and the CI formats.
+_NEVER_ON_LINT = (
+    "tomlkit",
+    "difflib",
+    "torchsmith.lint.fix",
+    "torchsmith.lint.explain",
+    "torchsmith.lint.rule_docs",
+    "torchsmith.lint.render_ci",
+)
+# Classes that may stay standard-library dataclasses in lint/: building one at import costs ~3.6 M
+# instructions (`@dataclass` writes and compiles its methods); frozen data uses `torchsmith.record`, mutable
+# state plain slotted classes. LintResult keeps `field(compare=False, repr=False)` for its sources, which
+# `record` does not offer.
+_LINT_DATACLASSES = {"torchsmith.lint.run.LintResult"}
+
 # Budgets: torchsmith's own modules imported by each path (measured 34 for probe and 38 for lint on
 # this tree when written). A new module on the path has to fit, or the budget is raised on purpose.
 PROBE_BUDGET = 36
 LINT_BUDGET = 42
+LINT_CORPUS_BUDGET = 52  # every format and rule module (measured 50)
 
 
 def _imported(
@@ -199,6 +219,34 @@ def test_offline_plan_imports_only_what_it_needs(tmp_path: Path) -> None:
     code, modules = _imported(tmp_path, *argv, "--json", cwd=project, extra_env=env)
     assert code == 0
     assert _offenders(modules, _NEVER + _NEVER_ON_OFFLINE_PLAN) == []
+
+
+def test_lint_of_the_corpus_imports_only_what_it_needs(tmp_path: Path) -> None:
+    code, modules = _imported(tmp_path, "lint", str(CORPUS))
+    assert code == 1  # the corpus holds traps on purpose
+    assert _offenders(modules, (*_NEVER, *_NEVER_ON_LINT, "pynvml", "archspec")) == []
+    ours = sorted(m for m in modules if m.split(".")[0] == "torchsmith")
+    assert len(ours) <= LINT_CORPUS_BUDGET, ours
+    assert not {"torchsmith.machine", "torchsmith.planning.plan", "torchsmith.index"} & set(ours)
+
+
+def test_lint_builds_no_dataclass_at_import() -> None:
+    import importlib
+    import pkgutil
+
+    import torchsmith.lint
+
+    built = set()
+    for info in pkgutil.iter_modules(torchsmith.lint.__path__, "torchsmith.lint."):
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if (
+                isinstance(value, type)
+                and value.__module__ == info.name
+                and "__dataclass_params__" in vars(value)
+            ):
+                built.add(f"{info.name}.{name}")
+    assert built == _LINT_DATACLASSES
 
 
 @pytest.mark.parametrize("name", ["ssl", "email", "rich", "tomlkit"])

@@ -7,8 +7,10 @@ it, the exact fix, and for config files a location (file, line, column and a bre
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
+
+from torchsmith.record import record
 
 __all__ = ["Finding", "Location", "Severity", "exit_code"]
 
@@ -17,7 +19,7 @@ Severity = Literal["error", "warning", "info"]
 _SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Location:
     """Where in a config file a finding points (1-based line and column)."""
 
@@ -39,7 +41,7 @@ class Location:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Finding:
     """One problem (or, with severity `info`, one observation) found by a rule."""
 

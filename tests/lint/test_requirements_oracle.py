@@ -153,6 +153,17 @@ def test_a_missing_include_stops_pip_and_is_reported(tmp_path: Path, monkeypatch
     assert _rules(tmp_path, files, monkeypatch) == [("requirements.txt", 2, "requirements-include-missing")]
 
 
+def test_an_include_naming_a_nul_byte_is_missing_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pip stops: no file can have that name (open() refuses it); the linter reports the include
+    files = {"requirements.txt": "torch\n-r \x00base.txt\n"}
+    path = _write(tmp_path, files)
+    with pytest.raises((InstallationError, ValueError)):
+        _pip_view(path, tmp_path)
+    assert _rules(tmp_path, files, monkeypatch) == [("requirements.txt", 2, "requirements-include-missing")]
+
+
 def test_options_pip_ignores_are_reported_where_pip_ignores_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

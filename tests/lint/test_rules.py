@@ -354,3 +354,13 @@ def test_uv_settings_torch_backend_next_to_a_requirements_file(
     assert [f.rule for f in lint_paths([tmp_path / "sub" / "requirements.txt"]).findings] == [
         "unknown-local-label"
     ]
+    # a pyproject.toml without `[tool.uv]` is passed over ("pyproject.toml files without a [tool.uv] table
+    # are ignored", https://docs.astral.sh/uv/concepts/configuration-files/), two folders down as well
+    (tmp_path / "plain" / "deep").mkdir(parents=True)
+    (tmp_path / "plain" / "pyproject.toml").write_text('[project]\nname = "q"\nversion = "0"\n')
+    (tmp_path / "plain" / "deep" / "requirements.txt").write_text("torch==2.5.1+cu124\n")
+    (tmp_path / "plain" / "requirements.txt").write_text("torch==2.5.1+cu124\n")
+    result = lint_paths(
+        [tmp_path / "plain" / "deep" / "requirements.txt", tmp_path / "plain" / "requirements.txt"]
+    )
+    assert result.findings == ()

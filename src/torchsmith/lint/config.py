@@ -11,11 +11,12 @@ relative to that root. A malformed setting is a `UsageError` naming the file and
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from torchsmith.errors import UsageError
+from torchsmith.record import record
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -27,7 +28,7 @@ __all__ = ["Settings", "find_settings", "load_settings"]
 _KEYS = frozenset({"select", "ignore", "per-file-ignores", "exclude", "extend-exclude"})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Settings:
     """Lint settings; `source` is the file they came from (None: defaults)."""
 

@@ -11,11 +11,9 @@ otherwise. A folder that cannot be listed becomes an `io-error` finding; the wal
 
 from __future__ import annotations
 
-import fnmatch
 import os
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from torchsmith.errors import UsageError
@@ -89,12 +87,41 @@ _BY_SUFFIX: dict[str, Kind] = {
 }
 
 
+_NAME_PARTS = [(pattern.split("*"), kind) for pattern, kind in NAMES]
+
+
+def _glob(name: str, parts: list[str]) -> bool:
+    """`fnmatch.fnmatchcase(name, "*".join(parts))` for a pattern whose only wildcard is `*` (all of
+    `NAMES`), by string search: compiling 17 regular expressions cost more than the walk they served."""
+    if len(parts) == 1:
+        return name == parts[0]
+    first, last = parts[0], parts[-1]
+    if len(name) < len(first) + len(last) or not name.startswith(first) or not name.endswith(last):
+        return False
+    position, end = len(first), len(name) - len(last)
+    for middle in parts[1:-1]:  # leftmost placement of each part leaves the most room for the rest
+        found = name.find(middle, position, end)
+        if found < 0:
+            return False
+        position = found + len(middle)
+    return True
+
+
+@lru_cache(maxsize=4096)
+def _name_kind(name: str) -> Kind | None:
+    """The format `NAMES` gives a (lower-case) file name; cached, names recur all over a tree."""
+    for parts, kind in _NAME_PARTS:
+        if _glob(name, parts):
+            return kind
+    return None
+
+
 def kind_of(path: Path, *, explicit: bool = False) -> Kind | None:
     """The format of a file from its name (`explicit`: a file the user named, judged by suffix too)."""
     name = path.name.lower()
-    for pattern, kind in NAMES:
-        if fnmatch.fnmatchcase(name, pattern):
-            return kind
+    kind = _name_kind(name)
+    if kind is not None:
+        return kind
     if name.endswith((".txt", ".in")) and "requirements" in (p.lower() for p in path.parent.parts):
         return "requirements"  # requirements/dev.txt, and nested ones: requirements/pytorch/base.txt
     if explicit:
@@ -118,10 +145,17 @@ def io_error(path: Path, reason: str) -> Finding:
     )
 
 
-@dataclass(slots=True)
 class Discovery:
-    files: list[tuple[Path, Kind]] = field(default_factory=list)
-    errors: list[Finding] = field(default_factory=list)
+    """The config files found (with their format) and the folders that could not be read.
+
+    A plain slotted class, not a dataclass: nothing compares or prints it, and creating a dataclass at
+    import costs lint's start-up (issue 17)."""
+
+    __slots__ = ("errors", "files")
+
+    def __init__(self) -> None:
+        self.files: list[tuple[Path, Kind]] = []
+        self.errors: list[Finding] = []
 
 
 def _git_root(start: Path) -> Path | None:
@@ -175,32 +209,39 @@ class _Walker:
         return rules, root
 
     def _load(self, directory: Path, root: Path, rules: IgnoreRules) -> IgnoreRules:
+        base = _rel(directory, root) or ""
+        return self._load_at(str(directory), "" if base == "." else base, rules)
+
+    def _load_at(self, directory: str, base: str, rules: IgnoreRules) -> IgnoreRules:
+        """`rules` and the patterns of `directory`'s `.gitignore` (`base`: `directory` relative to the root).
+
+        Strings, not Paths, as in `_walk`: this runs once per folder of the tree."""
         if not self.respect_gitignore:
             return rules
-        gitignore = directory / ".gitignore"
-        if not gitignore.is_file():
+        gitignore = os.path.join(directory, ".gitignore")  # noqa: PTH118 - see the docstring
+        if not os.path.isfile(gitignore):  # noqa: PTH113
             return rules
-        text = read_ignore_file(gitignore)
-        base = _rel(directory, root) or ""
-        return rules.extended(parse_gitignore(text, "" if base == "." else base)) if text else rules
+        text = read_ignore_file(Path(gitignore))
+        return rules.extended(parse_gitignore(text, base)) if text else rules
 
     def walk(self, folder: Path) -> None:
         rules, root = self._ancestor_rules(folder)
         absolute = folder.absolute()
-        self._walk(folder, _rel(absolute, root) or "", _rel(absolute, self.exclude_root), root, rules)
+        self._walk(str(folder), _rel(absolute, root) or "", _rel(absolute, self.exclude_root), rules)
 
-    def _walk(self, folder: Path, rel_dir: str, ex_dir: str | None, root: Path, rules: IgnoreRules) -> None:
+    def _walk(self, folder: str, rel_dir: str, ex_dir: str | None, rules: IgnoreRules) -> None:
         """`rel_dir`: `folder` relative to the repository root ("" at it); `ex_dir`: relative to the
         exclude root (None outside it). Strings, not Paths: this loop runs once per entry of the tree."""
         rel_dir = "" if rel_dir == "." else rel_dir
-        rules = self._load(folder.absolute(), root, rules)
+        rules = self._load_at(folder, rel_dir, rules)
         try:
             with os.scandir(folder) as scan:
                 entries = sorted(scan, key=lambda e: e.name)
         except OSError as error:
             from torchsmith.fileio import describe_os_error
 
-            self.out.errors.append(io_error(folder, f"cannot list folder: {describe_os_error(error)}"))
+            reason = f"cannot list folder: {describe_os_error(error)}"
+            self.out.errors.append(io_error(Path(folder), reason))
             return
         for entry in entries:
             name = entry.name
@@ -215,24 +256,21 @@ class _Walker:
             if ex_rel is not None and self.exclude.ignored(ex_rel, is_dir):
                 continue
             if is_dir:
-                if not (Path(entry.path) / "pyvenv.cfg").exists():
-                    self._walk(Path(entry.path), rel, ex_rel, root, rules)
+                if not os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):  # noqa: PTH110, PTH118
+                    self._walk(entry.path, rel, ex_rel, rules)
                 continue
             kind = _kind_of_rel(rel)  # relative to the repository: `requirements/` above it does not count
             if kind is not None:
                 self.out.files.append((Path(entry.path), kind))
 
 
-_NAME_RE = [(re.compile(fnmatch.translate(pattern)), kind) for pattern, kind in NAMES]
-
-
 def _kind_of_rel(rel: str) -> Kind | None:
     """`kind_of` for a POSIX path relative to the repository, without building a Path."""
     folder, _, name = rel.rpartition("/")
     lowered = name.lower()
-    for regex, kind in _NAME_RE:
-        if regex.match(lowered):
-            return kind
+    kind = _name_kind(lowered)
+    if kind is not None:
+        return kind
     if lowered.endswith((".txt", ".in")) and "requirements" in folder.lower().split("/"):
         return "requirements"
     return None
@@ -270,7 +308,7 @@ def discover(
     seen: set[str] = set()
     unique: list[tuple[Path, Kind]] = []
     for candidate, kind in walker.out.files:
-        key = os.path.normpath(candidate.absolute())  # no realpath: it costs an lstat per path step
+        key = os.path.abspath(candidate)  # noqa: PTH100 - no realpath: it costs an lstat per path step
         if key not in seen:
             seen.add(key)
             unique.append((candidate, kind))
@@ -282,7 +320,7 @@ def display_path(path: Path) -> str:
     """The path relative to the current folder when it is inside it, else as given."""
     if not path.is_absolute():
         return path.as_posix()
-    text, cwd = str(path), str(Path.cwd())
+    text, cwd = str(path), os.getcwd()  # noqa: PTH109 - a str is all this needs, once per file
     prefix = cwd if cwd.endswith(os.sep) else cwd + os.sep
     if text.startswith(prefix):
         return Path(text[len(prefix) :]).as_posix()  # string work: this runs once per linted file

@@ -9,13 +9,13 @@ ever point at paths; the document turns them into `Location`s with a breadcrumb
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from torchsmith.findings import Finding, Location
 from torchsmith.lint.registry import rule
 from torchsmith.lint.urls import IndexInfo, classify
+from torchsmith.record import record
 
 __all__ = ["Context", "Document", "Edit", "Hit", "KeyPath", "Kind", "Position"]
 
@@ -24,7 +24,7 @@ KeyPath = tuple[str | int, ...]
 Position = tuple[int, int]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Edit:
     """A safe change to a TOML file: set `key = value` in the table at `table`, or append to an array there.
 
@@ -40,7 +40,7 @@ class Edit:
     """False when the edit changes what gets installed (applied only with `--unsafe-fixes`)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Hit:
     """A finding, and the edit that fixes it when the fix is safe."""
 
@@ -48,7 +48,7 @@ class Hit:
     edit: Edit | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Context:
     """What rules need beyond the file: the PyTorch index base (`TORCHSMITH_INDEX_URL` or the default)."""
 

@@ -10,21 +10,36 @@ A file inside an ignored folder is never re-included (the walk does not enter th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from torchsmith.lazy_re import LazyPattern, lazy
+from torchsmith.record import record
+
 __all__ = ["IgnoreRules", "Pattern", "compile_pattern", "parse_gitignore"]
 
+_WILD = frozenset("*?[\\")  # a pattern holding one of these is not a plain name
 
-@dataclass(frozen=True, slots=True)
+
+@record
 class Pattern:
-    """One pattern, relative to `base` (a folder, POSIX, "" for the root the walk starts from)."""
+    """One pattern, relative to `base` (a folder, POSIX, "" for the root the walk starts from).
 
-    regex: re.Pattern[str]
+    `name` is set for a pattern without a slash or wildcard (`build`, `.venv`): it matches exactly the
+    paths whose last part is `name`, a string comparison; every other pattern goes through `regex`,
+    compiled on first use (most default excludes never need it)."""
+
+    regex: LazyPattern
     negate: bool
     dir_only: bool
     base: str
+    name: str | None = None
+
+    def matches(self, local: str) -> bool:
+        """Whether the path `local` (relative to `base`) matches, folder-only aside."""
+        if self.name is not None:
+            return local.rpartition("/")[2] == self.name
+        return self.regex.match(local) is not None
 
 
 def _translate(body: str) -> str:
@@ -86,7 +101,8 @@ def compile_pattern(line: str, base: str = "") -> Pattern | None:
     text = text.lstrip("/")
     body = _translate(text)
     regex = body if anchored else f"(?:.*/)?{body}"
-    return Pattern(re.compile(f"^{regex}$", re.DOTALL), negate, dir_only, base)
+    name = text if not anchored and _WILD.isdisjoint(text) else None
+    return Pattern(lazy(f"^{regex}\\Z", re.DOTALL), negate, dir_only, base, name)
 
 
 def parse_gitignore(text: str, base: str) -> list[Pattern]:
@@ -95,31 +111,47 @@ def parse_gitignore(text: str, base: str) -> list[Pattern]:
 
 
 class IgnoreRules:
-    """Ordered patterns from several sources; `ignored(rel, is_dir)` applies git's last-match-wins rule."""
+    """Ordered patterns from several sources; `ignored(rel, is_dir)` applies git's last-match-wins rule.
 
-    __slots__ = ("patterns",)
+    Without a `!` pattern the order does not matter, so the plain-name patterns (all of the default
+    excludes) are two set look-ups instead of a loop over every pattern for every entry of the tree."""
+
+    __slots__ = ("_dir_names", "_names", "_rest", "patterns")
 
     def __init__(self, patterns: list[Pattern] | None = None) -> None:
         self.patterns: list[Pattern] = list(patterns or [])
+        self._names: frozenset[str] | None = None
+        self._dir_names: frozenset[str] = frozenset()
+        self._rest = self.patterns
+        if not any(p.negate for p in self.patterns):
+            plain = [p for p in self.patterns if p.name is not None and not p.base]
+            self._names = frozenset(p.name for p in plain if p.name is not None and not p.dir_only)
+            self._dir_names = frozenset(p.name for p in plain if p.name is not None and p.dir_only)
+            self._rest = [p for p in self.patterns if p.name is None or p.base]
 
     def extended(self, more: list[Pattern]) -> IgnoreRules:
         return IgnoreRules(self.patterns + more) if more else self
 
     def ignored(self, rel: str, is_dir: bool) -> bool:
         """Whether the POSIX path `rel` (relative to the walk root) is ignored."""
+        if self._names is not None:  # no `!`: any match ignores
+            last = rel.rpartition("/")[2]
+            if last in self._names or (is_dir and last in self._dir_names):
+                return True
+            return any(self._hit(pattern, rel, is_dir) for pattern in self._rest)
         verdict = False
         for pattern in self.patterns:
-            if pattern.dir_only and not is_dir:
-                continue
-            if pattern.base:
-                if not rel.startswith(pattern.base + "/"):
-                    continue
-                local = rel[len(pattern.base) + 1 :]
-            else:
-                local = rel
-            if pattern.regex.match(local):
+            if self._hit(pattern, rel, is_dir):
                 verdict = not pattern.negate
         return verdict
+
+    @staticmethod
+    def _hit(pattern: Pattern, rel: str, is_dir: bool) -> bool:
+        if pattern.dir_only and not is_dir:
+            return False
+        if not pattern.base:
+            return pattern.matches(rel)
+        return rel.startswith(pattern.base + "/") and pattern.matches(rel[len(pattern.base) + 1 :])
 
 
 def read_ignore_file(path: Path) -> str | None:

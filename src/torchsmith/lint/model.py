@@ -9,13 +9,12 @@ platform have wheels.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from torchsmith.lint.document import KeyPath
 from torchsmith.lint.platforms import PLATFORMS
+from torchsmith.record import record
 
 __all__ = [
     "ALL_PLATFORMS",
@@ -100,16 +99,12 @@ def local_label(spec: SpecifierSet | None) -> str | None:
 
 def label_origin(spec: SpecifierSet | None) -> str | None:
     """The backend named by the local label of an `==` pin (`==2.5.1+cu124` -> `cu124`), else None."""
-    from torchsmith.backends import parse_backend
-    from torchsmith.errors import InvalidBackend
+    from torchsmith.lint.urls import backend_named
 
     for item in spec or ():
         if item.operator in ("==", "===") and "+" in item.version:
-            label = item.version.split("+", 1)[1]
-            try:
-                return parse_backend(label).name
-            except InvalidBackend:
-                return None
+            backend = backend_named(item.version.split("+", 1)[1])
+            return None if backend is None else backend.name
     return None
 
 
@@ -128,7 +123,7 @@ def exact_pin(spec: SpecifierSet | None) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TorchDep:
     """One way a torch-family package gets installed.
 

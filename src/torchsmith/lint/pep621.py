@@ -9,18 +9,18 @@ Strings that are not valid PEP 508 are skipped: the build backend, not this lint
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from torchsmith.lint.document import KeyPath
+from torchsmith.record import record
 
 __all__ = ["Declared", "declared", "extras_of"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Declared:
     name: str  # canonical
     requirement: Requirement

@@ -9,17 +9,17 @@ configparser does not keep them. Keys are normalized as pip does (`index_url` = 
 from __future__ import annotations
 
 import configparser
-import re
 from pathlib import Path
 
 from torchsmith.findings import Finding
+from torchsmith.lazy_re import lazy
 from torchsmith.lint.document import Document, KeyPath, Position
 from torchsmith.lint.toml_files import parse_error
 
 __all__ = ["parse_pip_conf"]
 
-_SECTION = re.compile(r"^\s*\[([^\]]+)\]")
-_KEY = re.compile(r"^(\s*)([^=:\s\[#;][^=:]*?)\s*[=:]")
+_SECTION = lazy(r"^\s*\[([^\]]+)\]")
+_KEY = lazy(r"^(\s*)([^=:\s\[#;][^=:]*?)\s*[=:]")
 
 
 def _key(name: str) -> str:

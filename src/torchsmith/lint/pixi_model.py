@@ -10,7 +10,6 @@ Later features and targets override earlier ones package by package, as pixi mer
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -19,11 +18,12 @@ from packaging.utils import canonicalize_name
 from torchsmith.lint.access import str_list, table, text
 from torchsmith.lint.document import KeyPath
 from torchsmith.lint.platforms import selector_matches
+from torchsmith.record import record
 
 __all__ = ["Dep", "PixiEnv", "PlatformDecl", "pixi_environments", "pixi_root"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Dep:
     """One dependency as written: `value` is the raw string or table; `at` its key in the file."""
 
@@ -32,7 +32,7 @@ class Dep:
     at: KeyPath
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PlatformDecl:
     subdir: str
     name: str | None
@@ -40,17 +40,23 @@ class PlatformDecl:
     at: KeyPath
 
 
-@dataclass(slots=True)
 class PixiEnv:
-    """One environment on one platform, with its merged dependencies."""
+    """One environment on one platform, with its merged dependencies (filled in by `pixi_environments`).
 
-    name: str
-    platform: PlatformDecl
-    conda: dict[str, Dep] = field(default_factory=dict)
-    pypi: dict[str, Dep] = field(default_factory=dict)
-    channels: list[tuple[str, KeyPath]] = field(default_factory=list)
-    cuda_declared: bool = False
-    pypi_index: tuple[str, KeyPath] | None = None
+    A plain slotted class: nothing compares or prints it, and a dataclass costs start-up (issue 17)."""
+
+    __slots__ = ("channels", "conda", "cuda_declared", "name", "platform", "pypi", "pypi_index")
+
+    def __init__(
+        self, name: str, platform: PlatformDecl, *, channels: list[tuple[str, KeyPath]], cuda_declared: bool
+    ) -> None:
+        self.name = name
+        self.platform = platform
+        self.conda: dict[str, Dep] = {}
+        self.pypi: dict[str, Dep] = {}
+        self.channels = channels
+        self.cuda_declared = cuda_declared
+        self.pypi_index: tuple[str, KeyPath] | None = None
 
 
 def pixi_root(data: dict[str, Any], kind: str) -> tuple[dict[str, Any], KeyPath] | None:
@@ -86,11 +92,13 @@ def _deps(body: dict[str, Any], at: KeyPath, key: str) -> dict[str, Dep]:
     }
 
 
-@dataclass(slots=True)
 class _Feature:
-    body: dict[str, Any]
-    at: KeyPath
-    extra_pypi: dict[str, Dep] = field(default_factory=dict)
+    __slots__ = ("at", "body", "extra_pypi")
+
+    def __init__(self, body: dict[str, Any], at: KeyPath) -> None:
+        self.body = body
+        self.at = at
+        self.extra_pypi: dict[str, Dep] = {}
 
 
 def _pep621_pypi(items: Any, at: KeyPath) -> dict[str, Dep]:

@@ -7,16 +7,16 @@ severity is fixed here, so a finding's severity never depends on which file form
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from typing import Any
 
 from torchsmith.errors import UsageError
 from torchsmith.findings import Severity
+from torchsmith.record import record
 
 __all__ = ["RULES", "RuleInfo", "rule", "selected_rules"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RuleInfo:
     """One rule as `--select` / `--ignore` and the docs know it."""
 

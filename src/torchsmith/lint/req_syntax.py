@@ -9,12 +9,11 @@ with `-` are the requirement); `parse_options` is the optparse parser pip builds
 
 from __future__ import annotations
 
-import re
-import shlex
+from torchsmith.lazy_re import lazy
 
 __all__ = ["PER_REQUIREMENT", "logical_lines", "parse_options", "split_line"]
 
-_COMMENT = re.compile(r"(^|\s+)#.*$")
+_COMMENT = lazy(r"(^|\s+)#.*$")
 _VALUE_OPTIONS = {
     "-i": "index-url",
     "--index-url": "index-url",
@@ -97,10 +96,25 @@ def _long_name(token: str) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
+_NOT_PLAIN = frozenset("'\"\\\x0b\x0c\x1c\x1d\x1e\x1f")
+"""Characters after which `str.split` and `shlex.split` may disagree: quotes, the escape, and the ASCII
+whitespace `str.split` splits on but shlex (space, tab, CR, LF) does not."""
+
+
+def _words(text: str) -> list[str]:
+    """`shlex.split(text)` (as pip splits option lines); `str.split` where the two agree, which is almost
+    every line: no quote, no backslash, ASCII only. shlex reads a character at a time in Python."""
+    if text.isascii() and _NOT_PLAIN.isdisjoint(text):
+        return text.split()
+    import shlex
+
+    return shlex.split(text)
+
+
 def parse_options(text: str) -> tuple[list[tuple[str, str]], list[str], str | None]:
     """([(canonical option, value)], ignored words, error) for the options part of a line, as optparse."""
     try:
-        tokens = shlex.split(text)
+        tokens = _words(text)
     except ValueError:
         return [], [], f"could not split options: {text}"
     found: list[tuple[str, str]] = []

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -27,19 +27,21 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from torchsmith.findings import Finding, Location
+from torchsmith.lazy_re import lazy
 from torchsmith.lint.document import Document, KeyPath, Position
 from torchsmith.lint.registry import rule
 from torchsmith.lint.req_syntax import PER_REQUIREMENT, logical_lines, parse_options, split_line
 from torchsmith.lint.toml_files import parse_error
+from torchsmith.record import record
 
 __all__ = ["ReqLine", "ReqOption", "RequirementsFile", "parse_requirements"]
 
-_URLISH = re.compile(r"^(https?|file|git\+\w+)://|^[./~]|\.(whl|zip|tar\.gz|tgz)$")
-_WHEEL_NAME = re.compile(r"^([A-Za-z0-9_.]+)-")
-_MARKERISH = re.compile(r";|\b(sys_platform|platform_system|platform_machine|os_name|python_version|extra)\b")
+_URLISH = lazy(r"^(https?|file|git\+\w+)://|^[./~]|\.(whl|zip|tar\.gz|tgz)$")
+_WHEEL_NAME = lazy(r"^([A-Za-z0-9_.]+)-")
+_MARKERISH = lazy(r";|\b(sys_platform|platform_system|platform_machine|os_name|python_version|extra)\b")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ReqOption:
     """One option as pip applies it (`name` canonical: `index-url`); `display` "" means the linted file."""
 
@@ -50,7 +52,7 @@ class ReqOption:
     display: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ReqLine:
     """One requirement: `name` is canonical; `url` is set for direct references (`name @ URL`, a URL)."""
 
@@ -64,14 +66,18 @@ class ReqLine:
     constraint: bool = False
 
 
-@dataclass(slots=True)
 class RequirementsFile:
-    """Everything pip would install from a file and its includes, and what it would stop or skip on."""
+    """Everything pip would install from a file and its includes, and what it would stop or skip on.
 
-    options: list[ReqOption] = field(default_factory=list)
-    requirements: list[ReqLine] = field(default_factory=list)
-    errors: list[Finding] = field(default_factory=list)
-    includes: list[str] = field(default_factory=list)  # displayed paths of followed files
+    A plain slotted class: nothing compares or prints it, and a dataclass costs start-up (issue 17)."""
+
+    __slots__ = ("errors", "includes", "options", "requirements")
+
+    def __init__(self) -> None:
+        self.options: list[ReqOption] = []
+        self.requirements: list[ReqLine] = []
+        self.errors: list[Finding] = []
+        self.includes: list[str] = []  # displayed paths of followed files
 
 
 def _wheel_name(url: str) -> str | None:
@@ -82,16 +88,28 @@ def _wheel_name(url: str) -> str | None:
     return canonicalize_name(match.group(1)) if match else None
 
 
-def _requirement(display: str, name: str, number: int, column: int, body: str) -> ReqLine | Finding:
+@lru_cache(maxsize=4096)
+def _parsed(body: str) -> tuple[Requirement | None, str]:
+    """PEP 508 parse of a requirement (or None and why not), once per distinct text: the same lines
+    (`torch==2.5.1`, `numpy`) recur across a repository's files. Nothing here changes a `Requirement`, so
+    the lines share it."""
+    try:
+        return Requirement(body), ""
+    except InvalidRequirement as error:
+        return None, str(error).splitlines()[0].rstrip(".")
+
+
+def _requirement(
+    display: str, name: str, number: int, column: int, body: str, own: str, constraint: bool
+) -> ReqLine | Finding:
     if _URLISH.search(body.split(";", 1)[0].strip()) and "@" not in body.split("://", 1)[0]:
         url = body.split(";", 1)[0].strip()
-        return ReqLine(_wheel_name(url), None, url, body, number, column)
-    try:
-        requirement = Requirement(body)
-    except InvalidRequirement as error:
-        reason = str(error).splitlines()[0].rstrip(".")
+        return ReqLine(_wheel_name(url), None, url, body, number, column, own, constraint)
+    requirement, reason = _parsed(body)
+    if requirement is None:
         return parse_error(display, name, f"invalid requirement `{body}`: {reason}", number, column)
-    return ReqLine(canonicalize_name(requirement.name), requirement, requirement.url, body, number, column)
+    canonical = canonicalize_name(requirement.name)
+    return ReqLine(canonical, requirement, requirement.url, body, number, column, own, constraint)
 
 
 def _finding(
@@ -183,13 +201,11 @@ class _Reader:
                     else f"remove `{words}`",
                 )
             )
-        found = _requirement(display, path.name, number, column, body)
+        found = _requirement(display, path.name, number, column, body, own, constraint)
         if isinstance(found, Finding):
             self.out.errors.append(found)
             return
-        self.out.requirements.append(
-            ReqLine(found.name, found.requirement, found.url, found.text, number, column, own, constraint)
-        )
+        self.out.requirements.append(found)
 
     def _option_line(
         self,
@@ -291,7 +307,7 @@ class _Reader:
             return
         try:
             raw = read_user_bytes(included, what="requirements file")
-        except UserFileError as error:
+        except (UserFileError, ValueError) as error:  # ValueError: a NUL byte, no such file can exist
             missing = not included.exists() and not included.is_symlink()
             self.out.errors.append(
                 _finding(
@@ -301,7 +317,7 @@ class _Reader:
                     number,
                     column,
                     f"`{target}` cannot be included: "
-                    + ("no such file" if missing else error.message.replace(f" `{included}`", "")),
+                    + ("no such file" if missing else _reason(error, included)),
                     f"fix the path (it is relative to `{path.name}`'s folder)",
                 )
             )
@@ -314,6 +330,12 @@ class _Reader:
             return
         self.out.includes.append(shown)
         self.read(included, shown, text, (*chain, key), constraint)
+
+
+def _reason(error: Exception, included: Path) -> str:
+    from torchsmith.fileio import UserFileError
+
+    return error.message.replace(f" `{included}`", "") if isinstance(error, UserFileError) else str(error)
 
 
 def parse_requirements(path: Path, display: str, text: str) -> Document:

@@ -7,12 +7,12 @@ test). Each example is linted in tests/lint/test_docs.py: it must trigger its ru
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from torchsmith.record import record
 
 __all__ = ["INTRO", "RULE_DOCS", "RuleDoc"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RuleDoc:
     what: str
     example: str

@@ -9,11 +9,11 @@ A label such as `+cu125` or a bare `+rocm` names a build that was never publishe
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from packaging.version import InvalidVersion, Version
 
+from torchsmith.lazy_re import lazy
 from torchsmith.lint.document import Document, Hit, KeyPath
 from torchsmith.lint.index_versions import (
     known_labels,
@@ -27,7 +27,7 @@ from torchsmith.lint.model import TorchDep, exact_pin
 
 __all__ = ["label_hits", "pin_hits"]
 
-_BACKENDISH = re.compile(r"^(cu\d*|rocm[\d.]*|cpu|xpu)$")
+_BACKENDISH = lazy(r"^(cu\d*|rocm[\d.]*|cpu|xpu)$")
 
 
 def _pinned(dep: TorchDep) -> Version | None:

@@ -15,12 +15,12 @@ optional group (`--with cuda`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
+from torchsmith.lazy_re import lazy
 from torchsmith.lint.access import at_path, str_list, table, text
 from torchsmith.lint.document import Context, Document, Edit, Hit, KeyPath
 from torchsmith.lint.model import TorchDep, family_name, local_label, public_spec
@@ -29,10 +29,11 @@ from torchsmith.lint.rules_index import label_hits, pin_hits
 from torchsmith.lint.specs import poetry_spec
 from torchsmith.lint.urls import PYPI, is_insecure
 from torchsmith.lint.wheels import companion_hits, pairing_hits, python_hits
+from torchsmith.record import record
 
 __all__ = ["check_poetry"]
 
-_ACCELERATOR = re.compile(r"cuda|gpu|cu\d+|rocm|xpu", re.IGNORECASE)
+_ACCELERATOR = lazy(r"cuda|gpu|cu\d+|rocm|xpu", re.IGNORECASE)
 _PLATFORM_FIELD = {
     "linux": "sys_platform == 'linux'",
     "darwin": "sys_platform == 'darwin'",
@@ -40,7 +41,7 @@ _PLATFORM_FIELD = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Source:
     name: str
     url: str
@@ -51,7 +52,7 @@ class _Source:
     legacy: str | None = None  # `secondary` / `default`: the Poetry 1.x flag the priority came from
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Entry:
     package: str  # canonical
     spec: SpecifierSet | None

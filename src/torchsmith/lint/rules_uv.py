@@ -10,7 +10,6 @@ wheels for them, and per-accelerator extras are declared as `conflicts`. Index p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -25,6 +24,7 @@ from torchsmith.lint.rules_index import label_hits, pin_hits
 from torchsmith.lint.urls import PYPI, is_insecure, wheel_backend
 from torchsmith.lint.uv_sources import conflict_hits, gate, source_entries
 from torchsmith.lint.wheels import companion_hits, kind_gaps, pairing_hits, platform_hits, python_hits
+from torchsmith.record import record
 
 __all__ = ["check_uv"]
 
@@ -37,7 +37,7 @@ _GUARDS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Index:
     name: str | None
     url: str

@@ -8,7 +8,6 @@ computes the same new text and shows it as a unified diff instead of writing.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -222,6 +221,8 @@ class _Run:
         new_text, applied = result
         bom = "\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""
         if self.diff:
+            import difflib
+
             lines = difflib.unified_diff(
                 text.splitlines(keepends=True),
                 new_text.splitlines(keepends=True),

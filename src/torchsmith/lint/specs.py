@@ -11,15 +11,17 @@ and skip: a linter that guesses is worse than one that stays silent.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from torchsmith.lazy_re import lazy
+from torchsmith.record import record
+
 __all__ = ["MatchSpec", "any_version", "conda_spec", "parse_match_spec", "poetry_spec", "strip_local"]
 
-_OPERATOR = re.compile(r"^(===|==|!=|~=|<=|>=|<|>|=)?\s*(.*)$")
-_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+_OPERATOR = lazy(r"^(===|==|!=|~=|<=|>=|<|>|=)?\s*(.*)$")
+_NAME = lazy(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 
 
 def any_version() -> SpecifierSet:
@@ -125,7 +127,7 @@ def conda_spec(constraint: str, *, fuzzy_equals: bool = False) -> SpecifierSet |
     return _to_specifier([item for item in items if item])
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MatchSpec:
     """One conda match spec as written in environment.yml or on a conda command line."""
 

@@ -12,24 +12,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
 
 from torchsmith.findings import Finding, Location
+from torchsmith.lazy_re import lazy
 from torchsmith.lint.registry import RULES, rule
 
 __all__ = ["Suppression", "apply_suppressions", "parse_suppressions"]
 
-_COMMENT = re.compile(r"(?:^|\s)#\s*torchsmith:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
+_COMMENT = lazy(r"(?:^|\s)#\s*torchsmith:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
 _KNOWN = frozenset(r.id for r in RULES)
 
 
-@dataclass(slots=True)
 class Suppression:
-    line: int
-    column: int
-    ids: tuple[str, ...]  # empty: every rule
-    text: str
-    used: set[str] = field(default_factory=set)
+    """One `# torchsmith: ignore[...]` comment, and the rules it has silenced so far (`used`).
+
+    A plain slotted class: nothing compares or prints it, and a dataclass costs start-up (issue 17)."""
+
+    __slots__ = ("column", "ids", "line", "text", "used")
+
+    def __init__(self, line: int, column: int, ids: tuple[str, ...], text: str) -> None:
+        self.line = line
+        self.column = column
+        self.ids = ids  # empty: every rule
+        self.text = text
+        self.used: set[str] = set()
 
 
 def parse_suppressions(text: str) -> dict[int, Suppression]:

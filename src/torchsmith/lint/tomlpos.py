@@ -24,7 +24,7 @@ Path = tuple[str | int, ...]
 Position = tuple[int, int]
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_SCALAR_END = frozenset(",]}\n#")
+_SCALAR_STOP = re.compile(r"[,\]}\n#]")  # where a number, boolean or date ends
 _ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
 
 
@@ -52,13 +52,15 @@ class _Scanner:
         return self.text[j] if j < self.n else ""
 
     def advance(self, count: int = 1) -> None:
-        for _ in range(count):
-            if self.i >= self.n:
-                raise _ScanError
-            if self.text[self.i] == "\n":
-                self.line += 1
-                self.line_start = self.i + 1
-            self.i += 1
+        """Move `count` characters on, counting the line breaks passed (by slices: no per-character loop)."""
+        end = self.i + count
+        if end > self.n:
+            raise _ScanError
+        newlines = self.text.count("\n", self.i, end)
+        if newlines:
+            self.line += newlines
+            self.line_start = self.text.rfind("\n", self.i, end) + 1
+        self.i = end
 
     def skip_inline_space(self) -> None:
         while self.peek() in (" ", "\t"):
@@ -66,8 +68,8 @@ class _Scanner:
 
     def skip_comment(self) -> None:
         if self.peek() == "#":
-            while self.i < self.n and self.text[self.i] != "\n":
-                self.i += 1
+            newline = self.text.find("\n", self.i)
+            self.i = self.n if newline < 0 else newline
 
     def skip_blank(self) -> None:
         """Whitespace, newlines and comments (between top-level lines and inside arrays)."""
@@ -96,6 +98,12 @@ class _Scanner:
             value = self.text[self.i : end]
             self.advance(end + 3 - self.i)
             return value
+        end = self.text.find(quote, self.i + 1)
+        if end > 0:  # the common case, no escape and on one line: a slice
+            value = self.text[self.i + 1 : end]
+            if "\n" not in value and (quote == "'" or "\\" not in value):
+                self.i = end + 1
+                return value
         self.advance()
         out: list[str] = []
         while True:
@@ -154,11 +162,11 @@ class _Scanner:
         elif ch == "{":
             self.inline_table(path)
         else:
-            start = self.i
-            while self.i < self.n and self.text[self.i] not in _SCALAR_END:
-                self.i += 1
-            if self.i == start:
+            stop = _SCALAR_STOP.search(self.text, self.i)
+            end = self.n if stop is None else stop.start()
+            if end == self.i:
                 raise _ScanError
+            self.i = end
 
     def array(self, path: Path) -> None:
         self.advance()  # [

@@ -9,13 +9,14 @@ here compares normalized URLs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 from torchsmith.backends import DEFAULT_INDEX_BASE, Backend, parse_backend
 from torchsmith.errors import InvalidBackend
+from torchsmith.record import record
 
-__all__ = ["PYPI", "IndexInfo", "classify", "is_insecure", "normalize_url", "wheel_backend"]
+__all__ = ["PYPI", "IndexInfo", "backend_named", "classify", "is_insecure", "normalize_url", "wheel_backend"]
 
 PYPI = "pypi"
 """The key of the default index (PyPI, or whatever index a config leaves as the default)."""
@@ -41,7 +42,7 @@ def normalize_url(url: str) -> str:
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IndexInfo:
     """A PyTorch (or Jetson) index: its normalized URL, a comparison key and the backend it serves."""
 
@@ -50,13 +51,17 @@ class IndexInfo:
     backend: Backend | None  # None for the flat `whl` root (every backend at once)
 
 
-def _backend(name: str) -> Backend | None:
+@lru_cache(maxsize=1024)
+def backend_named(name: str) -> Backend | None:
+    """The backend `name` names (`cu124`), None if it names none; cached: the same few labels recur in
+    every file of a repository, and a `Backend` is immutable."""
     try:
         return parse_backend(name)
     except InvalidBackend:
         return None
 
 
+@lru_cache(maxsize=1024)
 def classify(url: str, index_base: str | None = None) -> IndexInfo | None:
     """The PyTorch index behind `url`, or None when it is not one (PyPI, a private mirror, ...)."""
     normalized = normalize_url(url)
@@ -66,7 +71,7 @@ def classify(url: str, index_base: str | None = None) -> IndexInfo | None:
         if body == plain or body.startswith(plain + "/"):
             rest = body[len(plain) :].strip("/")
             last = rest.rsplit("/", 1)[-1] if rest else ""
-            backend = _backend(last) if last else None
+            backend = backend_named(last) if last else None
             return IndexInfo(url=normalized, key=rest or normalized, backend=backend)
     try:
         parts = urlsplit(normalized) if "://" in normalized else None
@@ -76,7 +81,7 @@ def classify(url: str, index_base: str | None = None) -> IndexInfo | None:
         segments = [s for s in parts.path.split("/") if s]
         if len(segments) >= 2 and segments[0].startswith("jp") and segments[1].startswith("cu"):
             key = f"{segments[0]}-{segments[1]}"
-            return IndexInfo(url=normalized, key=key, backend=_backend(key))
+            return IndexInfo(url=normalized, key=key, backend=backend_named(key))
         return IndexInfo(url=normalized, key=normalized, backend=None)
     return None
 
@@ -90,7 +95,7 @@ def wheel_backend(url: str, index_base: str | None = None) -> IndexInfo | None:
     info = classify(directory, index_base)
     if info is not None and info.backend is None and "+" in text.rsplit("/", 1)[1]:
         label = text.rsplit("/", 1)[1].split("+", 1)[1].split("-", 1)[0]
-        backend = _backend(label)
+        backend = backend_named(label)
         if backend is not None:
             return IndexInfo(url=info.url, key=backend.name, backend=backend)
     return info

@@ -10,6 +10,7 @@ uv runs in the requirements file's own folder.
 
 from __future__ import annotations
 
+import os
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -22,12 +23,16 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 __all__ = ["clear_cache", "torch_backend_for"]
 
 
-def _read(path: Path) -> dict[str, object] | None:
+@lru_cache(maxsize=256)
+def _read(path: str) -> dict[str, object] | None:
+    """The settings file's TOML, or None; once per file and run (every requirements folder below a
+    pyproject.toml walks up through it)."""
     from torchsmith.fileio import UserFileError, read_user_bytes
 
+    file = Path(path)
     try:
-        raw = read_user_bytes(path, what="uv settings", limit=1 << 20)
-        if b"torch-backend" not in raw and path.name == "pyproject.toml" and b"tool.uv" not in raw:
+        raw = read_user_bytes(file, what="uv settings", limit=1 << 20)
+        if b"torch-backend" not in raw and file.name == "pyproject.toml" and b"tool.uv" not in raw:
             return None
         data: dict[str, object] = tomllib.loads(raw.decode("utf-8"))
     except (UserFileError, UnicodeDecodeError, tomllib.TOMLDecodeError):
@@ -35,25 +40,28 @@ def _read(path: Path) -> dict[str, object] | None:
     return data
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=512)
 def _from_files(folder: str) -> str | None:
-    for candidate in (Path(folder), *Path(folder).parents):
-        uv = candidate / "uv.toml"
-        if uv.is_file():
-            data = _read(uv) or {}
-            pip = data.get("pip")
+    """The `torch-backend` of the nearest settings at or above `folder` (an absolute path as pathlib
+    writes it). Recursive through the cache: the folders of a repository share their parents' answer, so
+    each folder is looked at once per run however many requirements files sit below it."""
+    uv = os.path.join(folder, "uv.toml")  # noqa: PTH118 - strings: this runs per folder and parent
+    if os.path.isfile(uv):  # noqa: PTH113
+        data = _read(uv) or {}
+        pip = data.get("pip")
+        value = pip.get("torch-backend") if isinstance(pip, dict) else None
+        return value if isinstance(value, str) else None
+    pyproject = os.path.join(folder, "pyproject.toml")  # noqa: PTH118
+    if os.path.isfile(pyproject):  # noqa: PTH113
+        data = _read(pyproject) or {}
+        tool = data.get("tool")
+        uv_table = tool.get("uv") if isinstance(tool, dict) else None
+        if isinstance(uv_table, dict):
+            pip = uv_table.get("pip")
             value = pip.get("torch-backend") if isinstance(pip, dict) else None
             return value if isinstance(value, str) else None
-        pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file():
-            data = _read(pyproject) or {}
-            tool = data.get("tool")
-            uv_table = tool.get("uv") if isinstance(tool, dict) else None
-            if isinstance(uv_table, dict):
-                pip = uv_table.get("pip")
-                value = pip.get("torch-backend") if isinstance(pip, dict) else None
-                return value if isinstance(value, str) else None
-    return None
+    parent = os.path.dirname(folder)  # noqa: PTH120
+    return None if parent == folder else _from_files(parent)
 
 
 def torch_backend_for(folder: Path, environ_value: str | None) -> str | None:
@@ -66,3 +74,4 @@ def torch_backend_for(folder: Path, environ_value: str | None) -> str | None:
 def clear_cache() -> None:
     """Forget the settings read so far (each lint run starts fresh: files may have changed)."""
     _from_files.cache_clear()
+    _read.cache_clear()

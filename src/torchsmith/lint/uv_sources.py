@@ -7,16 +7,16 @@ limited with `marker = "extra == 'cu124'"` is the same as `extra = "cu124"` to u
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from torchsmith.lazy_re import lazy
 from torchsmith.lint.access import table, text
 from torchsmith.lint.document import Document, Edit, Hit, KeyPath
 
 __all__ = ["conflict_hits", "gate", "source_entries"]
 
 
-_EXTRA_MARKER = re.compile(r"""\bextra\s*==\s*['"]([^'"]+)['"]|['"]([^'"]+)['"]\s*==\s*extra\b""")
+_EXTRA_MARKER = lazy(r"""\bextra\s*==\s*['"]([^'"]+)['"]|['"]([^'"]+)['"]\s*==\s*extra\b""")
 
 
 def gate(entry: dict[str, Any]) -> tuple[str, str] | None:

@@ -40,8 +40,15 @@ def _known_patches() -> tuple[Version, ...]:
 
 
 @cache
+def _companion(package: str, patch: Version) -> Version | None:
+    """`companion_for` of a known patch, once per pair: the pairing rules ask for the same few pairs in
+    every file, and each answer builds versions anew."""
+    return companion_for(package, patch)
+
+
+@cache
 def _known_companions(package: str) -> tuple[Version, ...]:
-    found = {companion_for(package, p) for p in _known_patches()}
+    found = {_companion(package, p) for p in _known_patches()}
     return tuple(sorted(v for v in found if v is not None))
 
 
@@ -66,7 +73,7 @@ def _pairable(torch_text: str, package: str, text: str) -> bool | None:
     companions = [v for v in _known_companions(package) if spec.contains(v)]
     if not patches or not companions:
         return None  # a version the table does not know: not this rule's business
-    if any((c := companion_for(package, p)) is not None and spec.contains(c) for p in patches):
+    if any((c := _companion(package, p)) is not None and spec.contains(c) for p in patches):
         return True
     if _admits_newer(torch_spec, _known_patches()[-1]) and _admits_newer(
         spec, _known_companions(package)[-1]
@@ -153,10 +160,18 @@ def _pair_fix(torch_spec: SpecifierSet, package: str) -> str:
 
 def _allowed(spec: SpecifierSet | None, cap: frozenset[Version] | None = None) -> tuple[list[Release], bool]:
     """Known releases with a patch in `spec` (and in `cap`), and whether newer, unknown ones qualify too."""
-    spec = spec if spec is not None else SpecifierSet()
-    allowed = [
+    allowed, future = _allowed_by_text("" if spec is None else str(spec), cap)
+    return list(allowed), future
+
+
+@cache
+def _allowed_by_text(text: str, cap: frozenset[Version] | None) -> tuple[tuple[Release, ...], bool]:
+    """`_allowed` by the constraint's text: the same few constraints recur across a repository's files,
+    and each costs a `contains` per known patch."""
+    spec = SpecifierSet(text)
+    allowed = tuple(
         r for r in releases() if any(spec.contains(p) and (cap is None or p in cap) for p in r.patches)
-    ]
+    )
     return allowed, cap is None and _admits_newer(spec, _known_patches()[-1])
 
 
@@ -169,7 +184,7 @@ def _cap_of(package: str, text: str) -> frozenset[Version] | None:
     return frozenset(
         p
         for p in _known_patches()
-        if (c := companion_for(package, p)) is not None and spec.contains(c, prereleases=True)
+        if (c := _companion(package, p)) is not None and spec.contains(c, prereleases=True)
     )
 
 
@@ -283,6 +298,11 @@ def _admitted_pythons(text: str) -> tuple[str, ...]:
     )
 
 
+@cache
+def _known_backends() -> frozenset[str]:
+    return frozenset(b for r in releases() for names in r.backends.values() for b in names)
+
+
 def kind_gaps(kind: str) -> frozenset[str]:
     """Platforms an index of this backend kind never has wheels for (what a uv source marker must exclude).
 
@@ -321,7 +341,7 @@ def platform_hits(
     """
     hits: list[Hit] = []
     seen: set[tuple[str, str, str]] = set()
-    known_backends = {b for r in releases() for names in r.backends.values() for b in names}
+    known_backends = _known_backends()
     for platform, at, written in targets:
         for dep in deps:
             if dep.name != "torch" or platform not in dep.platforms or (dep.at, platform) in skip:

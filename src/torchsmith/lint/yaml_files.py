@@ -10,6 +10,8 @@ repositories (bench/lint.py). PyYAML is imported only when a YAML file is linted
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,30 @@ from torchsmith.lint.toml_files import parse_error
 
 __all__ = ["parse_yaml"]
 
+_PYYAML_NON_PRINTABLE = "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+"""`yaml.reader.Reader.NON_PRINTABLE`, compiled when PyYAML is imported: its ranges span the whole BMP,
+and `re` fills a 64 K-entry table one code point at a time for them, which took more instructions than
+linting the project's corpus (about 58 M; issue 17). libyaml's loader, the one used here, never runs it."""
+_SAME_SET = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]"
+"""The same set of characters written positively (the complement of the above within U+0000..U+10FFFF):
+its ranges are short, so it compiles in a fraction of the time."""
+
+
+def _import_yaml() -> Any:
+    """`import yaml`, the first time with `NON_PRINTABLE` taken from `re`'s cache as `_SAME_SET`.
+
+    `re.compile` returns a cached pattern for a (type, pattern, flags) key it has seen; seeding that key
+    with an equivalent pattern makes PyYAML's class body cheap. `re._cache` is private: where it is not
+    the dict CPython 3.10-3.13 keep, nothing is seeded and PyYAML compiles its own (slower, same result).
+    tests/lint/test_yaml_import.py checks both the set and that the seed is taken."""
+    if "yaml" not in sys.modules:
+        cache = getattr(re, "_cache", None)
+        if isinstance(cache, dict):
+            cache.setdefault((str, _PYYAML_NON_PRINTABLE, 0), re.compile(_SAME_SET))
+    import yaml
+
+    return yaml
+
 
 def _scalar(constructor: Any, node: Any) -> Any:
     value = constructor.construct_object(node)
@@ -27,7 +53,7 @@ def _scalar(constructor: Any, node: Any) -> Any:
 
 def _walk(constructor: Any, node: Any, path: KeyPath, positions: dict[KeyPath, Position]) -> Any:
     """Plain dicts/lists/scalars from `node`, recording the position of every key and item."""
-    import yaml
+    import yaml  # imported by `parse_yaml` already
 
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
@@ -51,7 +77,7 @@ def _walk(constructor: Any, node: Any, path: KeyPath, positions: dict[KeyPath, P
 
 def parse_yaml(path: Path, display: str, text: str, kind: Kind = "conda") -> Document | Finding:
     """A conda environment document, or a `parse-error` finding (bad YAML, or not a mapping at the top)."""
-    import yaml
+    yaml = _import_yaml()
 
     loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     loader = loader_class(text)
