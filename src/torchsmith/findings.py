@@ -7,10 +7,9 @@ it, the exact fix, and for config files a location (file, line, column and a bre
 
 from __future__ import annotations
 
-from dataclasses import field
 from typing import Any, Literal
 
-from torchsmith.record import record
+from torchsmith.record import field, record
 
 __all__ = ["Finding", "Location", "Severity", "exit_code"]
 

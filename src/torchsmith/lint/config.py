@@ -11,12 +11,11 @@ relative to that root. A malformed setting is a `UsageError` naming the file and
 from __future__ import annotations
 
 import sys
-from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from torchsmith.errors import UsageError
-from torchsmith.record import record
+from torchsmith.record import field, record
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,6 +21,7 @@ from torchsmith.lint.document import Hit, Kind
 from torchsmith.lint.gitignore import IgnoreRules, compile_pattern
 from torchsmith.lint.registry import selected_rules
 from torchsmith.lint.suppress import Suppression, apply_suppressions, parse_suppressions
+from torchsmith.record import field, record
 
 __all__ = ["Applicability", "FailOn", "LintResult", "lint_paths"]
 
@@ -29,7 +29,7 @@ Applicability = Literal["safe", "unsafe"]
 FailOn = Literal["error", "warning"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LintResult:
     """What one lint run found and changed.
 
