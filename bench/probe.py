@@ -121,10 +121,8 @@ def main() -> None:
             median_call(lambda: probe_context(ProbeContext(use_nvml=False))),
         ),
     ]
+    # shown, not a goal: the fake root runs its fake nvidia-smi, so the row times a child process mostly
     print_table("probe in-process", in_process, reference="probe_context on fake root a100-t4-mixed")
-    goals.append(
-        Goal("in-process probe on a fake root", dict(in_process)[in_process[0][0]] * 1000, 5.0, "ms")
-    )
     sys.exit(0 if print_goals(goals) else 1)
 
 
