@@ -328,3 +328,28 @@ def test_uv_refuses_a_wheel_that_does_not_match_its_index_hash(
         )  # fmt: skip
     assert result.returncode != 0
     assert "Hash mismatch for `filelock==3.16.1`" in result.stderr
+
+
+def test_a_refused_head_request_keeps_the_connection_readable(tmp_path: Path) -> None:
+    """A 401 answer to HEAD carries no body (RFC 9110 9.3.2): on a kept-alive connection a body there would
+    be read as the start of the next response ("invalid HTTP version parsed", as uv reported it)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    from tests.support.server import serve
+
+    (tmp_path / "simple").mkdir()
+    with serve(tmp_path, auth="user:secret") as url:
+        where = urlsplit(url)
+        connection = http.client.HTTPConnection(where.hostname or "", where.port, timeout=10)
+        try:
+            connection.request("HEAD", "/simple/")
+            first = connection.getresponse()
+            assert first.status == 401 and first.read() == b""
+            token = base64.b64encode(b"user:secret").decode()
+            connection.request("GET", "/simple/", headers={"Authorization": f"Basic {token}"})
+            second = connection.getresponse()  # raises BadStatusLine when a stray body was left behind
+            assert second.status in (200, 404)
+            second.read()
+        finally:
+            connection.close()
