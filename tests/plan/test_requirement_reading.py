@@ -96,3 +96,20 @@ def test_an_invalid_requirement_is_named_with_packagings_reason() -> None:
         parse_requirements(["torch>>2"])
     assert "`torch>>2`" in error.value.message
     assert "Expected" in error.value.message or "expected" in error.value.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * 20000 + "[",
+        "a" * 20000 + " " * 20000 + "!",
+        "a[" + "b," * 10000,
+        "a" * 20000 + ".",
+        "a" + " (" * 5000,
+    ],
+    ids=["open-extras", "spaces-then-junk", "many-extras", "trailing-dot", "nested-parens"],
+)
+def test_long_hostile_requirements_are_read_like_packaging(text: str) -> None:
+    # Requires-Dist lines come from an index's metadata: the reading is step by step (linear), so these
+    # take milliseconds; a pattern with nested repetition would take minutes on the first two.
+    _compare(text)

@@ -83,10 +83,7 @@ class Named:
     specifier: SpecifierSet
 
 
-_SIMPLE = lazy(
-    r"\s*(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*"
-    r"(?:\[(?P<extras>[^\]]*)\])?\s*(?P<spec>[^;@\[\]]*?)\s*\Z"
-)
+_NAME = lazy(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
 _EXTRA = lazy(r"\s*[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\s*\Z")
 
 
@@ -97,24 +94,38 @@ def parse_named(text: str) -> Named:
     specifiers) are read here; anything else (markers after `;`, `name @ url`, or whatever this reading is
     not sure of) goes to `packaging.requirements`, whose import (with its markers, tokenizer, `packaging.tags`
     and `dataclasses`) is a fifth of a warm plan's start-up. `tests/plan/test_requirement_reading.py` holds
-    both readings to the same answers."""
-    simple = _SIMPLE.match(text)
+    both readings to the same answers. Read step by step, not with one pattern: the text may come from an
+    index's metadata, and a pattern with nested repetition can take quadratic time on hostile input."""
+    simple = _read_simple(text)
     if simple is not None:
-        extras = simple["extras"]
-        spec = simple["spec"]
-        if spec.startswith("(") and spec.endswith(")"):
-            spec = spec[1:-1]
-        extras_ok = extras is None or not extras.strip() or all(_EXTRA.match(e) for e in extras.split(","))
-        items_ok = not spec.strip() or all(
-            item.strip() for item in spec.split(",")
-        )  # SpecifierSet skips empties
-        if extras_ok and items_ok and "(" not in spec and ")" not in spec:
-            try:
-                return Named(name=simple["name"], url=None, specifier=SpecifierSet(spec))
-            except InvalidSpecifier:
-                pass  # packaging words the error
+        return simple
     (requirement,) = parse_pep508([text])
     return Named(name=requirement.name, url=requirement.url, specifier=requirement.specifier)
+
+
+def _read_simple(text: str) -> Named | None:
+    """`name [extras] specifiers` read directly; None whenever packaging must decide."""
+    stripped = text.strip()
+    if ";" in stripped or "@" in stripped:
+        return None
+    name = _NAME.match(stripped)
+    if name is None:
+        return None
+    rest = stripped[name.end() :].lstrip()
+    if rest.startswith("["):
+        close = rest.find("]")
+        extras = rest[1:close] if close > 0 else None
+        if extras is None or (extras.strip() and not all(_EXTRA.match(e) for e in extras.split(","))):
+            return None
+        rest = rest[close + 1 :].lstrip()
+    if rest.startswith("(") and rest.endswith(")"):
+        rest = rest[1:-1]
+    if any(c in rest for c in "[]()") or (rest.strip() and not all(i.strip() for i in rest.split(","))):
+        return None  # SpecifierSet would skip an empty item that PEP 508 refuses
+    try:
+        return Named(name=name.group(), url=None, specifier=SpecifierSet(rest))
+    except InvalidSpecifier:
+        return None  # packaging words the error
 
 
 def split_family(
