@@ -11,11 +11,11 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from torchsmith.errors import InstallError, UsageError
+from torchsmith.record import record
 
 __all__ = [
     "InstalledDist",
@@ -69,7 +69,7 @@ print(json.dumps(facts))
 """
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InstalledDist:
     """One installed torch-family distribution (and the URL it came from, if installed by URL)."""
 
@@ -81,7 +81,7 @@ class InstalledDist:
         return {"name": self.name, "version": self.version, "url": self.url}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TargetPython:
     """An interpreter torchsmith acts on from outside."""
 
