@@ -142,6 +142,13 @@ def run_snippet(python: str, code: str, *, timeout: float = 60.0) -> Any:
 
 def find_uv() -> str:
     """The `uv` binary shipped by the `uv` wheel (a dependency), else one on PATH."""
+    import sysconfig
+
+    # `find_uv_bin`'s first place, looked at first: it builds its whole list of places up front, and the
+    # later ones cost fnmatch patterns and the user scheme (half of what install does between plan and uv)
+    first = Path(sysconfig.get_path("scripts")) / ("uv" + (sysconfig.get_config_var("EXE") or ""))
+    if first.is_file():
+        return str(first)
     try:
         from uv import find_uv_bin
 
