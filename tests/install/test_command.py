@@ -49,3 +49,22 @@ def test_a_requirement_that_looks_like_an_option_stays_a_requirement(tmp_path: P
     assert done.returncode != 0
     # uv's words for a requirement it cannot read (as an option, it would have been taken silently)
     assert "Failed to parse: `--index-url=http://evil.invalid/`" in done.stderr
+
+
+def test_importing_install_loads_only_what_every_install_uses() -> None:
+    """What only some installs need (the plan, the restore record, a scratch folder, the doctor) is
+    imported where it is used, so `import torchsmith.install` stays cheap for every command that reaches it
+    (issue 17: each module is start-up time paid before uv starts)."""
+
+    def modules(statement: str) -> set[str]:
+        code = f"import sys; {statement}; print('\\n'.join(sorted(sys.modules)))"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        return set(done.stdout.split())
+
+    # less what the interpreter loads by itself (a site `.pth` hook may import tempfile, for one)
+    loaded = modules("import torchsmith.install") - modules("pass")
+    assert "torchsmith.install" in loaded
+    lazy = {"torchsmith.planning.plan", "torchsmith.planning.commands", "torchsmith.planning.model",
+            "torchsmith.restore_record", "torchsmith.doctor", "torchsmith.machine", "torchsmith.children",
+            "tempfile", "datetime", "uv"}  # fmt: skip
+    assert loaded & lazy == set()
