@@ -3,7 +3,7 @@
 Both install the REAL torch 2.13.0 CPU wheel of this machine (/opt/wheels, served from a local PEP 503 index
 on 127.0.0.1 laid out like download.pytorch.org/whl/cpu) into a fresh virtual environment per run; torch's
 dependencies come from PyPI through uv's cache, warmed by a first round. The three installs take turns in
-each round; reported are medians of `--runs` rounds (default 5):
+each round; reported are medians of `--runs` rounds (default 6):
   - raw `uv pip install --python <venv> 'torch @ <url>#sha256=<hash>'`      (the reference)
   - `torchsmith install torch --no-verify`  (probe + plan + restore record + one uv call with the same
     arguments; goal <= 1.05x)
@@ -50,11 +50,15 @@ def _alternating(
     commands: dict[str, Callable[[Path], list[str]]], env: dict[str, str], scratch: Path, runs: int
 ) -> dict[str, float]:
     """Median seconds of each command, each run into a new venv (venv creation not timed). The commands
-    take turns within every round, so a load that comes and goes slows them alike; the first round warms
-    uv's cache (and torchsmith's) and is not counted."""
+    take turns within every round, in the opposite order the next round, so a load that comes and goes or
+    a slow drift slows them alike; the first round warms uv's cache (and torchsmith's) and is not counted."""
     times: dict[str, list[float]] = {label: [] for label in commands}
+    order = list(commands)
     for round_ in range(runs + 1):
-        for label, make_command in commands.items():
+        # every install here makes the next one a little slower (about 30 ms a run on this sandbox's disk):
+        # the order is reversed every round, so no command always gets the later, slower turn
+        for label in order if round_ % 2 else reversed(order):
+            make_command = commands[label]
             venv = _venv(scratch / f"venv-{len(list(scratch.iterdir()))}", env)
             command = make_command(venv)
             start = time.perf_counter()
@@ -70,7 +74,7 @@ RAW = "uv pip install 'torch @ url#sha256' (raw)"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="timed rounds after a warm-up (default 5)")
+    parser.add_argument("--runs", type=int, default=6, help="timed rounds after a warm-up (default 6)")
     runs = parser.parse_args().runs
     if not WHEEL.exists():
         sys.exit(f"needs {WHEEL} (the real torch wheel this benchmark installs)")
