@@ -9,22 +9,17 @@ back with `torchsmith install --restore FILE` and whether torch was left half-re
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
+import contextlib
 import os
-import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torchsmith.backends import parse_backend
 from torchsmith.errors import InstallError, UsageError
 from torchsmith.index.settings import IndexSettings, installer_environment
-from torchsmith.planning.commands import requirement_lines
-from torchsmith.planning.model import Plan
+from torchsmith.record import record
 from torchsmith.report import NullReporter, Reporter
-from torchsmith.restore_record import RestorePin
 from torchsmith.target import (
     InstalledDist,
     TargetPython,
@@ -34,10 +29,14 @@ from torchsmith.target import (
     venv_python,
 )
 
+if TYPE_CHECKING:
+    from torchsmith.planning.model import Plan
+    from torchsmith.restore_record import RestorePin
+
 __all__ = ["InstallResult", "install", "restore"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InstallResult:
     """What install did: the plan, the target, the restore file, and the verification's findings."""
 
@@ -79,6 +78,9 @@ class InstallResult:
 
 def _snapshot(target: TargetPython, before: Sequence[InstalledDist], settings: IndexSettings) -> Path:
     """Write the current torch-family pins where `--restore` can find them (atomically); return the file."""
+    import datetime as _dt
+    import json
+
     from torchsmith.fileio import UserFileError, atomic_write_text, describe_os_error
     from torchsmith.restore_record import RestoreRecord, pin_from_installed
 
@@ -101,44 +103,27 @@ def _snapshot(target: TargetPython, before: Sequence[InstalledDist], settings: I
 def _installer_command(
     installer: str,
     target: TargetPython,
-    requirements: Path,
+    requirements: Sequence[str],
     settings: IndexSettings,
     *,
     dry_run: bool,
     extra: Sequence[str] = (),
 ) -> list[str]:
+    """The installer's command line, what a user would type and nothing more: `uv pip install --python PY
+    -- 'torch @ URL#sha256=...'`. The default index, credentials and TLS settings travel in the
+    environment (`installer_environment`); the requirements follow `--`, so none is read as an option."""
     if installer == "uv":
-        command = [
-            find_uv(),
-            "pip",
-            "install",
-            "--python",
-            target.executable,
-            "-r",
-            str(requirements),
-            "--default-index",
-            settings.default_index,
-        ]
+        command = [find_uv(), "pip", "install", "--python", target.executable]
+        if settings.offline:
+            command.append("--offline")  # `TORCHSMITH_OFFLINE`: files come from uv's cache only
     elif installer == "pip":
-        command = [
-            target.executable,
-            "-m",
-            "pip",
-            "install",
-            "-r",
-            str(requirements),
-            "--index-url",
-            settings.default_index,
-            "--disable-pip-version-check",
-        ]
+        command = [target.executable, "-m", "pip", "install", "--disable-pip-version-check"]
     else:
         raise UsageError(f"invalid value `{installer}` for `--installer`: expected `uv` or `pip`")
-    if installer == "uv" and settings.offline:
-        command.append("--offline")  # `TORCHSMITH_OFFLINE`: files come from uv's cache only
     command.extend(extra)
     if dry_run:
         command.append("--dry-run")
-    return command
+    return [*command, "--", *requirements]
 
 
 def _uninstall_command(installer: str, target: TargetPython, names: Sequence[str]) -> list[str]:
@@ -226,15 +211,10 @@ def _apply(
     before: Sequence[InstalledDist],
     timeout: float | None = None,
 ) -> None:
-    from torchsmith.fileio import atomic_write_text
-
-    with tempfile.TemporaryDirectory(prefix="torchsmith-") as scratch:
-        requirements = Path(scratch) / "requirements.txt"
-        atomic_write_text(requirements, "\n".join(packages) + "\n")
-        command = _installer_command(installer, target, requirements, settings, dry_run=dry_run, extra=extra)
-        reporter.step(" ".join(command[:3]) + f" ({len(packages)} requirements)")
-        with installer_environment(settings, installer, os.environ) as env:  # indexes, credentials, TLS
-            status, output = _run(command, reporter, timeout=timeout, base=env)
+    command = _installer_command(installer, target, packages, settings, dry_run=dry_run, extra=extra)
+    reporter.step(" ".join(command[:3]) + f" ({len(packages)} requirements)")
+    with installer_environment(settings, installer, os.environ) as env:  # indexes, credentials, TLS
+        status, output = _run(command, reporter, timeout=timeout, base=env)
     if status != 0:
         now = before if dry_run else installed_family(target)
         what = f"{installer} {'could not resolve' if dry_run else 'failed'} (status {status})"
@@ -299,12 +279,18 @@ def install(
     reporter = reporter or NullReporter()
     settings = settings or IndexSettings.from_env(os.environ)
     state: dict[str, Any] = {"step": "planning", "target": None, "before": (), "restore": None}
-    with tempfile.TemporaryDirectory(prefix="torchsmith-dry-run-") as scratch:
+    with contextlib.ExitStack() as cleanup:
+
+        def scratch() -> Path:  # only a dry run into a missing venv needs one: no folder made otherwise
+            import tempfile
+
+            return Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="torchsmith-dry-run-")))
+
         try:
             return _install(
                 requirements, backend=backend, python=python, venv=venv, installer=installer,
                 dry_run=dry_run, verify=verify, root=root, settings=settings, reporter=reporter,
-                timeout=timeout, gpus=gpus, state=state, scratch=Path(scratch),
+                timeout=timeout, gpus=gpus, state=state, scratch=scratch,
             )  # fmt: skip
         except (Interrupted, KeyboardInterrupt) as stop:
             _interrupted(stop, state["step"], state["target"], state["before"], state["restore"])
@@ -326,10 +312,11 @@ def _install(
     timeout: float | None,
     gpus: Sequence[int] | None,
     state: dict[str, Any],
-    scratch: Path,
+    scratch: Callable[[], Path],
 ) -> InstallResult:
     from torchsmith.machine import probe
     from torchsmith.machine.override import override_machine
+    from torchsmith.planning.commands import requirement_lines
     from torchsmith.planning.plan import make_plan
     from torchsmith.planning.requirements import parse_requirements
 
@@ -338,7 +325,7 @@ def _install(
     machine = probe(root=root)
     if dry_run and venv is not None and not venv_python(Path(venv)).exists():
         messages.append(f"would create the virtual environment `{venv}`")
-        venv = str(scratch / "venv")
+        venv = str(scratch() / "venv")
     state["step"] = "inspecting the target interpreter"
     target = resolve_target(python, venv, seed_pip=installer == "pip", timeout=timeout)
     machine = override_machine(machine, python=target.minor)
@@ -406,6 +393,8 @@ def _install(
 
 def _restore_lines(pins: Sequence[RestorePin], settings: IndexSettings) -> tuple[list[str], list[str]]:
     """Requirement lines and extra index flags that reinstall validated pins from their own backends."""
+    from torchsmith.backends import parse_backend
+
     lines: list[str] = []
     indexes: list[str] = []
     for pin in pins:

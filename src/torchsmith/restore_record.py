@@ -19,23 +19,24 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from torchsmith.fileio import UserFileError, read_user_text
+from torchsmith.lazy_re import lazy
+from torchsmith.record import record
 
 __all__ = ["FAMILY", "RestorePin", "RestoreRecord", "load_restore", "pin_from_installed"]
 
 SCHEMA_VERSION = 1
 FAMILY = ("torch", "torchvision", "torchaudio")
 _LIMIT = 256 * 1024
-_HASH = re.compile(r"sha256=[0-9a-f]{64}")
-_SAFE_URL = re.compile(r"[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+")
+_HASH = lazy(r"sha256=[0-9a-f]{64}")
+_SAFE_URL = lazy(r"[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RestorePin:
     """One recorded distribution: installed again as `name==version`, or `name @ url` when it came by URL."""
 
@@ -51,7 +52,7 @@ class RestorePin:
         return {"name": self.name, "version": self.version, "url": self.url}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RestoreRecord:
     """A validated restore file."""
 

@@ -11,11 +11,11 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from torchsmith.errors import InstallError, UsageError
+from torchsmith.record import record
 
 __all__ = [
     "InstalledDist",
@@ -69,7 +69,7 @@ print(json.dumps(facts))
 """
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InstalledDist:
     """One installed torch-family distribution (and the URL it came from, if installed by URL)."""
 
@@ -81,7 +81,7 @@ class InstalledDist:
         return {"name": self.name, "version": self.version, "url": self.url}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TargetPython:
     """An interpreter torchsmith acts on from outside."""
 
@@ -142,6 +142,13 @@ def run_snippet(python: str, code: str, *, timeout: float = 60.0) -> Any:
 
 def find_uv() -> str:
     """The `uv` binary shipped by the `uv` wheel (a dependency), else one on PATH."""
+    import sysconfig
+
+    # `find_uv_bin`'s first place, looked at first: it builds its whole list of places up front, and the
+    # later ones cost fnmatch patterns and the user scheme (half of what install does between plan and uv)
+    first = Path(sysconfig.get_path("scripts")) / ("uv" + (sysconfig.get_config_var("EXE") or ""))
+    if first.is_file():
+        return str(first)
     try:
         from uv import find_uv_bin
 

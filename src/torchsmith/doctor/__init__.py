@@ -13,15 +13,38 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from torchsmith.doctor.conda import read_records
-from torchsmith.doctor.context import RuleContext
-from torchsmith.doctor.report import DoctorReport, render_text, summary_lines
-from torchsmith.doctor.rules import RULES, run_rules
-from torchsmith.machine.model import Machine
 from torchsmith.report import NullReporter, Reporter
 
+if TYPE_CHECKING:
+    from torchsmith.doctor.report import DoctorReport
+    from torchsmith.doctor.rules import RULES
+    from torchsmith.machine.model import Machine
+
 __all__ = ["RULES", "DoctorReport", "diagnose", "render_text"]
+
+
+def __getattr__(name: str) -> Any:
+    """`RULES` and `DoctorReport`, imported on first use: `diagnose` starts the target interpreter before it
+    imports the rules and the report, so torch's import over there overlaps them (issue 17: the doctor's
+    time is the target's time plus what comes before the target starts)."""
+    if name == "RULES":
+        from torchsmith.doctor.rules import RULES
+
+        return RULES
+    if name == "DoctorReport":
+        from torchsmith.doctor.report import DoctorReport
+
+        return DoctorReport
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def render_text(report: DoctorReport) -> str:
+    """A plain-text report for people (`torchsmith.doctor.report.render_text`)."""
+    from torchsmith.doctor.report import render_text as render
+
+    return render(report)
 
 
 def _same_environment(prefix: str) -> bool:
@@ -66,6 +89,12 @@ def diagnose(
         reporter.step(
             "waiting for `import torch` and the device test" if device_test else "waiting for `import torch`"
         )
+        # imported while torch imports in the target, not before it starts nor after it ends
+        from torchsmith.doctor.conda import read_records
+        from torchsmith.doctor.context import RuleContext
+        from torchsmith.doctor.report import DoctorReport, summary_lines
+        from torchsmith.doctor.rules import RULES, run_rules
+
         facts = run.wait()
     except BaseException:
         run.stop()

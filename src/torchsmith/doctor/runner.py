@@ -22,12 +22,13 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torchsmith.doctor.facts import Interruption, TargetFacts
 from torchsmith.errors import ProbeError, UsageError
+
+if TYPE_CHECKING:
+    from torchsmith.doctor.facts import TargetFacts
 
 __all__ = ["DEFAULT_MATMUL_SIZE", "TargetRun", "script_text", "start"]
 
@@ -40,6 +41,8 @@ _STDERR_TAIL = 2000
 @cache
 def script_text() -> str:
     """The probe script's source, read from the installed package."""
+    from importlib import resources
+
     return resources.files("torchsmith.doctor").joinpath("target_script.py").read_text("utf-8")
 
 
@@ -73,6 +76,7 @@ class TargetRun:
         The deadline covers the whole group: a child of the target that keeps the pipes open after the
         target exited (or past the deadline) is killed, so it cannot hang doctor."""
         from torchsmith.children import collect
+        from torchsmith.doctor.facts import Interruption, TargetFacts
 
         captured = collect(self.process, deadline=self.deadline)
         timed_out, stdout, stderr = captured.timed_out, captured.stdout, captured.stderr
