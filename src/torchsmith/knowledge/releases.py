@@ -246,11 +246,15 @@ def _release(problems: Problems, i: int, raw: dict[str, Any]) -> Release | None:
 class _Loaded:
     releases: tuple[Release, ...]
     by_series: dict[Version, Release]
+
+
+@record
+class _Pairs:
     pairs: dict[str, dict[Version, Version | None]]  # package -> torch patch -> companion patch
     inverse: dict[str, dict[Version, Version]]  # package -> companion patch -> torch patch
 
 
-def _pairs(table: Table, problems: Problems, by_series: dict[Version, Release]) -> _Loaded:
+def _read_pairs(table: Table, problems: Problems, by_series: dict[Version, Release]) -> _Pairs:
     pairs: dict[str, dict[Version, Version | None]] = {p: {} for p in _COMPANIONS}
     inverse: dict[str, dict[Version, Version]] = {p: {} for p in _COMPANIONS}
     for i, raw in enumerate(table.rows("pair")):
@@ -282,12 +286,13 @@ def _pairs(table: Table, problems: Problems, by_series: dict[Version, Release]) 
         for patch in release.patches:
             if patch not in pairs["torchvision"]:
                 problems.add("pairs", f"torch `{patch}` has no `[[pair]]` row")
-    releases = tuple(sorted(by_series.values(), key=lambda r: r.torch, reverse=True))
-    return _Loaded(releases, by_series, pairs, inverse)
+    return _Pairs(pairs, inverse)
 
 
 @cache
 def _load() -> _Loaded:
+    """The release rows. The `[[pair]]` rows are read apart (`_load_pairs`), on first use: a probe lists
+    backends and never pairs companions."""
     table = load_table("torch_releases")
     problems = Problems(table)
     by_series: dict[Version, Release] = {}
@@ -298,9 +303,18 @@ def _load() -> _Loaded:
         if release.torch in by_series:
             problems.add(f"row {i + 1}: `torch`", f"duplicate `{release.torch}`")
         by_series[release.torch] = release
-    loaded = _pairs(table, problems, by_series)
     problems.raise_if_any()
-    return loaded
+    releases = tuple(sorted(by_series.values(), key=lambda r: r.torch, reverse=True))
+    return _Loaded(releases, by_series)
+
+
+@cache
+def _load_pairs() -> _Pairs:
+    table = load_table("torch_releases")
+    problems = Problems(table)
+    pairs = _read_pairs(table, problems, _load().by_series)
+    problems.raise_if_any()
+    return pairs
 
 
 # --- queries -----------------------------------------------------------------------------------------
@@ -335,7 +349,7 @@ def companion_for(package: str, torch_version: Version) -> Version | None:
         return _patch(torch_version)
     if name not in _COMPANIONS:
         raise ValueError(f"`{package}` is not a torch companion package (torchvision, torchaudio)")
-    return _load().pairs[name].get(_patch(torch_version))
+    return _load_pairs().pairs[name].get(_patch(torch_version))
 
 
 def torch_for_companion(package: str, version: Version) -> Version | None:
@@ -347,4 +361,4 @@ def torch_for_companion(package: str, version: Version) -> Version | None:
         return _patch(version)
     if name not in _COMPANIONS:
         raise ValueError(f"`{package}` is not a torch companion package (torchvision, torchaudio)")
-    return _load().inverse[name].get(_patch(version))
+    return _load_pairs().inverse[name].get(_patch(version))
