@@ -6,6 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests run on shared 2-core machines (and CI): how fast hypothesis can generate examples there says
+# nothing about torchsmith, so the "too slow" health check and per-example deadlines are off for every test;
+# the checks on the strategies themselves (filter_too_much, data_too_large, ...) stay on.
+settings.register_profile("torchsmith", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("torchsmith")
 
 pytest_plugins = (
     ["tests.support.fixtures"] if (Path(__file__).parent / "support" / "fixtures.py").exists() else []
