@@ -12,7 +12,6 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
 if TYPE_CHECKING:  # argparse is imported where the parser is built: `probe` skips it (issue 17)
@@ -181,6 +180,8 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
 
 
 def _cmd_install(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from torchsmith.install import install, restore
 
     reporter = _reporter(args)
@@ -241,6 +242,8 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def _cmd_lint(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from torchsmith.lint import lint_paths, render
 
     def ids(values: list[str] | None) -> list[str] | None:
@@ -282,6 +285,8 @@ def _cmd_lint(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from torchsmith.export import check_options, export
 
     check_options(args.tool, mode=args.mode, source=args.source)
@@ -317,6 +322,8 @@ def _cmd_knowledge_refresh(args: argparse.Namespace) -> int:
 
 
 def _cmd_distro(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     import torchsmith.distro as distro
 
     path = Path(args.distro)

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import zlib
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
 from torchsmith.errors import KnowledgeError
-from torchsmith.paths import cache_dir
+from torchsmith.paths import cache_root
 
 TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Problems", "Table", "load_table", "optional_version", "version"]
 
-_DATA = Path(__file__).parent / "data"
+_DATA = os.path.join(os.path.dirname(__file__), "data")
 
 
 class Table:
@@ -103,9 +103,9 @@ def _parse(name: str, raw: bytes) -> dict[str, Any]:
     so both paths give the same values. Any cache problem silently falls back to parsing the TOML.
     """
     key = f"{name}-{len(raw)}-{zlib.crc32(raw):08x}.json"
-    cached = cache_dir() / "knowledge" / key
-    with contextlib.suppress(OSError, ValueError):
-        data: dict[str, Any] = json.loads(cached.read_bytes())
+    cached = os.path.join(cache_root(), "knowledge", key)
+    with contextlib.suppress(OSError, ValueError), open(cached, "rb") as handle:
+        data: dict[str, Any] = json.loads(handle.read())
         return data
     if sys.version_info >= (3, 11):
         import tomllib
@@ -119,7 +119,7 @@ def _parse(name: str, raw: bytes) -> dict[str, Any]:
     from torchsmith.fileio import UserFileError, atomic_write_text
 
     with contextlib.suppress(OSError, UserFileError):  # the cache only saves time: never fail for it
-        cached.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(os.path.dirname(cached), exist_ok=True)
         atomic_write_text(cached, text)
     result: dict[str, Any] = json.loads(text)
     return result
@@ -129,7 +129,8 @@ def _parse(name: str, raw: bytes) -> dict[str, Any]:
 def load_table(name: str) -> Table:
     """Read `data/<name>.toml` shipped in the package (parsed once per process)."""
     try:
-        raw = (_DATA / f"{name}.toml").read_bytes()
+        with open(os.path.join(_DATA, f"{name}.toml"), "rb") as handle:
+            raw = handle.read()
     except FileNotFoundError as error:
         raise KnowledgeError(f"knowledge table `{name}` is missing from the package") from error
     return Table(name, _parse(name, raw))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from pathlib import Path
 
 from torchsmith import record
 from torchsmith.errors import ProbeError
@@ -22,6 +21,7 @@ from torchsmith.machine.normalize import normalize_machine
 
 TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
 if TYPE_CHECKING:
+    from os import PathLike
     from typing import Any, Protocol
 
     class Detector(Protocol):
@@ -60,7 +60,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def probe(root: str | Path | None = None, env: Mapping[str, str] | None = None) -> Machine:
+def probe(root: str | PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Machine:
     """Describe the machine at `root` (default: this one, or `TORCHSMITH_ROOT`) using `env`'s overrides."""
     ctx = ProbeContext.create(root=root, env=env)
     return probe_context(ctx)
@@ -139,8 +139,10 @@ def _shape_problem(data: dict[str, Any]) -> str | None:
     return None
 
 
-def load_machine(path: str | Path) -> Machine:
+def load_machine(path: str | PathLike[str]) -> Machine:
     """Load a `probe --json` document written earlier or elsewhere (`--machine FILE`)."""
+    from pathlib import Path
+
     from torchsmith.fileio import read_user_text
 
     location = Path(path)

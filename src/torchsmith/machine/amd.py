@@ -230,13 +230,12 @@ def _read_rocm_version(ctx: ProbeContext) -> str | None:
         return found
     candidates: list[str] = []
     for install in ctx.glob("/opt", "rocm*/.info/version*"):
-        relative = "/" + install.relative_to(ctx.root).as_posix()
-        text = ctx.read_text(relative, limit=4096)
+        text = ctx.read_text(install, limit=4096)
         version = parse_rocm_version(text) if text else None
         if version:
             candidates.append(version)
         elif text is not None:
-            ctx.warn(f"unrecognised ROCm version file `{relative}`")
+            ctx.warn(f"unrecognised ROCm version file `{install}`")
     return max(candidates, key=_version_key) if candidates else None
 
 
@@ -259,14 +258,15 @@ def _read_kfd(ctx: ProbeContext) -> list[tuple[KfdNode, str]]:
     """(node, KFD name) for every GPU node, in node order (0, 1, 2, ... 10: numeric, not text)."""
     nodes: list[tuple[int, KfdNode, str]] = []
     for directory in ctx.glob(_KFD_NODES, "*"):
-        if not directory.name.isdigit():
+        node_name = directory.rsplit("/", 1)[-1]
+        if not node_name.isdigit():
             continue
-        text = ctx.read_text(f"{_KFD_NODES}/{directory.name}/properties", limit=64 << 10)
+        text = ctx.read_text(f"{_KFD_NODES}/{node_name}/properties", limit=64 << 10)
         node = parse_kfd_properties(text) if text else None
         if node is None:
             continue
-        name = (ctx.read_text(f"{_KFD_NODES}/{directory.name}/name", limit=256) or "").strip("\x00\n ")
-        nodes.append((int(directory.name), node, name if name.isprintable() else ""))
+        name = (ctx.read_text(f"{_KFD_NODES}/{node_name}/name", limit=256) or "").strip("\x00\n ")
+        nodes.append((int(node_name), node, name if name.isprintable() else ""))
     return [(node, name) for _, node, name in sorted(nodes, key=lambda item: item[0])]
 
 
@@ -344,8 +344,7 @@ def _read_pci(ctx: ProbeContext) -> list[tuple[AmdGpu, bool]]:
     gpus: list[tuple[AmdGpu, bool]] = []
     ids: str | None = None
     ids_read = False
-    for device in ctx.glob("/sys/bus/pci/devices", "*"):
-        base = f"/sys/bus/pci/devices/{device.name}"
+    for base in ctx.glob("/sys/bus/pci/devices", "*"):
         vendor = ctx.read_text(f"{base}/vendor", limit=64)
         if vendor is None or vendor.strip().lower() != AMD_VENDOR:
             continue
@@ -357,7 +356,7 @@ def _read_pci(ctx: ProbeContext) -> list[tuple[AmdGpu, bool]]:
         if device_id is not None:
             if not ids_read:  # read the names file only once an AMD GPU is found
                 ids, ids_read = _read_ids(ctx), True
-            name, from_ids = _gpu_name(ctx, ids, device_id, device.name, "")
+            name, from_ids = _gpu_name(ctx, ids, device_id, base.rsplit("/", 1)[-1], "")
             gpus.append((AmdGpu(name=name, gfx=None), from_ids))
     return gpus
 

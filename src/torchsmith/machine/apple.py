@@ -97,9 +97,9 @@ def mps_available(chip: str | None, macos: str | None, rosetta: bool) -> bool:
 
 
 def _read_macos(ctx: ProbeContext) -> tuple[str | None, str | None]:
-    path = ctx.path(SYSTEM_VERSION_PLIST)
     try:
-        data: bytes | None = path.read_bytes()
+        with open(ctx.path(SYSTEM_VERSION_PLIST), "rb") as handle:
+            data: bytes | None = handle.read()
     except (FileNotFoundError, NotADirectoryError):
         data = None
     except OSError as error:

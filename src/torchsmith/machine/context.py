@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Mapping
-from pathlib import Path
+from collections.abc import Mapping
+
+TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
+if TYPE_CHECKING:
+    from os import PathLike
 
 __all__ = ["PROGRAM_TIMEOUT_S", "ProbeContext"]
 
@@ -24,16 +27,16 @@ def _machine() -> str:
     return platform.machine()
 
 
-def _checked_root(root: Path, source: str) -> Path:
+def _checked_root(root: str, source: str) -> str:
     """`root` if it is an existing directory; a typo must not probe an empty machine and plan for it."""
     from torchsmith.errors import UsageError
 
     try:
-        is_dir = root.is_dir()
-    except OSError:
+        is_dir = os.path.isdir(root)
+    except (OSError, ValueError):
         is_dir = False
     if not is_dir:
-        what = "does not exist" if not root.exists() else "is not a directory"
+        what = "does not exist" if not os.path.lexists(root) else "is not a directory"
         raise UsageError(
             f"invalid value `{root}` for {source}: it {what}",
             hint="give the folder that holds the machine's `/proc`, `/sys` and `/etc` (or unset it)",
@@ -51,20 +54,22 @@ class ProbeContext:
     `root` is `/` on a real probe; `use_nvml` is False under `--root` (NVML always talks to the real driver).
     `sys_platform` and `machine_arch` default to the running interpreter's and may be injected by tests.
     A plain slotted class (not a dataclass: building one costs more than reading the machine, issue 17).
+    Paths are strings throughout (`root`, `path()`, `glob()`): `pathlib` (with `urllib.parse` and
+    `ipaddress`) is a tenth of a probe's start-up, and a probe only joins, lists and opens.
     """
 
     __slots__ = ("env", "machine_arch", "root", "sys_platform", "use_nvml", "warnings")
 
     def __init__(
         self,
-        root: Path = Path("/"),
+        root: str | PathLike[str] = "/",
         env: Mapping[str, str] | None = None,
         use_nvml: bool = True,
         sys_platform: str = sys.platform,
         machine_arch: str | None = None,
         warnings: list[str] | None = None,
     ) -> None:
-        self.root = root
+        self.root: str = os.path.normpath(os.fspath(root))
         self.env: Mapping[str, str] = dict(os.environ) if env is None else env
         self.use_nvml = use_nvml
         self.sys_platform = sys_platform
@@ -76,33 +81,35 @@ class ProbeContext:
         return f"ProbeContext({shown})"
 
     @classmethod
-    def create(cls, root: str | Path | None = None, env: Mapping[str, str] | None = None) -> ProbeContext:
+    def create(
+        cls, root: str | PathLike[str] | None = None, env: Mapping[str, str] | None = None
+    ) -> ProbeContext:
         """The context for `--root DIR` (or `TORCHSMITH_ROOT`), else the real machine."""
         environ = dict(os.environ if env is None else env)
         source = "`--root`" if root is not None else "`TORCHSMITH_ROOT`"
         chosen = root if root is not None else (environ.get("TORCHSMITH_ROOT") or None)
         if chosen is None:
             return cls(env=environ)
-        return cls(root=_checked_root(Path(chosen), source), env=environ, use_nvml=False)
+        return cls(root=_checked_root(os.fspath(chosen), source), env=environ, use_nvml=False)
 
     @property
     def is_real_root(self) -> bool:
-        return self.root == Path("/")
+        return self.root == "/"
 
     def warn(self, message: str) -> None:
         """Record that something was unreadable or garbled; the probe still succeeds."""
         if message not in self.warnings:
             self.warnings.append(message)
 
-    def path(self, absolute: str) -> Path:
+    def path(self, absolute: str) -> str:
         """Map an absolute machine path (`/proc/version`) under the root."""
-        return self.root / absolute.lstrip("/")
+        relative = absolute.lstrip("/")
+        return self.root.rstrip("/") + "/" + relative if relative else self.root
 
     def read_text(self, absolute: str, *, limit: int = 1 << 20) -> str | None:
         """The file's text (undecodable bytes replaced), or None when it is missing or unreadable."""
-        target = self.path(absolute)
         try:
-            with target.open("rb") as handle:
+            with open(self.path(absolute), "rb") as handle:
                 data = handle.read(limit)
         except FileNotFoundError:
             return None
@@ -114,15 +121,25 @@ class ProbeContext:
         return data.decode("utf-8", errors="replace")
 
     def exists(self, absolute: str) -> bool:
-        return self.path(absolute).exists()
+        return os.path.exists(self.path(absolute))
 
-    def glob(self, absolute_dir: str, pattern: str) -> Iterator[Path]:
-        """Sorted entries of `absolute_dir` (under the root) matching `pattern`; nothing if it is missing."""
-        base = self.path(absolute_dir)
+    def is_file(self, absolute: str) -> bool:
+        return os.path.isfile(self.path(absolute))
+
+    def is_dir(self, absolute: str) -> bool:
+        return os.path.isdir(self.path(absolute))
+
+    def glob(self, absolute_dir: str, pattern: str) -> list[str]:
+        """The machine paths (`/sys/bus/pci/devices/0000:01:00.0`) under `absolute_dir` matching `pattern`
+        (`*`, `rocm*/.info/version*`), sorted; none when the folder is missing or unreadable."""
+        import glob
+
+        base = absolute_dir.rstrip("/")
         try:
-            return iter(sorted(base.glob(pattern)))
+            found = glob.glob(pattern, root_dir=self.path(absolute_dir))
         except OSError:
-            return iter(())
+            return []
+        return sorted(f"{base}/{entry}" for entry in found)
 
     def which(self, program: str) -> str | None:
         """Find `program` on this context's PATH (tests put fake programs first).
@@ -141,8 +158,8 @@ class ProbeContext:
             if directory in seen:
                 continue
             seen.add(directory)
-            candidate = os.path.join(directory, program)  # noqa: PTH118 - a str, as shutil.which returns
-            if os.access(candidate, os.F_OK | os.X_OK) and not os.path.isdir(candidate):  # noqa: PTH112
+            candidate = os.path.join(directory, program)
+            if os.access(candidate, os.F_OK | os.X_OK) and not os.path.isdir(candidate):
                 return candidate
         return None
 
@@ -164,8 +181,8 @@ class ProbeContext:
     def run_status(self, program: str, *args: str, at: str | None = None) -> tuple[int, str] | None:
         """(exit status, stdout and stderr) of `program`, for callers that read a failure's message
         (nvidia-smi names the query field an old driver rejects); None when missing, hung or unrunnable."""
-        executable = str(self.path(at)) if at else self.which(program)
-        if executable is None or (at and not Path(executable).is_file()):
+        executable = self.path(at) if at else self.which(program)
+        if executable is None or (at and not os.path.isfile(executable)):
             return None
         import subprocess  # only once a program is there to run: ~5 ms with threading and locale
 

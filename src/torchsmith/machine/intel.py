@@ -167,8 +167,7 @@ def parse_sycl_ls_device_ids(text: str) -> tuple[str, ...]:
 
 def _read_pci(ctx: ProbeContext) -> list[IntelGpu]:
     gpus: list[IntelGpu] = []
-    for device in ctx.glob("/sys/bus/pci/devices", "*"):
-        base = f"/sys/bus/pci/devices/{device.name}"
+    for base in ctx.glob("/sys/bus/pci/devices", "*"):
         vendor = ctx.read_text(f"{base}/vendor", limit=64)
         if vendor is None or vendor.strip().lower() != INTEL_VENDOR:
             continue

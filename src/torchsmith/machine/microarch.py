@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import zlib
-from pathlib import Path
 
 from torchsmith.machine.context import ProbeContext
 
@@ -113,10 +113,10 @@ def _host() -> str | None:
         return None
 
 
-def _cache_path(ctx: ProbeContext, key: str) -> Path:
-    from torchsmith.paths import cache_dir
+def _cache_path(ctx: ProbeContext, key: str) -> str:
+    from torchsmith.paths import cache_root
 
-    return cache_dir(ctx.env) / "archspec" / f"{key}.json"
+    return os.path.join(cache_root(ctx.env), "archspec", f"{key}.json")
 
 
 def microarchitecture(ctx: ProbeContext, arch: str) -> str | None:
@@ -136,7 +136,8 @@ def microarchitecture(ctx: ProbeContext, arch: str) -> str | None:
     key = f"{arch}-{len(material)}-{zlib.crc32(material):08x}"
     path = _cache_path(ctx, key)
     with contextlib.suppress(OSError, ValueError):
-        cached = json.loads(path.read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as handle:
+            cached = json.load(handle)
         if isinstance(cached, dict) and isinstance(cached.get("name"), str):
             return str(cached["name"])
     if not ctx.is_real_root and block is not None:
@@ -151,6 +152,6 @@ def microarchitecture(ctx: ProbeContext, arch: str) -> str | None:
         from torchsmith.fileio import atomic_write_text
 
         with contextlib.suppress(OSError, TorchsmithError):  # a read-only cache only costs speed
-            path.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
             atomic_write_text(path, json.dumps({"name": name}))
     return name

@@ -253,10 +253,11 @@ def _read_driver(ctx: ProbeContext) -> tuple[str | None, str | None]:
 def _read_proc_gpus(ctx: ProbeContext) -> list[NvidiaGpu]:
     gpus: list[NvidiaGpu] = []
     for directory in ctx.glob("/proc/driver/nvidia/gpus", "*"):
-        text = ctx.read_text(f"/proc/driver/nvidia/gpus/{directory.name}/information")
+        bus_id = directory.rsplit("/", 1)[-1]
+        text = ctx.read_text(f"{directory}/information")
         gpu = parse_gpu_information(text) if text is not None else None
         if gpu is not None:
-            gpus.append(gpu if gpu.pci_id else replace(gpu, pci_id=normalize_bus_id(directory.name)))
+            gpus.append(gpu if gpu.pci_id else replace(gpu, pci_id=normalize_bus_id(bus_id)))
     return gpus
 
 
@@ -264,7 +265,7 @@ def _smi_places(ctx: ProbeContext) -> list[str | None]:
     """Where to run nvidia-smi from: PATH (None) first, then the fixed install places that exist."""
     places: list[str | None] = [None] if ctx.which("nvidia-smi") else []
     for location in SMI_LOCATIONS.get("win32" if ctx.sys_platform == "win32" else "linux", ()):
-        if ctx.path(location).is_file():
+        if ctx.is_file(location):
             places.append(location)
     return places[:1]
 

@@ -49,7 +49,7 @@ def read_sysfs_ids(ctx: ProbeContext) -> dict[str, str] | None:
         return None
     found: dict[str, str] = {}
     for device in devices:
-        base = f"/sys/bus/pci/devices/{device.name}"
+        base = device
         vendor = ctx.read_text(f"{base}/vendor", limit=64)
         if vendor is None or vendor.strip().lower() != NVIDIA_VENDOR:
             continue
@@ -58,7 +58,7 @@ def read_sysfs_ids(ctx: ProbeContext) -> dict[str, str] | None:
             ctx.read_text(f"{base}/device", limit=64) or "",
             ctx.read_text(f"{base}/class", limit=64) or "",
         )
-        bus = normalize_bus_id(device.name)
+        bus = normalize_bus_id(device.rsplit("/", 1)[-1])
         if device_id is not None and bus is not None:
             found[bus] = device_id
     return found

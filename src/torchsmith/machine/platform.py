@@ -194,14 +194,14 @@ def _read_glibc(ctx: ProbeContext) -> Libc | None:
     """glibc from the files under the root: a versioned symlink target first, then the banner."""
     found = False
     for directory in _LIB_DIRS:
-        if not ctx.path(directory).is_dir():
+        if not ctx.is_dir(directory):
             continue
         for name in _GLIBC_FILES:
             path = ctx.path(f"{directory}/{name}")
             try:
-                target = str(path.readlink())
+                target = os.readlink(path)
             except OSError:  # not a symlink, or missing
-                if not path.is_file():
+                if not os.path.isfile(path):
                     continue
                 found = True
                 if name != "libc.so.6":
@@ -271,7 +271,7 @@ def parse_loader_arch(name: str) -> str | None:
 def _read_loader_arch(ctx: ProbeContext) -> str | None:
     for folder in _LOADER_DIRS:
         for entry in ctx.glob(folder, "*"):
-            arch = parse_loader_arch(entry.name)
+            arch = parse_loader_arch(entry.rsplit("/", 1)[-1])
             if arch is not None:
                 return arch
     return None

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 
 from torchsmith.lazy_re import lazy
 from torchsmith.machine.context import ProbeContext
@@ -91,7 +90,7 @@ def _machine_path(ctx: ProbeContext, host_path: str) -> str | None:
     """A host path found on the context's PATH, as the machine sees it (relative to the root)."""
     if ctx.is_real_root:
         return os.path.realpath(host_path)
-    root = str(ctx.root).rstrip("/")
+    root = ctx.root.rstrip("/")
     return host_path[len(root) :] if host_path.startswith(root + "/") else None
 
 
@@ -107,8 +106,10 @@ def _homes(ctx: ProbeContext) -> list[tuple[str, str]]:
     if nvcc is not None:
         machine = _machine_path(ctx, nvcc)
         if machine is not None:
-            homes.append((str(Path(machine).parent.parent), "PATH"))
+            homes.append((os.path.dirname(os.path.dirname(machine)), "PATH"))
     if ctx.sys_platform == "win32":
+        from pathlib import Path  # Windows only: the probe's common path joins strings
+
         # NVIDIA's Windows installer: C:\Program Files\NVIDIA GPU Computing Toolkit\CUDA\v12.4 (newest first)
         base = (
             Path(ctx.env.get("ProgramFiles", "C:\\Program Files")) / "NVIDIA GPU Computing Toolkit" / "CUDA"
@@ -119,7 +120,7 @@ def _homes(ctx: ProbeContext) -> list[tuple[str, str]]:
         )
         return homes
     homes.append(("/usr/local/cuda", "usr-local"))
-    versioned = [p.name for p in ctx.glob("/usr/local", "cuda-*") if p.is_dir()]
+    versioned = [p.rsplit("/", 1)[-1] for p in ctx.glob("/usr/local", "cuda-*") if ctx.is_dir(p)]
     versioned.sort(key=_dir_key, reverse=True)
     homes.extend((f"/usr/local/{name}", "usr-local") for name in versioned)
     return homes
@@ -144,7 +145,7 @@ def _version_at(ctx: ProbeContext, home: str) -> tuple[str, str] | None:
     def read(name: str) -> str | None:
         if _windows(home):
             try:
-                with Path(base + sep + name).open("rb") as handle:
+                with open(base + sep + name, "rb") as handle:
                     return handle.read(1 << 20).decode("utf-8", "replace")
             except OSError:
                 return None
@@ -165,7 +166,7 @@ def _version_at(ctx: ProbeContext, home: str) -> tuple[str, str] | None:
     if _windows(home):
         return None  # every Windows toolkit since 11.1 has version.json
     nvcc = f"{base}/bin/nvcc"
-    if not ctx.path(nvcc).is_file():
+    if not ctx.is_file(nvcc):
         return None
     cached = _cached_nvcc(ctx, nvcc)
     if cached is not None:
@@ -180,21 +181,21 @@ def _version_at(ctx: ProbeContext, home: str) -> tuple[str, str] | None:
     return None
 
 
-def _nvcc_cache(ctx: ProbeContext, nvcc: str) -> Path | None:
+def _nvcc_cache(ctx: ProbeContext, nvcc: str) -> str | None:
     """Where `nvcc --version`'s answer for this very file (path, size, mtime) is kept: running nvcc costs
     tens of milliseconds, more than the rest of the probe. Only on the real root."""
     if not ctx.is_real_root:
         return None
     import zlib  # not hashlib: its OpenSSL load costs the probe 4 ms; a file name needs no digest
 
-    from torchsmith.paths import cache_dir
+    from torchsmith.paths import cache_root
 
     try:
-        info = Path(nvcc).stat()
+        info = os.stat(nvcc)
     except OSError:
         return None
     material = f"{os.path.realpath(nvcc)}\n{info.st_size}\n{info.st_mtime_ns}".encode()
-    return cache_dir(ctx.env) / "nvcc" / f"{len(material)}-{zlib.crc32(material):08x}.json"
+    return os.path.join(cache_root(ctx.env), "nvcc", f"{len(material)}-{zlib.crc32(material):08x}.json")
 
 
 def _cached_nvcc(ctx: ProbeContext, nvcc: str) -> str | None:
@@ -202,7 +203,8 @@ def _cached_nvcc(ctx: ProbeContext, nvcc: str) -> str | None:
     if path is None:
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
     except (OSError, ValueError):
         return None
     version = data.get("version") if isinstance(data, dict) else None
@@ -219,7 +221,7 @@ def _remember_nvcc(ctx: ProbeContext, nvcc: str, version: str) -> None:
     from torchsmith.fileio import atomic_write_text
 
     with contextlib.suppress(OSError, TorchsmithError):  # a read-only cache only costs speed
-        path.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         atomic_write_text(path, json.dumps({"version": version}))
 
 
