@@ -8,8 +8,6 @@ parses and names backends; which ones exist and what they need lives in `torchsm
 
 from __future__ import annotations
 
-from packaging.version import Version
-
 from torchsmith.errors import InvalidBackend
 from torchsmith.lazy_re import lazy
 from torchsmith.record import record
@@ -17,6 +15,8 @@ from torchsmith.record import record
 TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
 if TYPE_CHECKING:
     from typing import Literal
+
+    from packaging.version import Version
 
     BackendKind = Literal["cpu", "cuda", "rocm", "xpu", "jetson"]
 
@@ -43,6 +43,8 @@ _EXPECTED = "expected `auto`, `cpu`, `cuXYZ`, `rocmX.Y`, `xpu` or `jpN-cuXYZ`"
 
 def _cuda_version(digits: str) -> Version:
     """`118` → 11.8, `92` → 9.2, `130` → 13.0: the last digit is the minor version."""
+    from packaging.version import Version  # on first use: naming a backend needs no version (issue 17)
+
     return Version(f"{int(digits[:-1])}.{digits[-1]}")
 
 
@@ -89,6 +91,8 @@ def parse_backend(name: str, *, source: str = "`--backend`") -> Backend:
     if match := _CUDA.fullmatch(text):
         return Backend(text, "cuda", _cuda_version(match["digits"]))
     if match := _ROCM.fullmatch(text):
+        from packaging.version import Version
+
         return Backend(text, "rocm", Version(match["version"]))
     if match := _JETSON.fullmatch(text):
         return Backend(text, "jetson", _cuda_version(match["digits"]), jetpack=int(match["jetpack"]))

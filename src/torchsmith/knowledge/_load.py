@@ -14,14 +14,14 @@ import zlib
 from collections.abc import Callable
 from functools import cache
 
-from packaging.version import InvalidVersion, Version
-
 from torchsmith.errors import KnowledgeError
 from torchsmith.paths import cache_root
 
 TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
 if TYPE_CHECKING:
     from typing import Any, TypeVar
+
+    from packaging.version import Version
 
     Row = dict[str, Any]
 
@@ -66,7 +66,7 @@ class Problems:
             return None  # type: ignore[return-value]
         try:
             return convert(row[key])
-        except (InvalidVersion, ValueError, TypeError, KeyError) as error:
+        except (ValueError, TypeError, KeyError) as error:  # packaging's InvalidVersion is a ValueError
             self.add(where, f"invalid value `{row[key]}` ({error})")
             return None  # type: ignore[return-value]
 
@@ -87,12 +87,15 @@ class Problems:
 
 
 def version(value: Any) -> Version:
-    """A field that must be a version (`12.6`, `525.60.13`)."""
+    """A field that must be a version (`12.6`, `525.60.13`). packaging is imported by the first table that
+    holds versions: a probe on a machine without a GPU reads only backend names (issue 17)."""
+    from packaging.version import Version
+
     return Version(str(value))
 
 
 def optional_version(value: Any) -> Version | None:
-    return None if value is None else Version(str(value))
+    return None if value is None else version(value)
 
 
 def _parse(name: str, raw: bytes) -> dict[str, Any]:

@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import re
 
-from packaging.version import InvalidVersion, Version
-
 from torchsmith.lazy_re import lazy
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import AmdGpu, AmdInfo
 from torchsmith.record import record
+
+TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 __all__ = [
     "SECTION",
@@ -217,6 +219,8 @@ def parse_amd_smi_version(text: str) -> str | None:
 
 
 def _version_key(text: str) -> Version:
+    from packaging.version import InvalidVersion, Version  # only with ROCm installs to order
+
     try:
         return Version(text)
     except InvalidVersion:  # pragma: no cover - parse_rocm_version only yields valid versions

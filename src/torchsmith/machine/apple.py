@@ -21,8 +21,6 @@ GPU is not detected here. Which torch releases still build MPS for that macOS (`
 
 from __future__ import annotations
 
-from packaging.version import InvalidVersion, Version
-
 from torchsmith.lazy_re import lazy
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import AppleInfo
@@ -40,7 +38,7 @@ __all__ = [
 
 SECTION = "apple"
 
-MPS_MIN_MACOS = Version("12.3")
+MPS_MIN_MACOS = "12.3"
 """The first macOS with the Metal Performance Shaders features PyTorch's MPS backend uses."""
 
 _MACOS = lazy(r"[0-9]{2}(?:\.[0-9]{1,2}){0,2}")
@@ -90,8 +88,10 @@ def mps_available(chip: str | None, macos: str | None, rosetta: bool) -> bool:
     apple_silicon = rosetta or (chip is not None and chip.startswith("Apple"))
     if not apple_silicon or macos is None:
         return False
+    from packaging.version import InvalidVersion, Version  # only on macOS (probe start-up, issue 17)
+
     try:
-        return Version(macos) >= MPS_MIN_MACOS
+        return Version(macos) >= Version(MPS_MIN_MACOS)
     except InvalidVersion:
         return False
 

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import re
 
-from packaging.version import Version
-
 from torchsmith.lazy_re import lazy
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import JetsonInfo
@@ -109,6 +107,8 @@ def detect(ctx: ProbeContext) -> JetsonInfo | None:
     l4t, source = _read_l4t(ctx)
     if l4t is None:
         return None
+    from packaging.version import Version
+
     from torchsmith.knowledge.jetson import jetpack_for_l4t  # only on a Jetson (probe start-up)
 
     model = ctx.read_text("/proc/device-tree/model", limit=4096)

@@ -15,16 +15,17 @@ platform tags). The rules, each from the knowledge tables:
 
 from __future__ import annotations
 
-from packaging.version import InvalidVersion, Version
+from functools import cache
 
 from torchsmith.backends import parse_backend
-from torchsmith.knowledge import releases
 from torchsmith.machine.context import ProbeContext
 from torchsmith.machine.model import Machine
 
 TYPE_CHECKING = False  # `typing` stays unloaded at start-up (issue 17); mypy reads the name as typing's
 
 if TYPE_CHECKING:
+    from packaging.version import Version
+
     from torchsmith.knowledge.jetson import JetpackRelease
 
 __all__ = [
@@ -37,16 +38,30 @@ __all__ = [
 ]
 
 
+@cache
 def known_backends(platform_key: str) -> tuple[str, ...]:
-    """Every backend any known torch release ships for this platform (from the release table)."""
+    """Every backend any known torch release ships for this platform, newest release first (from the
+    release table).
+
+    Read from the table's rows as they are: a probe needs the names only, not the versions, floors and
+    pairs that `knowledge.releases` builds and validates from the same rows (a machine without a GPU then
+    never imports `packaging`; issue 17). tests/machine/test_runnable.py holds both readings to one answer.
+    """
+    from torchsmith.knowledge._load import load_table
+
+    def series(row: dict[str, object]) -> tuple[int, ...]:
+        return tuple(int(part) for part in str(row["torch"]).split("."))
+
     seen: dict[str, None] = {}
-    for release in releases.releases():
-        for name in release.backends.get(platform_key, ()):
+    for row in sorted(load_table("torch_releases").rows(), key=series, reverse=True):
+        for name in row["backends"].get(platform_key, ()):
             seen.setdefault(name, None)
     return tuple(seen)
 
 
 def _parse(text: str | None) -> Version | None:
+    from packaging.version import InvalidVersion, Version  # only machines with versions to compare
+
     try:
         return None if text is None else Version(text)
     except InvalidVersion:
@@ -87,7 +102,7 @@ def _driver_facts(machine: Machine, ctx: ProbeContext | None) -> tuple[Version |
         override = _parse(env["CONDA_OVERRIDE_CUDA"].strip() or None)
         if override is None:
             return None, None
-        pretend = cuda_drivers.toolkit_driver(Version(f"{override.major}.{override.minor}"), os_key)
+        pretend = cuda_drivers.toolkit_driver(_major_minor(override), os_key)
         return pretend, override
     if machine.nvidia is None:
         return None, None
@@ -96,6 +111,12 @@ def _driver_facts(machine: Machine, ctx: ProbeContext | None) -> tuple[Version |
     if driver is not None and own is None:
         own = cuda_drivers.cuda_for_driver(driver, os_key)
     return driver, own
+
+
+def _major_minor(version: Version) -> Version:
+    from packaging.version import Version
+
+    return Version(f"{version.major}.{version.minor}")
 
 
 def cuda_backends_for_driver(
@@ -153,6 +174,8 @@ def _jetson_backends(machine: Machine, names: tuple[str, ...]) -> list[str]:
 
 
 def _rocm_backends(machine: Machine, names: tuple[str, ...]) -> list[str]:
+    from packaging.version import Version
+
     from torchsmith.knowledge import rocm
 
     assert machine.amd is not None
