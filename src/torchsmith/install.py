@@ -12,9 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from torchsmith.errors import InstallError, UsageError
 from torchsmith.index.settings import IndexSettings, installer_environment
@@ -29,7 +27,10 @@ from torchsmith.target import (
     venv_python,
 )
 
+TYPE_CHECKING = False  # `typing` and `dataclasses` stay off install's start-up (issue 17)
 if TYPE_CHECKING:
+    from typing import Any
+
     from torchsmith.planning.model import Plan
     from torchsmith.restore_record import RestorePin
 
@@ -47,7 +48,7 @@ class InstallResult:
     after: tuple[InstalledDist, ...] = ()
     dry_run: bool = False
     verification: Any = None
-    messages: tuple[str, ...] = field(default_factory=tuple)
+    messages: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> int:
