@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import shutil
 import statistics
 import subprocess
@@ -51,16 +52,28 @@ def _alternating(
 ) -> dict[str, float]:
     """Median seconds of each command, each run into a new venv (venv creation not timed). The commands
     take turns within every round, in the opposite order the next round, so a load that comes and goes or
-    a slow drift slows them alike; the first round warms uv's cache (and torchsmith's) and is not counted."""
+    a slow drift slows them alike; the first round warms uv's cache (and torchsmith's) and is not counted.
+
+    The timed rounds run uv offline (`UV_OFFLINE=1`, for both commands alike): torch's dependencies (sympy,
+    networkx, jinja2, ...) come from PyPI, and uv revalidating their pages over the network varied its time
+    by 100-200 ms between runs here, more than torchsmith's whole cost, so a 6-round median could not tell
+    1.03x from 1.10x. Offline, uv takes them from the cache the first round filled, and does the same work
+    in both commands. Each install writes some 700 MB of links and files and each removal deletes them: the
+    disk is synced before every timed command, so one command's write-back does not land in the next one's
+    time (runs of the same raw call ranged from 0.49 to 1.33 s without it).
+    """
     times: dict[str, list[float]] = {label: [] for label in commands}
     order = list(commands)
     for round_ in range(runs + 1):
+        if round_ == 1:
+            env = {**env, "UV_OFFLINE": "1"}
         # every install here makes the next one a little slower (about 30 ms a run on this sandbox's disk):
         # the order is reversed every round, so no command always gets the later, slower turn
         for label in order if round_ % 2 else reversed(order):
             make_command = commands[label]
             venv = _venv(scratch / f"venv-{len(list(scratch.iterdir()))}", env)
             command = make_command(venv)
+            os.sync()
             start = time.perf_counter()
             subprocess.run(command, check=True, env=env, capture_output=True)
             if round_:
