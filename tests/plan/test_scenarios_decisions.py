@@ -525,6 +525,24 @@ def test_driver_floor_named_as_the_cap() -> None:
     assert any("is newer, but not here" in r and "needs driver" in r for r in p.reasons)
 
 
+def test_driver_floor_and_arch_list_both_named_when_each_stops_some_builds() -> None:
+    # Expected answer, from the sources before the tables:
+    # - PyTorch's release build matrix (test-infra generate_binary_build_matrix.py at the 2.12-2.13 go-live
+    #   commits; RELEASE.md for 2.14): Windows builds are cu126, cu130, cu132; 2.10 and 2.11 still had cu128.
+    # - pytorch/builder windows/cuda126.bat: the cu126 Windows builds target sm_50 ... sm_90 (no sm_120; CUDA
+    #   12.6 cannot compile for Blackwell, CUDA 12.8 release notes).
+    # - NVIDIA CUDA compatibility guide: CUDA 13.x needs driver >= 580; driver 576.02 is CUDA 12.9.
+    # So an RTX 5090 on driver 576.02 gets torch 2.11 with cu128, and what keeps it from torch 2.14 is two
+    # facts at once: cu13x needs a newer driver, and cu126 has no sm_120 code. Naming only the second (as
+    # before) hid the fix: a driver update gets torch 2.14 with cu130.
+    p = plan(with_(windows(), nvidia=nvidia("576.02", ("NVIDIA GeForce RTX 5090", "12.0"))), ["torch"])
+    assert p.backend == "cu128"
+    assert p.package("torch").version.startswith("2.11.")  # type: ignore[union-attr]
+    cap = next(r for r in p.reasons if "is newer, but not here" in r)
+    assert "needs driver >= 580" in cap
+    assert "sm_120" in cap
+
+
 def test_gap_is_called_a_gap_not_missing_gpu() -> None:
     # As above: 2.10's Windows lists are assumed, not read; the plan names that, not a missing GPU.
     p = plan(with_(windows(), nvidia=nvidia("581.57", ("NVIDIA GeForce GTX 1080", "6.1"))), ["torch==2.10.*"])

@@ -226,8 +226,21 @@ def capped_by(
     for version in [v for v in newer if v > torch][:3]:
         whys = _failures_at(machine, failures, version, accelerated)
         if whys:
-            return f"torch {version} is newer, but not here: {min(whys, key=_cause_rank)}"
+            return f"torch {version} is newer, but not here: {_cap_text(whys)}"
     return None
+
+
+def _cap_text(whys: list[str]) -> str:
+    """The best-ranked cause; where a driver floor stopped some builds and an architecture list the others
+    (an RTX 5090 on a driver too old for `cu130`, whose `cu126` build has no sm_120), both, since each alone
+    would misstate the fix."""
+    ranked = sorted(dict.fromkeys(whys), key=_cause_rank)
+    best = ranked[0]
+    if _cause_rank(best) == 1:
+        arch = next((why for why in ranked if _cause_rank(why) == 2), None)
+        if arch is not None:
+            return f"{best}; {arch}"
+    return best
 
 
 def _failures_at(machine: Machine, failures: Failures, version: Version, accelerated: bool) -> list[str]:
@@ -239,7 +252,7 @@ def _failures_at(machine: Machine, failures: Failures, version: Version, acceler
         if v == version
     ]
     release = releases.release_for(version)
-    if accelerated and release is not None and (not whys or min(map(_cause_rank, whys)) >= 3):
+    if accelerated and release is not None and (not whys or min(map(_cause_rank, whys)) >= 2):
         from torchsmith.backends import parse_backend
         from torchsmith.planning.rules import check
 
