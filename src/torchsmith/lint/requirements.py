@@ -184,28 +184,51 @@ class _Reader:
                 )
             )
         if loose:
-            words = " ".join(loose)
-            marker = _MARKERISH.search(words) is not None
-            self.out.errors.append(
-                _finding(
-                    "requirements-option-marker-ignored" if marker else "requirements-ignored-option",
-                    display,
-                    path.name,
-                    number,
-                    column,
-                    f"pip ignores `{words}` after the options of a requirement line"
-                    + (": the requirement applies on every platform and Python" if marker else ""),
-                    "write the marker before the options "
-                    "(`torch==2.5.1 ; sys_platform == 'linux' --hash=...`)"
-                    if marker
-                    else f"remove `{words}`",
-                )
+            self._loose_words(
+                display,
+                path,
+                number,
+                column,
+                loose,
+                where="after the options of a requirement line",
+                subject="requirement",
+                marker_fix="write the marker before the options "
+                "(`torch==2.5.1 ; sys_platform == 'linux' --hash=...`)",
             )
         found = _requirement(display, path.name, number, column, body, own, constraint)
         if isinstance(found, Finding):
             self.out.errors.append(found)
             return
         self.out.requirements.append(found)
+
+    def _loose_words(
+        self,
+        display: str,
+        path: Path,
+        number: int,
+        column: int,
+        loose: list[str],
+        *,
+        where: str,
+        subject: str,
+        marker_fix: str,
+    ) -> None:
+        """Words pip ignores on a line (after its options, or on an option line). When they look like an
+        environment marker, the line was meant for some platforms only and pip applies it to every one."""
+        words = " ".join(loose)
+        marker = _MARKERISH.search(words) is not None
+        self.out.errors.append(
+            _finding(
+                "requirements-option-marker-ignored" if marker else "requirements-ignored-option",
+                display,
+                path.name,
+                number,
+                column,
+                f"pip ignores `{words}` {where}"
+                + (f": the {subject} applies on every platform and Python" if marker else ""),
+                marker_fix if marker else f"remove `{words}`",
+            )
+        )
 
     def _option_line(
         self,
@@ -220,22 +243,16 @@ class _Reader:
         constraint: bool,
     ) -> None:
         if loose:
-            words = " ".join(loose)
-            marker = _MARKERISH.search(words) is not None
-            self.out.errors.append(
-                _finding(
-                    "requirements-option-marker-ignored" if marker else "requirements-ignored-option",
-                    display,
-                    path.name,
-                    number,
-                    column,
-                    f"pip ignores `{words}` on an option line"
-                    + (": the option applies on every platform and Python" if marker else ""),
-                    "pip has no markers for options: use one requirements file per platform, or a "
-                    "`+cu124`-style pin with a marker on the requirement"
-                    if marker
-                    else f"remove `{words}`",
-                )
+            self._loose_words(
+                display,
+                path,
+                number,
+                column,
+                loose,
+                where="on an option line",
+                subject="option",
+                marker_fix="pip has no markers for options: use one requirements file per platform, or a "
+                "`+cu124`-style pin with a marker on the requirement",
             )
         include = next(((n, v) for n, v in options if n in ("requirement", "constraint")), None)
         if include is None:
