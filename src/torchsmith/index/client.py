@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -362,35 +362,42 @@ class IndexClient:
         return auth_error(url, code, reason, sent, index)
 
     def _fetch(self, url: str, headers: dict[str, str]) -> _Fetched:
-        from torchsmith.index._net import Deadline
-
         remaining = self._remaining()
         if remaining <= 0:
             raise self._deadline_error(url)
         limit = MAX_PAGE_BYTES if "text/html" in headers.get("Accept", "") else MAX_METADATA_BYTES
-        with Deadline(remaining) as scope:
+        with self._within(url, remaining):
             try:
-                try:
-                    response = self._open(url, headers)
-                except _NotModifiedError:
-                    return _Fetched(304, b"", "", None, None)
-                chunks: list[bytes] = []
-                with response:
-                    self._read(url, response, chunks.append, limit)
-                    fetched = _Fetched(
-                        response.status,
-                        b"".join(chunks),
-                        response.headers.get("Content-Type", "text/html"),
-                        response.headers.get("ETag"),
-                        response.headers.get("Last-Modified"),
-                    )
+                response = self._open(url, headers)
+            except _NotModifiedError:
+                return _Fetched(304, b"", "", None, None)
+            chunks: list[bytes] = []
+            with response:
+                self._read(url, response, chunks.append, limit)
+                return _Fetched(
+                    response.status,
+                    b"".join(chunks),
+                    response.headers.get("Content-Type", "text/html"),
+                    response.headers.get("ETag"),
+                    response.headers.get("Last-Modified"),
+                )
+
+    @contextlib.contextmanager
+    def _within(self, url: str, seconds: float) -> Iterator[None]:
+        """Run the block's requests under a deadline of `seconds` (index._net.Deadline shuts their sockets
+        when it passes). A failure at or near the deadline, or a block that ends after it, is reported as
+        the deadline's error, which says what to raise or that the cache can be used."""
+        from torchsmith.index._net import Deadline
+
+        with Deadline(seconds) as scope:
+            try:
+                yield
             except IndexFetchError:
                 if scope.expired or scope.remaining() < 0.1:  # the socket timeout may fire first
                     raise self._deadline_error(url) from None
                 raise
             if scope.expired:
                 raise self._deadline_error(url)
-            return fetched
 
     def _deadline_error(self, url: str) -> IndexFetchError:
         return _TransientError(
@@ -403,8 +410,6 @@ class IndexClient:
     def _stream(self, url: str, out: IO[bytes], size: int | None = None) -> str:
         import hashlib
 
-        from torchsmith.index._net import Deadline
-
         hasher = hashlib.sha256()
 
         def sink(chunk: bytes) -> None:
@@ -413,16 +418,11 @@ class IndexClient:
 
         limit = size if size is not None else MAX_UNSIZED_DOWNLOAD
         # a download may take longer than the page deadline: allow at least 256 KiB/s on top of it
-        with Deadline(self.deadline + limit / (256 * 1024)) as scope:
-            try:
-                with self._open(url, {"Accept": "*/*"}) as response:
-                    self._read(url, response, sink, limit)
-            except IndexFetchError:
-                if scope.expired or scope.remaining() < 0.1:  # the socket timeout may fire first
-                    raise self._deadline_error(url) from None
-                raise
-            if scope.expired:
-                raise self._deadline_error(url)
+        with (
+            self._within(url, self.deadline + limit / (256 * 1024)),
+            self._open(url, {"Accept": "*/*"}) as response,
+        ):
+            self._read(url, response, sink, limit)
         return hasher.hexdigest()
 
     def _read(
