@@ -462,6 +462,21 @@ def test_conda_override_cuda_without_gpu() -> None:
     assert any("no NVIDIA GPU was found" in w for w in p.warnings)
 
 
+def test_conda_override_cuda_admits_minor_version_compatible_builds() -> None:
+    # conda-forge/cuda-version-feedstock recipe/meta.yaml: `cuda-version` X.Y constrains `__cuda >=X`
+    # ("Major version is lower bound"), so conda itself installs CUDA 12.6 packages under `__cuda=12.4`;
+    # NVIDIA's compatibility guide: a CUDA 12.4 driver (550.54.14) runs CUDA 12.x through minor-version
+    # compatibility (12.x needs >= 525.60.13), not 13.x (needs >= 580). PyTorch RELEASE.md: torch 2.14's
+    # Linux builds are CUDA 12.6, 13.0 and 13.2. So `CONDA_OVERRIDE_CUDA=12.4` plans torch 2.14 with cu126,
+    # as a real 12.4 driver does, not the older torch 2.7 with cu118 that a "CUDA <= 12.4" rule gave.
+    p = plan(with_(linux(), virtual_packages=["__cuda=12.4=0"]), ["torch"])
+    assert p.backend == "cu126"
+    assert p.package("torch").version.startswith("2.14.")  # type: ignore[union-attr]
+    assert any("minor-version compatibility" in w for w in p.reasons + p.warnings)
+    rejected = {r.backend: r.why for r in p.rejected}
+    assert "CONDA_OVERRIDE_CUDA=12.4" in rejected["cu130"]
+
+
 def test_conda_override_cuda_probe_env(tmp_path: object) -> None:
     # Same source, through the probe: the environment variable on a GPU-less container.
     from tests.machines.test_machines import context_for

@@ -26,22 +26,51 @@ def _v(text: str | None) -> Version | None:
         return None
 
 
+def _override_verdict(backend: Backend, override: Version, os_key: str) -> Verdict:
+    """Whether a driver of CUDA `override` (what `CONDA_OVERRIDE_CUDA` asks for) runs `backend`.
+
+    conda's own rule is the reference: conda-forge's `cuda-version` package constrains `__cuda >=<major>`
+    ("Major version is lower bound", conda-forge/cuda-version-feedstock recipe/meta.yaml), so a `__cuda`
+    of 12.4 admits CUDA 12.6 packages, through CUDA minor-version compatibility. The same holds for
+    PyTorch's wheels when the CUDA release's minimum driver (NVIDIA's compatibility guide, the driver
+    table) is at most the driver that CUDA version ships with."""
+    assert backend.cuda is not None
+    cuda = f"{backend.cuda.major}.{backend.cuda.minor}"
+    if backend.cuda.release[:2] <= override.release[:2]:
+        return Verdict(None)
+    pretend = cuda_drivers.toolkit_driver(Version(f"{override.major}.{override.minor}"), os_key)
+    floor = cuda_drivers.min_driver(backend.cuda, os_key)
+    same_major = backend.cuda.major == override.major
+    if same_major and pretend is not None and floor is not None and pretend >= floor:
+        return Verdict(
+            None,
+            (
+                f"`{backend}` needs CUDA {cuda}; the CUDA {override} driver that "
+                f"`CONDA_OVERRIDE_CUDA={override}` asks for runs it through CUDA minor-version compatibility "
+                f"(limited features, no JIT of newer PTX), as conda's `__cuda >={override.major}` constraint "
+                f"on CUDA {override.major}.x packages allows",
+            ),
+        )
+    return Verdict(
+        f"`CONDA_OVERRIDE_CUDA={override}` asks for a driver of CUDA {override}; "
+        f"`{backend}` needs CUDA {cuda}"
+    )
+
+
 def _no_nvidia(backend: Backend, machine: Machine) -> Verdict:
     override = override_cuda(machine)
     if override is None:
         return Verdict(f"`{backend}` needs an NVIDIA GPU; none was found")
-    assert backend.cuda is not None
-    if backend.cuda.release[:2] > override.release[:2]:
-        return Verdict(
-            f"`CONDA_OVERRIDE_CUDA={override}` asks for a driver of CUDA {override}; `{backend}` needs CUDA "
-            f"{backend.cuda.major}.{backend.cuda.minor}"
-        )
+    intent = _override_verdict(backend, override, machine.driver_os)
+    if not intent.ok:
+        return intent
     return Verdict(
         None,
         (
             f"no NVIDIA GPU was found on this machine; `{backend}` is planned because "
             f"`CONDA_OVERRIDE_CUDA={override}` asks for a CUDA {override} environment (as conda and pixi "
             "use it on GPU-less build hosts); the GPU it will run on was not checked",
+            *intent.notes,
         ),
     )
 
@@ -141,11 +170,11 @@ def cuda_rule(release: Release | None, torch: Version, backend: Backend, machine
     own_text = f" (supports CUDA up to {own})" if own else ""
     override = override_cuda(machine)
     notes: list[str] = []
-    if override is not None and backend.cuda.release[:2] > override.release[:2]:
-        return Verdict(
-            f"`CONDA_OVERRIDE_CUDA={override}` asks for a driver of CUDA {override}; `{backend}` needs CUDA "
-            f"{backend.cuda.major}.{backend.cuda.minor}"
-        )
+    if override is not None:
+        intent = _override_verdict(backend, override, os_key)
+        if not intent.ok:
+            return intent
+        notes.extend(intent.notes)
     if floor is not None and driver < floor:
         needed = cuda_drivers.format_driver(floor)
         if override is None:
