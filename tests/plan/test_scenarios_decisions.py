@@ -558,6 +558,26 @@ def test_driver_floor_and_arch_list_both_named_when_each_stops_some_builds() -> 
     assert "sm_120" in cap
 
 
+@pytest.mark.parametrize(
+    ("requirements", "options", "because"),
+    [
+        (["torch==2.5.1+cpu"], {}, "local label `+cpu`"),
+        (["torch"], {"backend": "cpu"}, "`--backend cpu` asks for it"),
+    ],
+)
+def test_cpu_asked_for_is_not_blamed_on_the_gpu(
+    requirements: list[str], options: dict[str, str], because: str
+) -> None:
+    # PyTorch's install matrix: an RTX 4090 (sm_89) on driver 570 (CUDA 12.8) runs the cu126/cu128 builds of
+    # torch 2.5-2.14, so a CPU plan here is the user's choice, and the plan must say that, not that "no
+    # accelerated PyTorch build runs on this machine's GPU".
+    doc = with_(linux(), nvidia=nvidia("570.86.10", ("NVIDIA GeForce RTX 4090", "8.9")))
+    p = plan(doc, requirements, **options)
+    assert p.backend == "cpu"
+    assert any(because in r for r in p.reasons)
+    assert not any(r.startswith("CPU build chosen") for r in p.reasons)
+
+
 def test_gap_is_called_a_gap_not_missing_gpu() -> None:
     # As above: 2.10's Windows lists are assumed, not read; the plan names that, not a missing GPU.
     p = plan(with_(windows(), nvidia=nvidia("581.57", ("NVIDIA GeForce GTX 1080", "6.1"))), ["torch==2.10.*"])

@@ -434,7 +434,11 @@ def _finish(
     warnings += nameless_urls(packages)
     rejected = explain.rejections(backends, chosen.backend, chosen.torch, search.failures)
     rejected += explain.unrunnable(machine, backends, chosen.torch)
-    if chosen.backend.kind == "cpu" and any(b.kind != "cpu" for b in backends):
+    if chosen.backend.kind == "cpu" and search.forced:
+        # asked for: the GPU builds were not weighed, so no "no GPU build runs here" line
+        if not reqs.labels:
+            reasons.append("`cpu` because `--backend cpu` asks for it")
+    elif chosen.backend.kind == "cpu" and any(b.kind != "cpu" for b in backends):
         reasons.append(explain.why_cpu(rejected))
     elif chosen.backend.kind == "cpu" and explain.has_gpu(machine):
         reasons.append(explain.gpu_without_backend(machine, chosen.torch))
