@@ -578,6 +578,24 @@ def test_cpu_asked_for_is_not_blamed_on_the_gpu(
     assert not any(r.startswith("CPU build chosen") for r in p.reasons)
 
 
+def test_build_known_to_serve_every_gpu_beats_a_newer_doubted_one() -> None:
+    # Expected answer from PyTorch's Windows build scripts (as carried by ROCm/pytorch's merge snapshots):
+    # release/2.8 .ci/pytorch/windows/cuda128.bat builds 6.1;7.0;7.5;8.0;8.6;9.0;10.0;12.0, release/2.9's
+    # 7.0;...;12.0 (Pascal dropped); release/2.10's was not read. CUDA binary compatibility (CUDA C
+    # Programming Guide): sm_61 code runs on a GTX 1080 only from a list with 6.x. So a GTX 1080 + RTX 5090
+    # Windows box is served by torch 2.8's cu128 build, known to hold both; torch 2.10's cu128 is at best
+    # unknown and the lists it would be assumed from lack sm_61, so it must not win just by being newer.
+    doc = with_(
+        windows(),
+        nvidia=nvidia("581.57", ("NVIDIA GeForce GTX 1080", "6.1"), ("NVIDIA GeForce RTX 5090", "12.0")),
+    )
+    p = plan(doc, ["torch"])
+    assert p.backend == "cu128"
+    assert p.package("torch").version.startswith("2.8.")  # type: ignore[union-attr]
+    assert p.verified is True
+    assert any("torch 2.10" in r and "unknown" in r and "known to run" in r for r in p.reasons)
+
+
 def test_gap_is_called_a_gap_not_missing_gpu() -> None:
     # As above: 2.10's Windows lists are assumed, not read; the plan names that, not a missing GPU.
     p = plan(with_(windows(), nvidia=nvidia("581.57", ("NVIDIA GeForce GTX 1080", "6.1"))), ["torch==2.10.*"])

@@ -60,6 +60,7 @@ class _Search:
         self.catalog = catalog
         self.forced = forced
         self.failures: dict[str, list[tuple[Version, str]]] = {}
+        self.doubted: _Option | None = None  # a newer option passed over for an older one known to run
 
     def _fail(self, backend: Backend, torch: Version, why: str) -> None:
         self.failures.setdefault(backend.name, []).append((torch, why))
@@ -212,11 +213,19 @@ def _preference(option: _Option) -> tuple[bool, int, int]:
     return (option.verdict.verified, -option.verdict.doubt, -option.rank)
 
 
+def _doubted(option: _Option) -> bool:
+    """Unknown whether it runs, and the only evidence says it does not: its arch list is assumed from
+    neighbouring releases whose lists lack some GPU (a GTX 1080 and torch 2.10's Windows cu128, assumed from
+    2.9's sm_70 and up). An older torch known to run is preferred to such an option."""
+    return not option.verdict.verified and option.verdict.doubt > 0
+
+
 def _search(
     search: _Search, backends: list[Backend], by_backend: ByBackend
 ) -> tuple[_Option | None, _Option | None]:
     """(best accelerated option, best CPU option): the newest torch with an accelerated build that runs,
-    and for it the backend known to run (or, if none is, the one with the fewest doubts)."""
+    and for it the backend known to run (or, if none is, the one with the fewest doubts). A newest option
+    that the evidence doubts (`_doubted`) gives way to the newest older torch with a build known to run."""
     versions = sorted(
         {Version(c.version.public) for cands in by_backend.values() for c in cands}, reverse=True
     )
@@ -226,7 +235,8 @@ def _search(
         found: list[_Option] = []
         for rank, backend in enumerate(backends):
             settled = any(o.verdict.verified for o in found)  # nothing ranked lower beats a known build
-            if (backend.kind == "cpu" and cpu) or (backend.kind != "cpu" and (accelerated or settled)):
+            done = accelerated is not None and not _doubted(accelerated)
+            if (backend.kind == "cpu" and cpu) or (backend.kind != "cpu" and (done or settled)):
                 continue
             torch = next((c for c in by_backend[backend.name] if Version(c.version.public) == version), None)
             if torch is None:
@@ -239,8 +249,12 @@ def _search(
             else:
                 found.append(option)
         if found:
-            accelerated = max(found, key=_preference)
-        if accelerated and cpu:
+            best = max(found, key=_preference)
+            if accelerated is None:
+                accelerated = best
+            elif best.verdict.verified:  # the newer option is doubted: a build known to run wins
+                search.doubted, accelerated = accelerated, best
+        if accelerated and cpu and not _doubted(accelerated):
             break
     for backend in backends:
         if not by_backend[backend.name]:
@@ -419,6 +433,13 @@ def _finish(
         cpu_hint = f"; `--backend cpu` gets torch {newer_cpu} on the CPU" if newer_cpu else ""
         reasons.append(newer + cpu_hint)
     reasons.extend(extra)
+    doubted = search.doubted
+    if doubted is not None and chosen is accelerated:
+        reasons.append(
+            f"torch {doubted.torch} is newer, but whether its `{doubted.backend}` build runs here is unknown "
+            "(its arch list is assumed from neighbouring releases, and theirs lack code for a GPU here); "
+            f"the `{chosen.backend}` build of torch {chosen.torch} is known to run here"
+        )
     if reqs.labels and search.forced:
         label = next(iter(reqs.labels.values()))
         reasons.append(f"`{chosen.backend}` because the requirements pin the local label `+{label}`")
