@@ -102,7 +102,7 @@ def _driver_facts(machine: Machine, ctx: ProbeContext | None) -> tuple[Version |
         override = _parse(env["CONDA_OVERRIDE_CUDA"].strip() or None)
         if override is None:
             return None, None
-        pretend = cuda_drivers.toolkit_driver(_major_minor(override), os_key)
+        pretend = cuda_drivers.toolkit_driver(override, os_key)  # its major.minor row
         return pretend, override
     if machine.nvidia is None:
         return None, None
@@ -111,12 +111,6 @@ def _driver_facts(machine: Machine, ctx: ProbeContext | None) -> tuple[Version |
     if driver is not None and own is None:
         own = cuda_drivers.cuda_for_driver(driver, os_key)
     return driver, own
-
-
-def _major_minor(version: Version) -> Version:
-    from packaging.version import Version
-
-    return Version(f"{version.major}.{version.minor}")
 
 
 def cuda_backends_for_driver(

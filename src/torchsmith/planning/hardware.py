@@ -38,7 +38,7 @@ def _override_verdict(backend: Backend, override: Version, os_key: str) -> Verdi
     cuda = f"{backend.cuda.major}.{backend.cuda.minor}"
     if backend.cuda.release[:2] <= override.release[:2]:
         return Verdict(None)
-    pretend = cuda_drivers.toolkit_driver(Version(f"{override.major}.{override.minor}"), os_key)
+    pretend = cuda_drivers.toolkit_driver(override, os_key)  # the driver of its major.minor
     floor = cuda_drivers.min_driver(backend.cuda, os_key)
     same_major = backend.cuda.major == override.major
     if same_major and pretend is not None and floor is not None and pretend >= floor:
