@@ -233,9 +233,9 @@ def _search(
     cpu: _Option | None = None
     for version in versions:
         found: list[_Option] = []
+        done = accelerated is not None and not _doubted(accelerated)
         for rank, backend in enumerate(backends):
             settled = any(o.verdict.verified for o in found)  # nothing ranked lower beats a known build
-            done = accelerated is not None and not _doubted(accelerated)
             if (backend.kind == "cpu" and cpu) or (backend.kind != "cpu" and (done or settled)):
                 continue
             torch = next((c for c in by_backend[backend.name] if Version(c.version.public) == version), None)
@@ -443,6 +443,8 @@ def _finish(
     if reqs.labels and search.forced:
         label = next(iter(reqs.labels.values()))
         reasons.append(f"`{chosen.backend}` because the requirements pin the local label `+{label}`")
+    elif search.forced and chosen.backend.kind == "cpu":
+        reasons.append("`cpu` because `--backend cpu` asks for it")
     # A forced backend's problems are warnings too, so they show however the plan is read.
     warnings += [note for note in chosen.verdict.notes if note.startswith("forced ")]
     warnings += [note for note in chosen.verdict.notes if "`CONDA_OVERRIDE_CUDA=" in note]
@@ -455,14 +457,11 @@ def _finish(
     warnings += nameless_urls(packages)
     rejected = explain.rejections(backends, chosen.backend, chosen.torch, search.failures)
     rejected += explain.unrunnable(machine, backends, chosen.torch)
-    if chosen.backend.kind == "cpu" and search.forced:
-        # asked for: the GPU builds were not weighed, so no "no GPU build runs here" line
-        if not reqs.labels:
-            reasons.append("`cpu` because `--backend cpu` asks for it")
-    elif chosen.backend.kind == "cpu" and any(b.kind != "cpu" for b in backends):
-        reasons.append(explain.why_cpu(rejected))
-    elif chosen.backend.kind == "cpu" and explain.has_gpu(machine):
-        reasons.append(explain.gpu_without_backend(machine, chosen.torch))
+    if chosen.backend.kind == "cpu" and not search.forced:  # a CPU build asked for needs no excuse
+        if any(b.kind != "cpu" for b in backends):
+            reasons.append(explain.why_cpu(rejected))
+        elif explain.has_gpu(machine):
+            reasons.append(explain.gpu_without_backend(machine, chosen.torch))
     return Plan(
         backend=chosen.backend.name,
         packages=packages,
