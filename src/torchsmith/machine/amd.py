@@ -265,11 +265,11 @@ def _read_kfd(ctx: ProbeContext) -> list[tuple[KfdNode, str]]:
         node_name = directory.rsplit("/", 1)[-1]
         if not node_name.isdigit():
             continue
-        text = ctx.read_text(f"{_KFD_NODES}/{node_name}/properties", limit=64 << 10)
+        text = ctx.read_text(f"{directory}/properties", limit=64 << 10)
         node = parse_kfd_properties(text) if text else None
         if node is None:
             continue
-        name = (ctx.read_text(f"{_KFD_NODES}/{node_name}/name", limit=256) or "").strip("\x00\n ")
+        name = (ctx.read_text(f"{directory}/name", limit=256) or "").strip("\x00\n ")
         nodes.append((int(node_name), node, name if name.isprintable() else ""))
     return [(node, name) for _, node, name in sorted(nodes, key=lambda item: item[0])]
 

@@ -44,12 +44,11 @@ def parse_pci_gpu(vendor: str, device: str, pci_class: str) -> str | None:
 
 def read_sysfs_ids(ctx: ProbeContext) -> dict[str, str] | None:
     """{bus id: device id} of NVIDIA GPUs in PCI sysfs; None when sysfs lists no PCI device at all."""
-    devices = list(ctx.glob("/sys/bus/pci/devices", "*"))
+    devices = ctx.glob("/sys/bus/pci/devices", "*")
     if not devices:
         return None
     found: dict[str, str] = {}
-    for device in devices:
-        base = device
+    for base in devices:
         vendor = ctx.read_text(f"{base}/vendor", limit=64)
         if vendor is None or vendor.strip().lower() != NVIDIA_VENDOR:
             continue
@@ -58,7 +57,7 @@ def read_sysfs_ids(ctx: ProbeContext) -> dict[str, str] | None:
             ctx.read_text(f"{base}/device", limit=64) or "",
             ctx.read_text(f"{base}/class", limit=64) or "",
         )
-        bus = normalize_bus_id(device.rsplit("/", 1)[-1])
+        bus = normalize_bus_id(base.rsplit("/", 1)[-1])
         if device_id is not None and bus is not None:
             found[bus] = device_id
     return found

@@ -221,7 +221,7 @@ def _read_glibc(ctx: ProbeContext) -> Libc | None:
 
 def _read_musl(ctx: ProbeContext) -> Libc | None:
     """musl when its dynamic loader is present; the version from the apk database if there is one."""
-    loaders = list(ctx.glob("/lib", "ld-musl-*.so.1"))
+    loaders = ctx.glob("/lib", "ld-musl-*.so.1")
     if not loaders:
         return None
     db = ctx.read_text("/lib/apk/db/installed", limit=16 << 20)
