@@ -291,8 +291,8 @@ def _read_pairs(table: Table, problems: Problems, by_series: dict[Version, Relea
 
 @cache
 def _load() -> _Loaded:
-    """The release rows. The `[[pair]]` rows are read apart (`_load_pairs`), on first use: a probe lists
-    backends and never pairs companions."""
+    """The release rows. The `[[pair]]` rows are read apart (`_load_pairs`), on first use: only pairing a
+    companion with torch needs them (the probe reads backend names from the rows themselves)."""
     table = load_table("torch_releases")
     problems = Problems(table)
     by_series: dict[Version, Release] = {}
@@ -335,12 +335,14 @@ def _patch(v: Version) -> Version:
     return Version(v.public)
 
 
+@cache
 def companion_for(package: str, torch_version: Version) -> Version | None:
     """The exact `package` version built for a torch patch (`torchvision`, 2.5.1 → 0.20.1).
 
     None when the package has no release for that torch (torchaudio for torch >= 2.12) or the patch is
     not in the table. `torch` itself maps to the given version. Raises ValueError for packages outside
-    the torch family.
+    the torch family. Cached: the table is fixed for the process, and lint asks for the same few pairs in
+    every file of a repository (each answer builds versions anew).
     """
     from torchsmith.names import canonicalize_name
 

@@ -40,15 +40,8 @@ def _known_patches() -> tuple[Version, ...]:
 
 
 @cache
-def _companion(package: str, patch: Version) -> Version | None:
-    """`companion_for` of a known patch, once per pair: the pairing rules ask for the same few pairs in
-    every file, and each answer builds versions anew."""
-    return companion_for(package, patch)
-
-
-@cache
 def _known_companions(package: str) -> tuple[Version, ...]:
-    found = {_companion(package, p) for p in _known_patches()}
+    found = {companion_for(package, p) for p in _known_patches()}
     return tuple(sorted(v for v in found if v is not None))
 
 
@@ -73,7 +66,7 @@ def _pairable(torch_text: str, package: str, text: str) -> bool | None:
     companions = [v for v in _known_companions(package) if spec.contains(v)]
     if not patches or not companions:
         return None  # a version the table does not know: not this rule's business
-    if any((c := _companion(package, p)) is not None and spec.contains(c) for p in patches):
+    if any((c := companion_for(package, p)) is not None and spec.contains(c) for p in patches):
         return True
     if _admits_newer(torch_spec, _known_patches()[-1]) and _admits_newer(
         spec, _known_companions(package)[-1]
@@ -184,7 +177,7 @@ def _cap_of(package: str, text: str) -> frozenset[Version] | None:
     return frozenset(
         p
         for p in _known_patches()
-        if (c := _companion(package, p)) is not None and spec.contains(c, prereleases=True)
+        if (c := companion_for(package, p)) is not None and spec.contains(c, prereleases=True)
     )
 
 
